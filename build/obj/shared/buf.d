@@ -1,0 +1,3 @@
+build/obj/shared/buf.o: shared/buf.c shared/common.h shared/buf.h
+shared/common.h:
+shared/buf.h:

@@ -1,0 +1,2 @@
+build/pic/preload/preload.o: preload/preload.c shared/wire.h
+shared/wire.h:

@@ -1,0 +1,357 @@
+/* crypto: SHA-256, HMAC, Ed25519 and encodings on top of OpenSSL 3.
+ * Invariants: private key bytes never leave OpenSSL except into a 0600
+ * file; every buffer that held key material is wiped before it is freed. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: in-place, no malloc */
+#include "shared/common.h"
+#include "shared/crypto.h"
+#include "shared/fileio.h"
+#include "shared/limits.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <sys/random.h>
+
+_Static_assert(sizeof(SHA256_CTX) <= sizeof(struct crypto_sha256_ctx),
+	       "crypto_sha256_ctx too small for SHA256_CTX");
+
+struct crypto_key {
+	EVP_PKEY *pkey;
+	bool is_private;
+};
+
+void crypto_sha256(const void *data, size_t len, uint8_t out[32])
+{
+	SHA256(data, len, out);
+}
+
+void crypto_sha256_init(struct crypto_sha256_ctx *ctx)
+{
+	SHA256_Init((SHA256_CTX *)(void *)ctx);
+}
+
+void crypto_sha256_update(struct crypto_sha256_ctx *ctx, const void *data,
+			  size_t len)
+{
+	SHA256_Update((SHA256_CTX *)(void *)ctx, data, len);
+}
+
+void crypto_sha256_final(struct crypto_sha256_ctx *ctx, uint8_t out[32])
+{
+	SHA256_Final(out, (SHA256_CTX *)(void *)ctx);
+	explicit_bzero(ctx, sizeof(*ctx));
+}
+
+void crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
+			size_t len, uint8_t out[32])
+{
+	unsigned out_len = 32;
+
+	HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len);
+}
+
+int crypto_random(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static int key_wrap(EVP_PKEY *pkey, bool is_private, struct crypto_key **out)
+{
+	struct crypto_key *key;
+
+	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		return -EINVAL;
+	}
+	key = calloc(1, sizeof(*key));
+	if (!key) {
+		EVP_PKEY_free(pkey);
+		return -ENOMEM;
+	}
+	key->pkey = pkey;
+	key->is_private = is_private;
+	*out = key;
+	return 0;
+}
+
+int crypto_key_generate(struct crypto_key **out)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+
+	if (!pkey)
+		return -EIO;
+	return key_wrap(pkey, true, out);
+}
+
+void crypto_key_free(struct crypto_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+bool crypto_key_is_private(const struct crypto_key *key)
+{
+	return key->is_private;
+}
+
+static int pem_of(const struct crypto_key *key, bool priv, char **pem,
+		  size_t *len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+	int ok;
+
+	if (!bio)
+		return -ENOMEM;
+	if (priv)
+		ok = PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0,
+					      NULL, NULL);
+	else
+		ok = PEM_write_bio_PUBKEY(bio, key->pkey);
+	n = ok ? BIO_get_mem_data(bio, &data) : -1;
+	if (n <= 0) {
+		BIO_free(bio);
+		return -EIO;
+	}
+	*pem = malloc((size_t)n);
+	if (*pem) {
+		memcpy(*pem, data, (size_t)n);
+		*len = (size_t)n;
+	}
+	explicit_bzero(data, (size_t)n);
+	BIO_free(bio);
+	return *pem ? 0 : -ENOMEM;
+}
+
+static int save_pem(const struct crypto_key *key, bool priv, const char *path,
+		    bool force, struct akios_err *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc = pem_of(key, priv, &pem, &len);
+
+	if (rc)
+		return akios_err_set(err, path, 0, 0, "cannot encode key: %s",
+				     strerror(-rc));
+	rc = fileio_write_atomic(path, pem, len, priv ? 0600 : 0644,
+				 force ? FILEIO_REPLACE : 0, err);
+	explicit_bzero(pem, len);
+	free(pem);
+	return rc;
+}
+
+int crypto_key_save(const struct crypto_key *key, const char *priv_path,
+		    const char *pub_path, bool force, struct akios_err *err)
+{
+	int rc;
+
+	if (!key->is_private)
+		return akios_err_set(err, priv_path, 0, 0, "not a private key");
+	rc = save_pem(key, true, priv_path, force, err);
+	if (rc)
+		return rc;
+	return save_pem(key, false, pub_path, force, err);
+}
+
+int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
+{
+	BIO *bio;
+	EVP_PKEY *pkey;
+	bool priv = true;
+
+	if (len > AKIOS_MAX_KEY_BYTES)
+		return -E2BIG;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		return -ENOMEM;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!pkey) {
+		priv = false;
+		(void)BIO_reset(bio);
+		pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	}
+	BIO_free(bio);
+	if (!pkey)
+		return -EINVAL;
+	return key_wrap(pkey, priv, out);
+}
+
+int crypto_key_load(const char *path, struct crypto_key **out,
+		    struct akios_err *err)
+{
+	struct akios_buf pem;
+	int rc;
+
+	akios_buf_init(&pem, AKIOS_MAX_KEY_BYTES);
+	rc = fileio_read_all(path, &pem, err);
+	if (rc)
+		return rc;
+	rc = crypto_key_from_pem(pem.ptr, pem.len, out);
+	explicit_bzero(pem.ptr, pem.len);
+	akios_buf_free(&pem);
+	if (rc == -EINVAL)
+		return akios_err_set(err, path, 0, 0, "not a PEM Ed25519 key");
+	if (rc)
+		return akios_err_set(err, path, 0, 0, "cannot load key: %s",
+				     strerror(-rc));
+	return 0;
+}
+
+int crypto_key_public_raw(const struct crypto_key *key, uint8_t out[32])
+{
+	size_t len = CRYPTO_ED25519_PUB_LEN;
+
+	if (EVP_PKEY_get_raw_public_key(key->pkey, out, &len) != 1 ||
+	    len != CRYPTO_ED25519_PUB_LEN)
+		return -EIO;
+	return 0;
+}
+
+int crypto_key_id(const struct crypto_key *key, uint8_t out[8])
+{
+	uint8_t raw[CRYPTO_ED25519_PUB_LEN];
+	uint8_t digest[CRYPTO_SHA256_LEN];
+	int rc = crypto_key_public_raw(key, raw);
+
+	if (rc)
+		return rc;
+	crypto_sha256(raw, sizeof(raw), digest);
+	memcpy(out, digest, CRYPTO_KEY_ID_LEN);
+	return 0;
+}
+
+int crypto_key_from_raw_public(const uint8_t raw[32], struct crypto_key **out)
+{
+	EVP_PKEY *pkey =
+	    EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+
+	if (!pkey)
+		return -EINVAL;
+	return key_wrap(pkey, false, out);
+}
+
+int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
+		uint8_t sig[64])
+{
+	EVP_MD_CTX *ctx;
+	size_t sig_len = CRYPTO_ED25519_SIG_LEN;
+	int ok;
+
+	if (!key->is_private)
+		return -EINVAL;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+	     EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok && sig_len == CRYPTO_ED25519_SIG_LEN ? 0 : -EIO;
+}
+
+int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
+		  const uint8_t sig[64])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	if (!ctx)
+		return -ENOMEM;
+	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+	     EVP_DigestVerify(ctx, sig, CRYPTO_ED25519_SIG_LEN, msg, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -EBADMSG;
+}
+
+void crypto_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int crypto_hex_decode(const char *in, size_t in_len, uint8_t *out,
+		      size_t out_len)
+{
+	if (in_len != 2 * out_len)
+		return -EINVAL;
+	for (size_t i = 0; i < out_len; i++) {
+		int hi = hex_value(in[2 * i]);
+		int lo = hex_value(in[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+size_t crypto_base64_encode(const uint8_t *in, size_t len, char *out)
+{
+	return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+long crypto_base64_decode(const char *in, size_t in_len, uint8_t *out,
+			  size_t out_size)
+{
+	size_t pad = 0;
+	int n;
+
+	if (in_len == 0)
+		return 0;
+	if (in_len % 4 || in_len > (size_t)1 << 30 || out_size < in_len / 4 * 3)
+		return -EINVAL;
+	for (size_t i = 0; i < in_len; i++) {
+		char c = in[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '+' || c == '/';
+
+		if (c == '=' && i >= in_len - 2) {
+			pad++;
+			continue;
+		}
+		if (!ok || pad)
+			return -EINVAL;
+	}
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)in_len);
+	if (n < 0)
+		return -EINVAL;
+	return (long)((size_t)n - pad);
+}

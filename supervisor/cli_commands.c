@@ -1,0 +1,12 @@
+/* The command table: one line per top-level command, sorted by name.
+ * Each handler lives in its own supervisor/cmd_<name>.c. */
+#include "shared/common.h"
+#include "supervisor/cli.h"
+#include "supervisor/commands.h"
+
+#include <stddef.h>
+
+const struct cli_command cli_commands[] = {
+    {.name = "version", .summary = "print the version", .run = cmd_version},
+    {0},
+};

@@ -1,0 +1,34 @@
+/* akios version: the version and the libraries akios was built against,
+ * so a bug report carries what matters. */
+#include "shared/common.h"
+#include "shared/exitcodes.h"
+#include "supervisor/cli.h"
+#include "supervisor/commands.h"
+
+#include <openssl/opensslv.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <yaml.h>
+
+static const struct cli_spec version_spec = {
+    .name = "version",
+    .usage = "",
+    .summary = "Print the akios version and its library versions.",
+};
+
+int cmd_version(int argc, char **argv)
+{
+	struct cli_args args;
+	bool done;
+	int rc = cli_parse_or_help(&version_spec, argc, argv, &args, &done);
+	const struct scmp_version *sv;
+
+	if (done)
+		return rc;
+	sv = seccomp_version();
+	printf("akios %s\n", AKIOS_VERSION);
+	printf("libseccomp %u.%u.%u\n", sv->major, sv->minor, sv->micro);
+	printf("libyaml %s\n", yaml_get_version_string());
+	printf("%s\n", OPENSSL_VERSION_TEXT);
+	return AKIOS_EXIT_OK;
+}
