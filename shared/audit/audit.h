@@ -1,0 +1,71 @@
+/* The audit ledger's writer API (issue 4): an append-only log of JSON
+ * events hashed as an RFC 6962 Merkle tree, with signed checkpoints.
+ * The supervisor is the only writer of an audit directory (lock file).
+ * Lifecycle: audit_open → audit_append… → audit_commit → audit_close.
+ * Events are redacted (opts.redact) before they are hashed or stored. */
+#ifndef AKIOS_AUDIT_H
+#define AKIOS_AUDIT_H
+
+#include "shared/common.h"
+#include "shared/buf.h"
+#include "shared/err.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+struct audit_log; /* opaque writer handle */
+
+/* Redaction hook: writes a redacted copy of `in` to `out` (an empty
+ * akios_buf the caller frees). Returns 0 or -errno; on error the event is
+ * refused, never stored unredacted. */
+typedef int (*audit_redact_fn)(void *ctx, const char *in, size_t len,
+			       struct akios_buf *out);
+
+struct audit_opts {
+	const char *key_path;	/* private key for checkpoints; NULL: the
+				* default (shared/keys.h), generated on first
+				* use if missing */
+	const char *run_id;	/* NULL: a fresh random run id */
+	audit_redact_fn redact; /* applied to every string value; NULL: none */
+	void *redact_ctx;
+};
+
+/* Opens (creating if needed) the audit directory as its single writer,
+ * recovering a torn final record. Fails with a clear error if another
+ * writer holds the lock or the log is corrupt. */
+int audit_open(const char *dir, const struct audit_opts *opts,
+	       struct audit_log **out, struct akios_err *err)
+    AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
+
+/* Appends one event: the writer adds seq, time, run_id and type, then
+ * copies `fields` (a cJSON object, borrowed, may be NULL) and `decision`
+ * (NULL when not relevant: "allow", "deny", ...). The event is written
+ * but not yet durable. Returns 0 or -errno. */
+int audit_append(struct audit_log *log, const char *type, const char *decision,
+		 const cJSON *fields, struct akios_err *err)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* Group commit: one fdatasync for everything appended so far. Only after
+ * it returns 0 is an event durable. An error is fatal for the run. */
+int audit_commit(struct audit_log *log, struct akios_err *err)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
+/* Commits, then writes a signed checkpoint of the current tree head. */
+int audit_checkpoint(struct audit_log *log, struct akios_err *err)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
+/* Commits, checkpoints and releases the lock. NULL is a no-op. Returns
+ * the first error (the log is closed either way). */
+int audit_close(struct audit_log *log, struct akios_err *err);
+
+/* The run id and the current tree size and root (for reports). */
+const char *audit_run_id(const struct audit_log *log) AKIOS_NONNULL(1);
+uint64_t audit_size(const struct audit_log *log) AKIOS_NONNULL(1);
+void audit_root(const struct audit_log *log, uint8_t root[32])
+    AKIOS_NONNULL(1, 2);
+
+/* The audit directory used when neither --audit-dir nor the policy names
+ * one. */
+#define AUDIT_DEFAULT_DIR ".akios/audit"
+
+#endif
