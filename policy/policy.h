@@ -121,9 +121,11 @@ struct akios_policy {
 	struct {
 		char *provider; /* "openai", "anthropic", ... or NULL */
 		char *model;
-		char *base_url;	       /* override of the provider's endpoint */
-		unsigned max_tokens;   /* 0: no per-request cap */
-		double budget_usd;     /* < 0: not set */
+		char *base_url;	     /* override of the provider's endpoint */
+		unsigned max_tokens; /* 0: no per-request cap */
+		double budget_usd;   /* < 0: not set */
+		/* the same, exact, in millionths of a dollar; -1: not set */
+		int64_t budget_micro_usd;
 		bool redact_prompts;   /* default true */
 		bool redact_responses; /* default true */
 	} llm;
