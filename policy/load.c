@@ -12,6 +12,8 @@
 
 struct lctx {
 	yaml_parser_t parser;
+	const char *data;
+	size_t len;
 	const char *file;
 	struct policy_errors *errs;
 	unsigned nodes;
@@ -69,6 +71,22 @@ static void lerr(struct lctx *c, yaml_mark_t m, const char *fmt, ...)
 	c->bad = true;
 }
 
+/* The reader (encoding, control characters) reports a byte offset only. */
+static yaml_mark_t mark_at(const struct lctx *c, size_t offset)
+{
+	yaml_mark_t m = {0};
+
+	for (size_t i = 0; i < offset && i < c->len; i++) {
+		if (c->data[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)c->data[i] & 0xc0) != 0x80) {
+			m.column++;
+		}
+	}
+	return m;
+}
+
 /* libyaml's own error: its problem and the mark where it was seen. */
 static int parser_error(struct lctx *c)
 {
@@ -77,6 +95,8 @@ static int parser_error(struct lctx *c)
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
+	if (p->error == YAML_READER_ERROR)
+		m = mark_at(c, p->problem_offset);
 	if (p->context)
 		policy_errf(c->errs, c->file, (unsigned)m.line + 1,
 			    (unsigned)m.column + 1, "YAML: %s %s (line %u)",
@@ -338,7 +358,7 @@ static int parse_document(struct lctx *c, struct pnode **root)
 int pnode_parse(const char *file, const char *data, size_t len,
 		struct pnode **root, struct policy_errors *errs)
 {
-	struct lctx c = {.file = file, .errs = errs};
+	struct lctx c = {.file = file, .errs = errs, .data = data, .len = len};
 	int rc;
 
 	*root = NULL;

@@ -85,8 +85,12 @@ bool v_uint(struct vctx *c, const struct pnode *n, unsigned long long max,
 
 	if (!v_is(c, n, PNODE_SCALAR))
 		return false;
-	if (!n->plain || n->len == 0 || n->len > 20 ||
-	    (n->str[0] == '0' && n->len > 1))
+	if (!n->plain && n->len > 0) {
+		verr(c, n, "expected a number, found the quoted string '%s'",
+		     n->str);
+		return false;
+	}
+	if (n->len == 0 || (n->str[0] == '0' && n->len > 1))
 		goto bad;
 	for (size_t i = 0; i < n->len; i++) {
 		unsigned d = (unsigned)(unsigned char)n->str[i] - '0';
