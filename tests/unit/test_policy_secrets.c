@@ -31,7 +31,8 @@ static void refused(const char *secret, const char *kind)
 	cr_assert(strstr(msg, kind), "%s: %s", secret, msg);
 	cr_assert(strstr(msg, "secrets:"), "%s", msg);
 	cr_assert_eq(e.e[0].line, 3);
-	cr_assert_eq(e.e[0].col, 10);
+	cr_assert_eq(e.e[0].col, 13, "the secret's own column");
+	cr_assert_eq(e.n, 1, "reported once");
 }
 
 Test(policy_secrets, every_shape_is_refused)
@@ -77,6 +78,50 @@ Test(policy_secrets, anywhere_in_the_file)
 	    "version: 1\nname: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIE\n",
 	    &e));
 	cr_assert(strstr(e.e[0].msg, "PEM"));
+	cr_assert_eq(e.e[0].line, 3);
+	cr_assert_eq(e.e[0].col, 3);
+}
+
+Test(policy_secrets, in_a_comment)
+{
+	struct policy_errors e;
+
+	cr_assert_not_null(first_error(
+	    "version: 1\n# old key: AKIAIOSFODNN7EXAMPLE\nname: x\n", &e));
+	cr_assert_eq(e.e[0].line, 2);
+	cr_assert_eq(e.e[0].col, 12);
+	cr_assert(strstr(e.e[0].msg, "AWS"));
+}
+
+Test(policy_secrets, hidden_by_escapes)
+{
+	struct policy_errors e;
+
+	/* "\x73k-" decodes to "sk-": only the decoded scalar shows it. */
+	cr_assert_not_null(first_error(
+	    "version: 1\nname: \"\\x73k-abcdefghijklmnopqrstuvwxyz0123\"\n",
+	    &e));
+	cr_assert_eq(e.e[0].line, 2);
+	cr_assert_eq(e.e[0].col, 7);
+	cr_assert(strstr(e.e[0].msg, "OpenAI"));
+}
+
+Test(policy_secrets, many_secrets_stay_bounded)
+{
+	size_t per = 40;
+	size_t lines = 20000;
+	char *y = malloc(per * lines + 16);
+	struct akios_policy *p = NULL;
+	struct policy_errors e = {0};
+	size_t n = 0;
+
+	cr_assert_not_null(y);
+	for (size_t i = 0; i < lines; i++)
+		n += (size_t)snprintf(y + n, per + 1,
+				      "# AKIAIOSFODNN7EXAMPLE %015zu\n", i);
+	cr_assert_neq(policy_load_buffer("big.yml", y, n, &p, &e), 0);
+	cr_assert_eq(e.n, POLICY_MAX_ERRORS);
+	free(y);
 }
 
 Test(policy_secrets, look_alikes_pass)
