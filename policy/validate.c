@@ -270,11 +270,26 @@ static void unknown_key(struct vctx *c, const struct pnode *key,
 			best = k->name;
 		}
 	}
-	if (best)
+	if (best) {
 		verr(c, key, "unknown key '%s'; did you mean '%s'?", key->str,
 		     best);
-	else
-		verr(c, key, "unknown key '%s'", key->str);
+		return;
+	}
+	/* A known key at the wrong level: say where it belongs. */
+	for (const struct vkey *k = keys; k->name; k++) {
+		const struct vkey *sub = k->aux;
+
+		for (; k->kind == VK_SECTION && sub->name; sub++) {
+			if (strcmp(sub->name, key->str) == 0) {
+				verr(c, key,
+				     "unknown key '%s'; it belongs "
+				     "under '%s'",
+				     key->str, k->name);
+				return;
+			}
+		}
+	}
+	verr(c, key, "unknown key '%s'", key->str);
 }
 
 static void *field(void *base, const struct vkey *k)

@@ -43,6 +43,10 @@ Test(policy_errors, unknown_key_suggests)
 	expect("version: 1\nfilesystem:\n  allow: []\n  deny_write: true\n", 4,
 	       3, "did you mean 'deny_writes'?");
 	expect("version: 1\nzzz: 1\n", 2, 1, "unknown key 'zzz'");
+	expect("version: 1\ndeny_writes: true\n", 2, 1,
+	       "unknown key 'deny_writes'; it belongs under 'filesystem'");
+	expect("version: 1\nllm: {network: isolated}\n", 2, 7,
+	       "unknown key 'network'");
 	expect("version: 1\nllm: {modle: x}\n", 2, 7, "did you mean 'model'");
 }
 
