@@ -179,6 +179,32 @@ bool v_bool(struct vctx *c, const struct pnode *n, bool *out)
 	return false;
 }
 
+/* C0/C1 controls, DEL, and the Unicode line/paragraph separators, BOM
+ * and non-characters: none has a place in a policy value, and refusing
+ * them keeps the canonical output (double-quoted, unescaped) exact. */
+bool has_control(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t rest = len - i;
+
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return true;
+		if (rest >= 2 && u[i] == 0xc2 && u[i + 1] >= 0x80 &&
+		    u[i + 1] <= 0x9f)
+			return true;
+		if (rest >= 3 && u[i] == 0xe2 && u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+			return true;
+		if (rest >= 3 && u[i] == 0xef &&
+		    ((u[i + 1] == 0xbb && u[i + 2] == 0xbf) ||
+		     (u[i + 1] == 0xbf && u[i + 2] >= 0xbe)))
+			return true;
+	}
+	return false;
+}
+
 char *v_string(struct vctx *c, const struct pnode *n)
 {
 	char *s;
@@ -189,13 +215,9 @@ char *v_string(struct vctx *c, const struct pnode *n)
 		verr(c, n, "expected a string, found an empty value");
 		return NULL;
 	}
-	for (size_t i = 0; i < n->len; i++) {
-		unsigned char ch = (unsigned char)n->str[i];
-
-		if (ch < 0x20 || ch == 0x7f) {
-			verr(c, n, "control characters are not allowed");
-			return NULL;
-		}
+	if (has_control(n->str, n->len)) {
+		verr(c, n, "control characters are not allowed");
+		return NULL;
 	}
 	s = strdup(n->str);
 	if (!s)

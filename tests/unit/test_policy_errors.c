@@ -164,6 +164,15 @@ Test(policy_errors, nul_byte_in_value)
 	expect("version: 1\nname: \"a\\0b\"\n", 2, 7, "NUL byte");
 }
 
+Test(policy_errors, invisible_characters_in_values)
+{
+	expect("version: 1\nname: \"a\\x85b\"\n", 2, 7, "control characters");
+	expect("version: 1\nname: \"a\\u2028b\"\n", 2, 7, "control characters");
+	expect("version: 1\nname: \"a\\u0080b\"\n", 2, 7, "control characters");
+	expect("version: 1\nname: \"a\\tb\"\n", 2, 7, "control characters");
+	expect("version: 1\nname: \"\\uFEFFb\"\n", 2, 7, "control characters");
+}
+
 Test(policy_errors, path_duplicates_and_contradictions)
 {
 	const char *y = "version: 1\nfilesystem:\n  allow:\n"
