@@ -3,6 +3,9 @@
 #ifndef AKIOS_COMMANDS_H
 #define AKIOS_COMMANDS_H
 
+#include "supervisor/cli.h"
+
 int cmd_version(int argc, char **argv);
+extern const struct cli_command audit_subcommands[];
 
 #endif

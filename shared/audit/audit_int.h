@@ -161,6 +161,10 @@ int audit_cp_read(int dirfd, uint64_t size, struct akios_buf *buf,
 		  struct akios_err *err) AKIOS_NODISCARD;
 int audit_cp_name(uint64_t size, char *out, size_t len) AKIOS_NODISCARD;
 
+/* verify.c: the trusted public key (path NULL: the default akios.pub). */
+int audit_verify_load_pub(const char *path, struct crypto_key **pub,
+			  struct akios_err *err) AKIOS_NODISCARD;
+
 /* ---- writer.c / append.c ---- */
 /* The writer's I/O, replaceable by tests to inject faults. */
 struct audit_io {
