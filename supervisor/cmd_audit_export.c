@@ -237,6 +237,7 @@ int cmd_audit_proof(int argc, char **argv)
 }
 
 static const struct cli_opt vproof_opts[] = {
+    AUDIT_DIR_OPT,
     {"root", 0, "HEX", "the trusted root the proof must end at", 0},
     {"leaf", 0, "HEX", "the leaf hash the proof must start from", 0},
     {"event", 0, "FILE", "hash this event's exact bytes as the leaf", 0},
@@ -248,9 +249,9 @@ static const struct cli_spec vproof_spec = {
     .name = "audit verify-proof",
     .usage = "[options] [FILE|-]",
     .summary = "Check a proof printed by akios audit proof.",
-    .details = "Recomputes the root from the proof's hashes. Without "
-	       "--root or --checkpoint\nit shows only that the proof is "
-	       "self-consistent.",
+    .details = "Recomputes the root from the proof's hashes and checks it "
+	       "against --root,\n--checkpoint, or else the audit directory's "
+	       "signed checkpoint of the\nproof's size when there is one.",
     .opts = vproof_opts,
     .n_opts = AKIOS_ARRAY_SIZE(vproof_opts),
     .max_pos = 1,
@@ -330,14 +331,29 @@ static int checkpoint_root(const char *path, const char *pub,
 	return rc;
 }
 
+/* Without --root or --checkpoint: the directory's checkpoint of the
+ * proof's size, if there is one. */
+static const char *dir_checkpoint(const struct cli_args *args,
+				  const struct audit_proof *p, char *buf,
+				  size_t n)
+{
+	int len = snprintf(buf, n, "%s/checkpoints/%020" PRIu64,
+			   audit_cli_dir(&vproof_spec, args), p->size);
+
+	if (len < 0 || (size_t)len >= n || access(buf, F_OK) != 0)
+		return NULL;
+	return buf;
+}
+
 static int vproof_run(const struct cli_args *args, struct audit_proof *p,
-		      struct akios_err *err)
+		      bool *trusted, struct akios_err *err)
 {
 	const char *src = args->n_pos ? args->pos[0] : "-";
 	const char *root = cli_get(&vproof_spec, args, "root");
 	const char *leaf = cli_get(&vproof_spec, args, "leaf");
 	const char *event = cli_get(&vproof_spec, args, "event");
 	const char *cp = cli_get(&vproof_spec, args, "checkpoint");
+	char cpbuf[4200];
 	struct akios_buf b;
 	int rc = read_file(src, 64ul * 1024ul, &b, err);
 
@@ -355,9 +371,12 @@ static int vproof_run(const struct cli_args *args, struct audit_proof *p,
 			     "--leaf", err);
 	if (!rc && event)
 		rc = event_leaf(event, p, err);
+	if (!rc && !cp && !root)
+		cp = dir_checkpoint(args, p, cpbuf, sizeof(cpbuf));
 	if (!rc && cp)
 		rc = checkpoint_root(cp, cli_get(&vproof_spec, args, "pub"), p,
 				     err);
+	*trusted = root || cp;
 	return rc;
 }
 
@@ -368,14 +387,13 @@ int cmd_audit_verify_proof(int argc, char **argv)
 	struct audit_proof *p = calloc(1, sizeof(*p));
 	bool done;
 	int rc = cli_parse_or_help(&vproof_spec, argc, argv, &args, &done);
-	bool trusted = cli_has(&vproof_spec, &args, "root") ||
-		       cli_has(&vproof_spec, &args, "checkpoint");
+	bool trusted = false;
 
 	if (done || !p) {
 		free(p);
 		return done ? rc : AKIOS_EXIT_INTERNAL;
 	}
-	rc = vproof_run(&args, p, &err);
+	rc = vproof_run(&args, p, &trusted, &err);
 	if (rc)
 		cli_error_err("audit verify-proof", &err);
 	else
