@@ -29,9 +29,10 @@ static const struct cli_spec append_spec = {
     .usage = "--type TYPE [--field KEY=VALUE]... | --json FILE|-",
     .summary = "Append events to the ledger from outside the cage.",
     .details = "Reserved types (audit.* budget.* cage.* connect.* exec.* "
-	       "kill.* llm.*\npolicy.* run.* tokens.*) are written only by "
-	       "the supervisor and refused.\nWith --json, every line is one "
-	       "object; all lines share one group commit.",
+	       "kill.*\nkillswitch.* llm.* policy.* run.* tokens.*) are "
+	       "written only by the\nsupervisor and refused. With --json, "
+	       "every line is one object; all\nlines share one group "
+	       "commit.",
     .opts = append_opts,
     .n_opts = AKIOS_ARRAY_SIZE(append_opts),
 };

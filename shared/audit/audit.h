@@ -60,8 +60,8 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 int audit_close(struct audit_log *log, struct akios_err *err);
 
 /* True for the event types only the supervisor may write (audit.*,
- * budget.*, cage.*, connect.*, exec.*, kill.*, llm.*, policy.*, run.*,
- * tokens.*, and those prefixes without the dot); `akios audit append`
+ * budget.*, cage.*, connect.*, exec.*, kill.*, killswitch.*, llm.*,
+ * policy.*, run.*, tokens.*, and those prefixes without the dot); `akios audit append`
  * refuses them. */
 bool audit_type_reserved(const char *type) AKIOS_NONNULL(1);
 
