@@ -294,6 +294,7 @@ int cmd_audit_show(int argc, char **argv)
 	f.type = cli_get(&show_spec, &args, "type");
 	f.run = cli_get(&show_spec, &args, "run");
 	f.json = cli_has(&show_spec, &args, "json");
+	(void)audit_cli_readonly();
 	// --last: count first, then print the tail (memory stays fixed).
 	rc = l ? show_pass(dir, &f, &matched, &err) : 0;
 	f.skip = matched > last ? matched - last : 0;
