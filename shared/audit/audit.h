@@ -14,7 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct audit_log; /* opaque writer handle */
+struct audit_log; /* opaque writer handle; not thread-safe: callers on
+		   * several threads serialise their calls */
 
 /* Redaction hook: writes a redacted copy of `in` to `out` (an empty
  * akios_buf the caller frees). Returns 0 or -errno; on error the event is

@@ -373,6 +373,27 @@ static void http_upload(const char *method)
 	test_run_free(&r);
 }
 
+Test(audit_cli, failed_upload_is_an_error)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct test_run r;
+	char url[128];
+
+	// A port that was just free: nothing listens there any more.
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", ntohs(a.sin_port));
+	seed();
+	r = RUN(NULL, "export", "--to", url);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "upload failed"), "%s", r.err);
+	test_run_free(&r);
+}
+
 Test(audit_cli, export_to_loopback_http_put_and_post)
 {
 	seed();
