@@ -18,7 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-const struct cli_command audit_subcommands[] = {
+const struct cli_command cmd_audit_subs[] = {
     {.name = "append",
      .summary = "append events from outside the cage",
      .run = cmd_audit_append},

@@ -5,7 +5,8 @@
 
 #include "supervisor/cli.h"
 
+/* akios audit verify|export|proof|... (supervisor/cmd_audit.c) */
+extern const struct cli_command cmd_audit_subs[];
 int cmd_version(int argc, char **argv);
-extern const struct cli_command audit_subcommands[];
 
 #endif
