@@ -8,6 +8,8 @@
 int cmd_keygen(int argc, char **argv);
 /* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
 extern const struct cli_command cmd_policy_subs[];
+/* akios audit verify|export|proof|... (supervisor/cmd_audit.c) */
+extern const struct cli_command cmd_audit_subs[];
 int cmd_version(int argc, char **argv);
 
 #endif
