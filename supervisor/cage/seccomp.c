@@ -116,7 +116,7 @@ static int add_notify(scmp_filter_ctx ctx, const struct cage_seccomp_opts *o,
 /* The low 32 bits of argument i (x86_64 is little-endian): the kernel
  * reads these arguments as int/unsigned int, so the high half, which a
  * caller can fill with anything, must not take part in the comparison. */
-#define ARG_LO(i) LD_W(offsetof(struct seccomp_data, args) + 8u * (i))
+#define ARG_LO(i) LD_W(offsetof(struct seccomp_data, args) + (size_t)8 * (i))
 
 /* Appends one argument rule as a block that falls through to the next
  * block when the rule does not deny. Returns the new length. */
