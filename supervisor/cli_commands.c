@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+    {.name = "doctor",
+     .summary = "check what this host offers the cage",
+     .run = cmd_doctor},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };
