@@ -7,8 +7,9 @@
  *
  * group         action  why
  * ------------  ------  --------------------------------------------------
- * files         allow   I/O on descriptors and paths; the mount view and
- *                       Landlock decide WHICH paths, not seccomp
+ * files         allow   I/O on descriptors and paths (and Linux AIO, not
+ *                       io_uring); the mount view and Landlock decide
+ *                       WHICH paths, not seccomp
  * memory        allow   allocation, mappings, NUMA hints of a normal
  *                       runtime (python3, node, JITs use mprotect/madvise)
  * process       allow   fork/exec/wait/exit and identity queries; clone
@@ -72,7 +73,8 @@ const struct sc_group sc_groups[] = {
 	   "fstatfs", "mknod", "mknodat", "getxattr", "lgetxattr", "fgetxattr",
 	   "listxattr", "llistxattr", "flistxattr", "setxattr", "lsetxattr",
 	   "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
-	   "ioctl")},
+	   "io_setup", "io_destroy", "io_submit", "io_cancel", "io_getevents",
+	   "io_pgetevents", "ioctl")},
     {"memory", "allocation and mappings of a normal runtime (JITs too)",
      SC_ALLOW,
      CALLS("brk", "mmap", "munmap", "mprotect", "mremap", "msync", "mincore",
@@ -127,7 +129,7 @@ const struct sc_group sc_groups[] = {
 	   "sched_setscheduler", "sched_get_priority_max",
 	   "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr",
 	   "sched_setattr", "getpriority", "setpriority", "getrlimit",
-	   "setrlimit", "prlimit64", "getrusage")},
+	   "setrlimit", "prlimit64", "getrusage", "ioprio_get", "ioprio_set")},
     {"restrict", "a process may only narrow itself further", SC_ALLOW,
      CALLS("seccomp", "landlock_create_ruleset", "landlock_add_rule",
 	   "landlock_restrict_self", "prctl", "capget", "capset")},

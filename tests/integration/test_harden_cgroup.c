@@ -192,6 +192,10 @@ Test(harden_cgroup, memory_balloon_oom_killed_and_reported, .timeout = 30)
 	cr_assert_geq(s.memory_peak, 48u << 20, "peak %llu",
 		      (unsigned long long)s.memory_peak);
 	cr_assert_leq(s.memory_peak, 64u << 20);
+	/* Touching 256 MiB costs CPU; cpuacct (v1) or cpu.stat (v2) saw it. */
+	if (cage_cgroup_backend(cg) == CAGE_CGROUP_V2 ||
+	    cg->v1[CG_CPUACCT].fd >= 0)
+		cr_assert_gt(s.cpu_usec, 0);
 	cage_cgroup_destroy(cg);
 }
 
@@ -276,6 +280,17 @@ Test(harden_cgroup, v2_clone_into_cgroup_and_cgroup_kill)
 		pause();
 		_exit(0);
 	}
+	cr_assert_eq(cage_cgroup_count(cg), 1);
+	cr_assert_eq(cage_cgroup_kill(cg), 0);
+	st = wait_status((pid_t)pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* Without clone3: attach moves a running process in. */
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(cage_cgroup_attach(cg, (pid_t)pid), 0);
 	cr_assert_eq(cage_cgroup_count(cg), 1);
 	cr_assert_eq(cage_cgroup_kill(cg), 0);
 	st = wait_status((pid_t)pid);

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 struct fixture {
 	char *root;
@@ -314,4 +316,37 @@ Test(cage_landlock, missing_path_is_a_precise_error)
 		_exit(missing_child());
 	cr_assert_eq(wait_exit(pid), 0);
 	cr_assert_geq(cage_landlock_abi(), 1, "this host offers Landlock");
+}
+
+/* IOCTL_DEV (ABI 5): TCGETS on /dev/null is ENOTTY when ioctls on the
+ * device are granted, EACCES from Landlock when they are not. */
+static int ioctl_child(uint64_t access)
+{
+	struct cage_landlock_rule r[] = {{"/dev/null", access}};
+	struct akios_err err = {0};
+	struct termios t;
+	int fd;
+
+	if (cage_landlock_apply(r, 1, CAGE_LL_NO_SCOPE, &err) != 0)
+		return 100;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return 101;
+	if (ioctl(fd, TCGETS, &t) == 0)
+		return 102;
+	return errno == ENOTTY ? 0 : errno == EACCES ? 1 : 103;
+}
+
+Test(cage_landlock, device_ioctl_only_where_granted)
+{
+	uint64_t rw = CAGE_LL_READ | CAGE_LL_WRITE;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(ioctl_child(rw | CAGE_LL_IOCTL));
+	cr_assert_eq(wait_exit(pid), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(ioctl_child(rw));
+	cr_assert_eq(wait_exit(pid), cage_landlock_abi() >= 5 ? 1 : 0);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -406,5 +407,92 @@ Test(cage_seccomp, build_and_load_time)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	cr_assert_lt(t1 - t0, 500000.0, "build took %.0f us", t1 - t0);
+	cage_bpf_free(&p);
+}
+
+static void send_fd(int sock, int fd)
+{
+	char c = 'L';
+	struct iovec io = {.iov_base = &c, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sock, &m, 0) != 1)
+		_exit(5);
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec io = {.iov_base = &c, .iov_len = 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = {.msg_iov = &io,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	int fd = -1;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&m))
+		return -1;
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	return fd;
+}
+
+/* A full user-notify round trip, as the broker will do it: the child
+ * hands its listener to the parent, calls the trapped getppid, and gets
+ * the parent's made-up answer. */
+Test(cage_seccomp, user_notify_round_trip, .timeout = 10)
+{
+	static const int trap[] = {SYS_getppid};
+	struct cage_seccomp_opts o = {.notify_syscalls = trap, .n_notify = 1};
+	struct cage_bpf p = build(&o);
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	int sv[2], l;
+	pid_t pid;
+	int st;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv),
+		     0);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    cage_seccomp_load(&p, true, &l) != 0)
+			_exit(2);
+		send_fd(sv[1], l);
+		close(l);
+		_exit(syscall(SYS_getppid) == 4242 ? 0 : 3);
+	}
+	close(sv[1]);
+	l = recv_fd(sv[0]);
+	cr_assert_geq(l, 0);
+	memset(&req, 0, sizeof(req));
+	cr_assert_eq(ioctl(l, SECCOMP_IOCTL_NOTIF_RECV, &req), 0, "%s",
+		     strerror(errno));
+	cr_assert_eq(req.data.nr, SYS_getppid);
+	cr_assert_eq(req.pid, (uint32_t)pid);
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req.id;
+	resp.val = 4242;
+	cr_assert_eq(ioctl(l, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x", st);
+	close(l);
+	close(sv[0]);
 	cage_bpf_free(&p);
 }
