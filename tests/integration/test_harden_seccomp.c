@@ -17,7 +17,8 @@
 
 /* Runs argv with stdout captured into out, under the filter when p is
  * not NULL. Returns the wait status. */
-static int run(const struct cage_bpf *p, char *const argv[], char *out)
+static int run_as(const struct cage_bpf *p, char *const argv[], char *out,
+		  bool as_nobody)
 {
 	int fds[2];
 	pid_t pid;
@@ -32,6 +33,8 @@ static int run(const struct cage_bpf *p, char *const argv[], char *out)
 		int l;
 		dup2(fds[1], 1);
 		setsid(); /* no controlling tty for the probes */
+		if (as_nobody && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(98);
 		if (p && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 			  cage_seccomp_load(p, false, &l) != 0))
 			_exit(99);
@@ -46,6 +49,11 @@ static int run(const struct cage_bpf *p, char *const argv[], char *out)
 	close(fds[0]);
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	return st;
+}
+
+static int run(const struct cage_bpf *p, char *const argv[], char *out)
+{
+	return run_as(p, argv, out, false);
 }
 
 static struct cage_bpf filter(bool deny_memfd)
@@ -208,5 +216,28 @@ Test(harden_seccomp, node_runs_under_the_filter, .timeout = 30)
 
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x %s", st, out);
 	cr_assert_str_eq(out, "42 sub\n");
+	cage_bpf_free(&p);
+}
+
+/* Rootless: an ordinary user loads the filter (no_new_privs suffices)
+ * and the denials hold the same way. */
+Test(harden_seccomp, unprivileged_user_gets_the_same_filter)
+{
+	char path[512], out[OUT_MAX], buf[64];
+	char *argv[] = {(char *)probe(path, sizeof(path)),
+			"mount",
+			"bpf",
+			"x:tiocsti_hi",
+			"getpid",
+			NULL};
+	struct cage_bpf p = filter(false);
+	int st = run_as(&p, argv, out, true);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x %s", st, out);
+	cr_assert_str_eq(answer(out, "mount", buf, sizeof(buf)), "EPERM");
+	cr_assert_str_eq(answer(out, "bpf", buf, sizeof(buf)), "EPERM");
+	cr_assert_str_eq(answer(out, "x:tiocsti_hi", buf, sizeof(buf)),
+			 "EPERM");
+	cr_assert_str_eq(answer(out, "getpid", buf, sizeof(buf)), "ok");
 	cage_bpf_free(&p);
 }

@@ -350,3 +350,34 @@ Test(cage_landlock, device_ioctl_only_where_granted)
 		_exit(ioctl_child(rw));
 	cr_assert_eq(wait_exit(pid), cage_landlock_abi() >= 5 ? 1 : 0);
 }
+
+/* Rootless: Landlock needs no privilege (no_new_privs only). */
+static int rootless_child(const struct fixture *f)
+{
+	if (setgid(65534) != 0 || setuid(65534) != 0)
+		return 1;
+	if (apply(f, 0) != 0)
+		return 2;
+	return errno_of_open("/etc", "hostname", O_RDONLY) == 0 &&
+		       errno_of_open(f->secret, "key", O_RDONLY) == EACCES
+		   ? 0
+		   : 3;
+}
+
+Test(cage_landlock, works_for_an_unprivileged_user)
+{
+	struct fixture f;
+	pid_t pid;
+
+	setup_dirs(&f);
+	/* uid 65534 must reach the dirs to be denied by Landlock, not by
+	 * the mode bits. */
+	cr_assert_eq(chmod(f.root, 0755), 0);
+	cr_assert_eq(chmod(f.secret, 0755), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(rootless_child(&f));
+	cr_assert_eq(wait_exit(pid), 0);
+	test_rmtree(f.root);
+	free(f.root);
+}

@@ -362,6 +362,17 @@ Test(cage_seccomp, describe_text_and_json)
 			     ->valuestring,
 			 "execve");
 	cJSON_Delete(j);
+	/* deny_memfd moves memfd_create out of the allowed list. */
+	o.deny_memfd = true;
+	akios_buf_reset(&b);
+	cr_assert_eq(cage_seccomp_describe(&o, &b, true), 0);
+	j = cJSON_Parse(b.ptr);
+	cr_assert_not_null(j, "%s", b.ptr);
+	cr_assert_str_eq(cJSON_GetObjectItem(j, "memfd_create")->valuestring,
+			 "EPERM");
+	cr_assert_null(strstr(b.ptr, "\"memfd_create\"]"));
+	cr_assert_null(strstr(b.ptr, ",,"));
+	cJSON_Delete(j);
 	akios_buf_free(&b);
 }
 
