@@ -50,7 +50,8 @@ int cage_landlock_abi(void);
  * file rights apply; a symlink is refused with -ELOOP, since a rule on
  * the link itself would grant nothing) and restricts the calling
  * thread. No allocation. Returns 0, -EOPNOTSUPP when Landlock is
- * unavailable, or -errno, with err naming the path at fault. flags: enum cage_landlock_flags. */
+ * unavailable, or -errno, with err naming the path at fault.
+ * flags: enum cage_landlock_flags. */
 int cage_landlock_apply(const struct cage_landlock_rule *rules, unsigned n,
 			unsigned flags, struct akios_err *err) AKIOS_NODISCARD;
 
