@@ -15,6 +15,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -161,9 +162,15 @@ unsigned seccomp_prefix(struct sock_filter *f)
 
 	f[0] = LD_W(offsetof(struct seccomp_data, arch));
 	for (unsigned i = 0; i < sc_n_arg_rules; i++) {
-		int nr = sc_resolve(sc_arg_rules[i].syscall);
-		if (nr >= 0 && n + 6 + sc_arg_rules[i].n_vals <= SC_PREFIX_MAX)
-			n = emit_rule(f, n, &sc_arg_rules[i], nr);
+		struct sc_arg_rule r = sc_arg_rules[i];
+		int nr = sc_resolve(r.syscall);
+		/* "Set it to what it is" stays allowed: the persona the agent
+		 * inherits from us (a host may run with e.g. UNAME26). */
+		if (strcmp(r.syscall, "personality") == 0 &&
+		    r.n_vals < AKIOS_ARRAY_SIZE(r.vals))
+			r.vals[r.n_vals++] = (uint32_t)personality(0xffffffffu);
+		if (nr >= 0 && n + 6 + r.n_vals <= SC_PREFIX_MAX)
+			n = emit_rule(f, n, &r, nr);
 	}
 	f[1] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
 		    (uint8_t)(n - 2));
