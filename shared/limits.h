@@ -14,5 +14,6 @@
 #define AKIOS_MAX_HTTP_HEADERS	   (64ul * 1024ul)   /* one header block */
 #define AKIOS_MAX_HTTP_BODY	   (32ul * 1024ul * 1024ul) /* one LLM body */
 #define AKIOS_MAX_STATUS_LINE	   512ul /* cage status pipe */
+#define AKIOS_MAX_PROC_FILE	   (1024ul * 1024ul) /* /proc/self/mounts */
 
 #endif
