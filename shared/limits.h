@@ -14,6 +14,8 @@
 #define AKIOS_MAX_HTTP_HEADERS	   (64ul * 1024ul)   /* one header block */
 #define AKIOS_MAX_HTTP_BODY	   (32ul * 1024ul * 1024ul) /* one LLM body */
 #define AKIOS_MAX_STATUS_LINE	   512ul /* cage status pipe */
-#define AKIOS_MAX_PROC_FILE	   (1024ul * 1024ul) /* /proc/self/mounts */
+
+/* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
+#define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)
 
 #endif
