@@ -7,9 +7,7 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
-    {.name = "doctor",
-     .summary = "check what this host offers the cage",
-     .run = cmd_doctor},
+    {.name = "doctor", .summary = "check the host", .run = cmd_doctor},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };
