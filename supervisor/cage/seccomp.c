@@ -4,7 +4,8 @@
  * raw seccomp() syscall. Invariant: the program starts with an
  * architecture check; anything not x86_64 (i386 via int 0x80, x32) kills
  * the process, and an always-denied syscall stays denied even when the
- * caller asks to trap it. */
+ * caller asks to trap it. The allowlist with the reason for each group is
+ * the comment table at the top of seccomp_table.c. */
 #include "shared/common.h"
 #include "supervisor/cage/seccomp.h"
 #include "supervisor/cage/seccomp_int.h"
