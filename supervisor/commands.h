@@ -10,6 +10,7 @@ int cmd_keygen(int argc, char **argv);
 extern const struct cli_command cmd_policy_subs[];
 /* akios audit verify|export|proof|... (supervisor/cmd_audit.c) */
 extern const struct cli_command cmd_audit_subs[];
+int cmd_doctor(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif
