@@ -74,6 +74,8 @@ static int parse_option(const struct cli_spec *spec, int argc, char **argv,
 					     spec->opts[idx].name);
 		return store(spec, out, idx, "", err);
 	}
+	if (!val && (spec->opts[idx].flags & CLI_OPT_OPTVAL))
+		return store(spec, out, idx, "", err);
 	if (!val) {
 		if (*i + 1 >= argc)
 			return akios_err_set(

@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+    {.name = "redact",
+     .summary = "redact PII and secrets (filter)",
+     .run = cmd_redact},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };

@@ -3,6 +3,7 @@
 #ifndef AKIOS_COMMANDS_H
 #define AKIOS_COMMANDS_H
 
+int cmd_redact(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif
