@@ -60,6 +60,9 @@ bool pii_base62_crc_ok(const char *body, size_t n, const char *six);
 
 /* Character helpers for validators. */
 int pii_peek(const struct pii_cand *c, long off); /* -1 outside text */
+/* False when the match is one piece of a longer dashed, dotted or
+ * slashed token (a UUID, a version, a path). */
+bool pii_standalone(const struct pii_cand *c);
 /* Narrows the value span to the trailing run of chars in set. */
 bool pii_tail_value(struct pii_cand *c, const char *set, size_t min);
 /* Narrows the value span to the last n digits (seps allowed between). */

@@ -138,21 +138,6 @@ static const struct pii_pattern table[] = {
     {"sg_nric", "SG_NRIC", "\\b[STFG]\\d{7}[A-Z]\\b", 0, B, pii_chk_nric},
     /* contact */
     {"email", "EMAIL", "[A-Za-z0-9._%+-]@[A-Za-z0-9-]", 0, S, pii_chk_email},
-    {"phone", "PHONE",
-     "(?:\\+1[ .-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[ .-]?\\d{3}[ .-]?\\d{4}\\b", 0,
-     B, pii_chk_phone},
-    {"phone", "PHONE", "\\+[1-9](?:[ .-]?\\(?\\d\\)?){7,14}\\b", 0, B,
-     pii_chk_phone},
-    {"phone", "PHONE", "\\b0[1-9]\\d{1,4}(?:[ /-]?\\d{2,5}){1,3}\\b", 0, B,
-     pii_chk_phone},
-    {"ip_address", "IP_ADDRESS", "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", 0, B,
-     pii_chk_ipv4},
-    {"ip_address", "IP_ADDRESS",
-     "(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\\d{1,3}(?:\\.\\d{1,3}){3}|"
-     "[0-9A-Fa-f]{0,4})",
-     0, B, pii_chk_ipv6},
-    {"mac_address", "MAC_ADDRESS",
-     "\\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\\b", 0, B, pii_chk_mac},
     /* dates and health */
     {"date_of_birth", "DATE_OF_BIRTH",
      "(?i:\\b(?:dob|d\\.o\\.b\\.?|date of birth|birth ?date|born(?: on)?)"
@@ -172,6 +157,22 @@ static const struct pii_pattern table[] = {
     {"dea_number", "DEA_NUMBER", "\\b[ABCDEFGHJKLMPRSTUX][A-Z9]\\d{7}\\b", 0, B,
      pii_chk_dea},
     {"us_npi", "US_NPI", "(?i:\\bnpi" NUM ")\\d{10}\\b", 0, B, pii_chk_npi},
+    /* generic contact data last: a context id wins a tie */
+    {"phone", "PHONE",
+     "(?:\\+1[ .-]?)?(?:\\(\\d{3}\\)|\\b\\d{3})[ .-]?\\d{3}[ .-]?\\d{4}\\b", 0,
+     B, pii_chk_phone},
+    {"phone", "PHONE", "(?:\\+|\\b00)[1-9](?:[ .-]?\\(?\\d\\)?){7,14}\\b", 0, B,
+     pii_chk_phone},
+    {"phone", "PHONE", "\\b0[1-9]\\d{1,4}(?:[ /-]?\\d{2,5}){1,3}\\b", 0, B,
+     pii_chk_phone},
+    {"ip_address", "IP_ADDRESS", "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", 0, B,
+     pii_chk_ipv4},
+    {"ip_address", "IP_ADDRESS",
+     "(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\\d{1,3}(?:\\.\\d{1,3}){3}|"
+     "[0-9A-Fa-f]{0,4})",
+     0, B, pii_chk_ipv6},
+    {"mac_address", "MAC_ADDRESS",
+     "\\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\\b", 0, B, pii_chk_mac},
     /* aggressive, context-free variants */
     {"ssn", "SSN", "\\b\\d{9}\\b", 0, A, pii_chk_ssn},
     {"phone", "PHONE", "\\b[2-9]\\d{2}[2-9]\\d{6}\\b", 0, A,

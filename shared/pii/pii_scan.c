@@ -86,7 +86,9 @@ static long validate(struct pii_engine_view *v, const struct pii_round *r,
 				     .flags = v->flags,
 				     .max_len = v->pats[m->idx].max_len};
 
-		if (m->e <= lo || m->s >= hi || m->e == m->s)
+		/* A value may start left of its raw match (an e-mail's local
+		 * part), never more than PII_MAX_MATCH before its end. */
+		if (m->e <= lo || m->s >= hi + PII_MAX_MATCH || m->e == m->s)
 			continue;
 		if (!v->pats[m->idx].check(&c) || c.vs < lo || c.vs >= hi ||
 		    c.ve <= c.vs || c.ve > c.vs + PII_MAX_MATCH ||

@@ -26,6 +26,17 @@ static bool in_set(int ch, const char *set)
 	return ch > 0 && strchr(set, ch) != NULL;
 }
 
+bool pii_standalone(const struct pii_cand *c)
+{
+	int b = pii_peek(c, (long)c->s - 1);
+	int a = pii_peek(c, (long)c->e);
+
+	if (b > 0 && strchr("-./", b) && isalnum(pii_peek(c, (long)c->s - 2)))
+		return false;
+	return !(a > 0 && strchr("-./", a) &&
+		 isalnum(pii_peek(c, (long)c->e + 1)));
+}
+
 bool pii_tail_value(struct pii_cand *c, const char *set, size_t min)
 {
 	size_t i = c->e;

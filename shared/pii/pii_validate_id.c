@@ -28,7 +28,7 @@ bool pii_chk_ssn(struct pii_cand *c)
 		return false;
 	if (pii_digits(c->text + c->vs, c->ve - c->vs, d, 9) != 9)
 		return false;
-	return ssn_rules(d);
+	return ssn_rules(d) && pii_standalone(c);
 }
 
 bool pii_chk_ein(struct pii_cand *c)
@@ -166,7 +166,8 @@ bool pii_chk_aadhaar(struct pii_cand *c)
 {
 	char d[13];
 
-	return pii_digits(c->text + c->s, c->e - c->s, d, 12) == 12 &&
+	return pii_standalone(c) &&
+	       pii_digits(c->text + c->s, c->e - c->s, d, 12) == 12 &&
 	       verhoeff(d, 12);
 }
 
@@ -297,6 +298,8 @@ bool pii_chk_phone(struct pii_cand *c)
 		seps += !isdigit((unsigned char)t[i]);
 	if (!phone_edges_ok(c) || seps == 0)
 		return false;
+	if (t[0] == '0' && t[1] == '0')
+		return n >= 10 && n <= 17;
 	if (t[0] == '+' && d[0] != '1')
 		return n >= 8 && n <= 15;
 	if (t[0] == '0')
@@ -308,7 +311,7 @@ bool pii_chk_phone(struct pii_cand *c)
 
 bool pii_chk_phone_bare(struct pii_cand *c)
 {
-	return phone_edges_ok(c);
+	return phone_edges_ok(c) && pii_standalone(c);
 }
 
 static bool ipv4_private(const uint8_t o[4])
