@@ -13,8 +13,9 @@
  * narrowed or extended it) is longer than this. Every regex has a finite
  * width <= W (checked when the engine is built). */
 #define PII_MAX_MATCH 1536u
-/* Validators may peek this many bytes before and after a raw match. */
-#define PII_CTX 4u
+/* Validators may peek this many bytes before and after a raw match
+ * (enough for "version " before a dotted quad). */
+#define PII_CTX 12u
 
 /* A candidate handed to a validator. text[0..len) is the scanned window;
  * [s, e) the raw match. The validator sets the value span [vs, ve) (it
@@ -63,6 +64,9 @@ int pii_peek(const struct pii_cand *c, long off); /* -1 outside text */
 /* False when the match is one piece of a longer dashed, dotted or
  * slashed token (a UUID, a version, a path). */
 bool pii_standalone(const struct pii_cand *c);
+/* True when the match continues a space-grouped number on its left
+ * ("CH13 5338 9387 ..." is an IBAN, not a card). */
+bool pii_after_group(const struct pii_cand *c);
 /* Narrows the value span to the trailing run of chars in set. */
 bool pii_tail_value(struct pii_cand *c, const char *set, size_t min);
 /* Narrows the value span to the last n digits (seps allowed between). */

@@ -37,6 +37,12 @@ bool pii_standalone(const struct pii_cand *c)
 		 isalnum(pii_peek(c, (long)c->e + 1)));
 }
 
+bool pii_after_group(const struct pii_cand *c)
+{
+	return pii_peek(c, (long)c->s - 1) == ' ' &&
+	       isdigit(pii_peek(c, (long)c->s - 2));
+}
+
 bool pii_tail_value(struct pii_cand *c, const char *set, size_t min)
 {
 	size_t i = c->e;
@@ -168,6 +174,8 @@ bool pii_chk_card(struct pii_cand *c)
 		return false;
 	if (pii_peek(c, (long)c->s - 1) == '.' &&
 	    isdigit(pii_peek(c, (long)c->s - 2)))
+		return false;
+	if (memchr(c->text + c->s, ' ', c->e - c->s) && pii_after_group(c))
 		return false;
 	return card_groups_ok(c->text + c->s, c->e - c->s);
 }

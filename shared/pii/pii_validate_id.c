@@ -298,6 +298,11 @@ bool pii_chk_phone(struct pii_cand *c)
 		seps += !isdigit((unsigned char)t[i]);
 	if (!phone_edges_ok(c) || seps == 0)
 		return false;
+	/* One piece of a longer space-grouped number (an IBAN, a card). */
+	if (memchr(t, ' ', c->e - c->s) &&
+	    (pii_after_group(c) || (pii_peek(c, (long)c->e) == ' ' &&
+				    isdigit(pii_peek(c, (long)c->e + 1)))))
+		return false;
 	if (t[0] == '0' && t[1] == '0')
 		return n >= 10 && n <= 17;
 	if (t[0] == '+' && d[0] != '1')
@@ -320,6 +325,23 @@ static bool ipv4_private(const uint8_t o[4])
 	       (o[0] == 172 && (o[1] & 0xf0) == 16) ||
 	       (o[0] == 192 && o[1] == 168) || (o[0] == 169 && o[1] == 254) ||
 	       (o[0] == 100 && (o[1] & 0xc0) == 64);
+}
+
+/* "version 1.2.3.4", "v1.2.3.4", "ver 1.2.3.4": a version, not a host. */
+static bool version_word(const struct pii_cand *c)
+{
+	static const char *const words[] = {
+	    "version ", "version: ", "ver ", "release ", "build ", "v", "v."};
+
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(words); i++) {
+		size_t n = strlen(words[i]);
+
+		if (c->s >= n &&
+		    strncasecmp(c->text + c->s - n, words[i], n) == 0 &&
+		    (c->s == n || !isalpha(pii_peek(c, (long)(c->s - n) - 1))))
+			return true;
+	}
+	return false;
 }
 
 bool pii_chk_ipv4(struct pii_cand *c)
@@ -346,6 +368,8 @@ bool pii_chk_ipv4(struct pii_cand *c)
 	}
 	if ((before == '.' && isdigit(pii_peek(c, (long)c->s - 2))) ||
 	    (after == '.' && isdigit(pii_peek(c, (long)c->e + 1))))
+		return false;
+	if (version_word(c))
 		return false;
 	return !((c->flags & PII_KEEP_PRIVATE_IPS) && ipv4_private(o));
 }
