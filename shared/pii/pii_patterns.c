@@ -65,9 +65,9 @@ static const struct pii_pattern table[] = {
      "AccountKey=[A-Za-z0-9+/]{86}==", 0, S, pii_chk_azure},
     {"jwt", "JWT", "\\beyJ[A-Za-z0-9_-]{10}", 0, S, pii_chk_jwt},
     {"url_credentials", "URL_CREDENTIALS",
-     "\\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\\s:/@\"'<>]{1,64}:[^\\s/@\"'<>]{1,"
-     "128}@",
-     0, S, pii_chk_urlcred},
+     /* anchored on "://": a scheme-first regex wakes on every word */
+     "[A-Za-z0-9]://[^\\s:/@\"'<>]{1,64}:[^\\s/@\"'<>]{1,128}@", 0, S,
+     pii_chk_urlcred},
     {"aws_secret_key", "AWS_SECRET_KEY",
      "(?i:aws).{0,24}(?i:secret|sk).{0,24}[:=]\\s{0,3}[\"']?"
      "[A-Za-z0-9/+]{40}\\b",
