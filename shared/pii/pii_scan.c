@@ -99,7 +99,8 @@ static long validate(struct pii_engine_view *v, const struct pii_round *r,
 					       .ve = (uint32_t)c.ve,
 					       .open = c.open};
 	}
-	qsort(v->sel, n, sizeof(*v->sel), cmp_sel);
+	if (n > 1) /* sel may still be NULL when nothing matched */
+		qsort(v->sel, n, sizeof(*v->sel), cmp_sel);
 	return (long)n;
 }
 
