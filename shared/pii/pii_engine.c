@@ -169,8 +169,10 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 	eng->style = cfg->style;
 	eng->win_cap = PII_STREAM_MAX_STATE + AKIOS_PII_SLICE;
 	eng->win = malloc(eng->win_cap);
+	eng->v.scan_cap = eng->win_cap + 128;
+	eng->v.scan = aligned_alloc(64, eng->v.scan_cap);
 	rc = -ENOMEM;
-	if (!eng->v.ids || !eng->win)
+	if (!eng->v.ids || !eng->win || !eng->v.scan)
 		goto fail;
 	if (cfg->hash_key)
 		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
@@ -196,6 +198,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);
+	free(eng->v.scan);
 	explicit_bzero(eng->key, sizeof(eng->key));
 	free(eng);
 }

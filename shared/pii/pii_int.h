@@ -166,6 +166,8 @@ struct pii_engine_view {
 	struct pii_sel *sel;
 	size_t cap_sel;
 	int scan_err;
+	char *scan; /* 64-byte aligned copy of the window (pii_scan.c) */
+	size_t scan_cap;
 };
 struct pii_engine_view *pii_engine_view(struct pii_engine *eng);
 int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
