@@ -25,7 +25,7 @@ static const struct cli_opt redact_opts[] = {
      "input is one JSON document: redact string values only", 0},
     {"style", 's', "STYLE",
      "label ([EMAIL], default) or hash ([EMAIL:1a2b3c4d])", 0},
-    {"report", 'r', "FILE",
+    {"report", 0, "FILE",
      "write findings as JSONL to stderr, or to FILE with --report=FILE",
      CLI_OPT_OPTVAL},
     {"keep-private-ips", 0, NULL,
