@@ -344,6 +344,17 @@ static bool version_word(const struct pii_cand *c)
 	return false;
 }
 
+/* "-2" after a dotted quad: a Debian-style revision, not a range. */
+static bool revision(const struct pii_cand *c)
+{
+	long i = (long)c->e + 1;
+	int n = 0;
+
+	while (n < 4 && isdigit(pii_peek(c, i + n)))
+		n++;
+	return n > 0 && n < 4 && pii_peek(c, i + n) != '.';
+}
+
 bool pii_chk_ipv4(struct pii_cand *c)
 {
 	uint8_t o[4];
@@ -366,8 +377,13 @@ bool pii_chk_ipv4(struct pii_cand *c)
 		v = v * 10 + (unsigned)(c->text[i] - '0');
 		len++;
 	}
+	/* Inside a longer dotted name, a file or package name or version
+	 * ("pkg-3.2.2.1.gz", "1.2.5.1-2"); "10.0.0.1-10.0.0.9" is a range. */
 	if ((before == '.' && isdigit(pii_peek(c, (long)c->s - 2))) ||
-	    (after == '.' && isdigit(pii_peek(c, (long)c->e + 1))))
+	    (after == '.' && isalnum(pii_peek(c, (long)c->e + 1))) ||
+	    ((before == '-' || before == '_') &&
+	     isalpha(pii_peek(c, (long)c->s - 2))) ||
+	    (after == '-' && revision(c)))
 		return false;
 	if (version_word(c))
 		return false;

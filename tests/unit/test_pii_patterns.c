@@ -69,6 +69,8 @@ static const struct tcase positives[] = {
     {BALANCED, "de 030/1234567", "de [PHONE]"},
     {AGGRESSIVE, "tel 4155552671", "tel [PHONE]"},
     {BALANCED, "ip 203.0.113.7:80", "ip [IP_ADDRESS]:80"},
+    {BALANCED, "net 10.0.0.0/8.", "net [IP_ADDRESS]/8."},
+    {BALANCED, "range 10.0.0.1-10.0.0.9", "range [IP_ADDRESS]-[IP_ADDRESS]"},
     {BALANCED, "v6 2001:db8::1 up", "v6 [IP_ADDRESS] up"},
     {BALANCED, "mac 00:1A:2B:3C:4D:5E", "mac [MAC_ADDRESS]"},
     {STRICT, "db postgres://alice:s3cret@db.example.com/x",
@@ -160,6 +162,8 @@ static const struct tcase negatives[] = {
     {AGGRESSIVE, "already [EMAIL] and [CREDIT_CARD]", NULL},
     {AGGRESSIVE, "mac 00:1A-2B:3C:4D:5E", NULL},
     {AGGRESSIVE, "ip 256.1.1.1 and 1.2.3.4.5", NULL},
+    {AGGRESSIVE, "man1/fpc-3.2.2.1.gz and v1.2.3.4 and build 10.0.0.1", NULL},
+    {AGGRESSIVE, "alsa-topology-conf:all 1.2.5.1-2 installed", NULL},
     {STRICT, "call (415) 555-2671 or 203.0.113.7", NULL},
 };
 
