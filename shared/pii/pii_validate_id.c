@@ -284,7 +284,9 @@ static bool phone_edges_ok(const struct pii_cand *c)
 	if ((after == '.' || after == '-' || after == '/') &&
 	    isdigit(pii_peek(c, (long)c->e + 1)))
 		return false;
-	return before != '+' && !isalnum(before) && !isalnum(after);
+	/* "~+20191229111838+6991d5": a version stamp, not a number. */
+	return before != '+' && before != '~' && after != '+' &&
+	       !isalnum(before) && !isalnum(after);
 }
 
 bool pii_chk_phone(struct pii_cand *c)
@@ -385,7 +387,9 @@ bool pii_chk_ipv4(struct pii_cand *c)
 	     isalpha(pii_peek(c, (long)c->s - 2))) ||
 	    (after == '-' && revision(c)))
 		return false;
-	if (version_word(c))
+	/* x.y.0.0 names a network (or a version), never a host, unless it
+	 * is written as a CIDR block. */
+	if (version_word(c) || (o[2] == 0 && o[3] == 0 && after != '/'))
 		return false;
 	return !((c->flags & PII_KEEP_PRIVATE_IPS) && ipv4_private(o));
 }

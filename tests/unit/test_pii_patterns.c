@@ -164,6 +164,8 @@ static const struct tcase negatives[] = {
     {AGGRESSIVE, "ip 256.1.1.1 and 1.2.3.4.5", NULL},
     {AGGRESSIVE, "man1/fpc-3.2.2.1.gz and v1.2.3.4 and build 10.0.0.1", NULL},
     {AGGRESSIVE, "alsa-topology-conf:all 1.2.5.1-2 installed", NULL},
+    {AGGRESSIVE, "updated to 2.5.0.0. snapshot (1:10~+20191229111838+6991d57)",
+     NULL},
     {STRICT, "call (415) 555-2671 or 203.0.113.7", NULL},
 };
 
