@@ -13,7 +13,10 @@
 #define AKIOS_MAX_CHECKPOINT_BYTES (64ul * 1024ul)   /* signed checkpoint */
 #define AKIOS_MAX_HTTP_HEADERS	   (64ul * 1024ul)   /* one header block */
 #define AKIOS_MAX_HTTP_BODY	   (32ul * 1024ul * 1024ul) /* one LLM body */
-#define AKIOS_MAX_STATUS_LINE	   512ul /* cage status pipe */
+#define AKIOS_MAX_STATUS_LINE	   512ul       /* cage status pipe */
+#define AKIOS_MAX_PII_MATCHES	   (1ul << 20) /* raw matches per scan round */
+#define AKIOS_PII_SLICE		   (256ul * 1024ul) /* bytes scanned per round */
+#define AKIOS_MAX_REDACT_INPUT	   (256ul * 1024ul * 1024ul) /* akios redact */
 
 /* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
 #define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)

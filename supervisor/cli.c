@@ -74,6 +74,8 @@ static int parse_option(const struct cli_spec *spec, int argc, char **argv,
 					     spec->opts[idx].name);
 		return store(spec, out, idx, "", err);
 	}
+	if (!val && (spec->opts[idx].flags & CLI_OPT_OPTVAL))
+		return store(spec, out, idx, "", err);
 	if (!val) {
 		if (*i + 1 >= argc)
 			return akios_err_set(
@@ -177,11 +179,15 @@ void cli_print_help(const struct cli_spec *spec, FILE *out)
 	for (unsigned i = 0; i < spec->n_opts; i++) {
 		const struct cli_opt *o = &spec->opts[i];
 		char left[64];
-		int n = snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
+		bool optval = (o->flags & CLI_OPT_OPTVAL) != 0;
+		int n = snprintf(left, sizeof(left), "%c%c%s--%s%s%s%s",
 				 o->short_name ? '-' : ' ',
 				 o->short_name ? o->short_name : ' ',
 				 o->short_name ? ", " : "  ", o->name,
-				 o->arg ? " " : "", o->arg ? o->arg : "");
+				 !o->arg  ? ""
+				 : optval ? "[="
+					  : " ",
+				 o->arg ? o->arg : "", optval ? "]" : "");
 
 		if (n < 0 || (size_t)n >= sizeof(left))
 			left[sizeof(left) - 1] = '\0';

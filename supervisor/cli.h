@@ -16,7 +16,9 @@
 #define CLI_MAX_POS   64
 
 enum cli_opt_flags {
-	CLI_OPT_MULTI = 1 << 0, /* may repeat; every value is kept */
+	CLI_OPT_MULTI = 1 << 0,	 /* may repeat; every value is kept */
+	CLI_OPT_OPTVAL = 1 << 1, /* value optional: only as --name=VALUE;
+				  * a bare --name stores "" */
 };
 
 struct cli_opt {

@@ -13,6 +13,9 @@ const struct cli_command cli_commands[] = {
      .summary = "create an Ed25519 key pair",
      .run = cmd_keygen},
     {.name = "policy", .summary = "policy commands", .subs = cmd_policy_subs},
+    {.name = "redact",
+     .summary = "redact PII and secrets (filter)",
+     .run = cmd_redact},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };

@@ -11,6 +11,7 @@ extern const struct cli_command cmd_policy_subs[];
 /* akios audit verify|export|proof|... (supervisor/cmd_audit.c) */
 extern const struct cli_command cmd_audit_subs[];
 int cmd_doctor(int argc, char **argv);
+int cmd_redact(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

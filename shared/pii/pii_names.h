@@ -21,6 +21,9 @@ const struct pii_name *pii_names(unsigned *n) AKIOS_NONNULL(1);
 /* True when name is a pattern or a category name. */
 bool pii_name_known(const char *name) AKIOS_NONNULL(1);
 
+/* The category of a pattern name, or NULL if name is not a pattern. */
+const char *pii_name_category(const char *name) AKIOS_NONNULL(1);
+
 /* The closest known name (for "did you mean"), or NULL if none is close. */
 const char *pii_name_suggest(const char *name) AKIOS_NONNULL(1);
 

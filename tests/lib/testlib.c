@@ -100,7 +100,7 @@ static void pump(int in_fd, const char *in, size_t in_len, int out_fd,
 
 			if (n > 0)
 				in_off += (size_t)n;
-			if (n < 0 || in_off == in_len) {
+			if ((n < 0 && errno != EAGAIN) || in_off == in_len) {
 				close(p[0].fd);
 				p[0].fd = -1;
 			}
@@ -156,6 +156,9 @@ int test_run(char *const argv[], const char *in, size_t in_len,
 		close(perr[0]);
 		return -rc;
 	}
+	/* Non-blocking stdin: a child that fills its stdout before reading
+	 * all of its input must not block our write while we wait to read. */
+	(void)fcntl(pin[1], F_SETFL, O_NONBLOCK);
 	append(&r->out, &r->out_len, "", 0);
 	append(&r->err, &r->err_len, "", 0);
 	pump(pin[1], in, in ? in_len : 0, pout[0], perr[0], pid, timeout_sec,

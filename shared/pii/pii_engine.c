@@ -1,0 +1,262 @@
+/* pii_engine: builds an engine from a config (which patterns, which
+ * replacement style) and compiles them into one Vectorscan block-mode
+ * database with leftmost start-of-match, once per engine. Also makes the
+ * replacement text. Invariant: a replacement never contains the value;
+ * the hash style is an HMAC under the engine's key, never a bare hash. */
+#include "shared/common.h"
+#include "shared/crypto.h"
+#include "shared/limits.h"
+#include "shared/pii/pii_int.h"
+#include "shared/pii/pii_names.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <hs/hs.h>
+
+struct pii_engine {
+	struct pii_engine_view v;
+	unsigned n_ids;
+	enum pii_style style;
+	uint8_t key[PII_HASH_KEY_LEN];
+	char *win; /* stream window scratch */
+	size_t win_cap;
+};
+
+static bool named(const struct pii_config *cfg, const char *name)
+{
+	const char *cat = pii_name_category(name);
+
+	for (unsigned i = 0; i < cfg->n_names; i++) {
+		if (strcmp(cfg->names[i], name) == 0 ||
+		    (cat && strcmp(cfg->names[i], cat) == 0))
+			return true;
+	}
+	return false;
+}
+
+static const char *mode_name(enum pii_mode m)
+{
+	static const char *const names[] = {"strict", "balanced", "aggressive"};
+
+	return (unsigned)m < 3 ? names[m] : "?";
+}
+
+/* Every configured name must be known, and a pattern named explicitly
+ * must have at least one expression in the mode. */
+static int check_names(const struct pii_config *cfg, struct akios_err *err)
+{
+	unsigned n;
+	const struct pii_pattern *t = pii_patterns(&n);
+
+	for (unsigned i = 0; i < cfg->n_names; i++) {
+		const char *nm = cfg->names[i];
+		const char *sug;
+		bool pattern = false;
+		bool in_mode = false;
+
+		if (!pii_name_known(nm)) {
+			sug = pii_name_suggest(nm);
+			return akios_err_set(err, NULL, 0, 0,
+					     "unknown PII pattern '%s'%s%s%s",
+					     nm, sug ? " (did you mean '" : "",
+					     sug ? sug : "", sug ? "'?)" : "");
+		}
+		for (unsigned k = 0; k < n; k++) {
+			if (strcmp(t[k].name, nm) != 0)
+				continue;
+			pattern = true;
+			in_mode |= t[k].mode <= cfg->mode;
+		}
+		if (pattern && !in_mode)
+			return akios_err_set(err, NULL, 0, 0,
+					     "PII pattern '%s' is not part of "
+					     "mode %s; use a broader mode",
+					     nm, mode_name(cfg->mode));
+	}
+	return 0;
+}
+
+static int width_ok(const char *re, struct akios_err *err)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *ce = NULL;
+	int rc = 0;
+
+	if (hs_expression_info(re, HS_FLAG_SOM_LEFTMOST, &info, &ce) !=
+	    HS_SUCCESS) {
+		rc = akios_err_set(err, NULL, 0, 0, "PII regex /%s/: %s", re,
+				   ce ? ce->message : "invalid");
+		hs_free_compile_error(ce);
+		return rc;
+	}
+	if (info->max_width > PII_MAX_MATCH)
+		rc = akios_err_set(err, NULL, 0, 0,
+				   "PII regex /%s/ may match more than %u "
+				   "bytes",
+				   re, PII_MAX_MATCH);
+	free(info);
+	return rc;
+}
+
+static int compile(struct pii_engine *eng, const struct pii_config *cfg,
+		   struct akios_err *err)
+{
+	unsigned n;
+	const struct pii_pattern *t = pii_patterns(&n);
+	const char **exprs = calloc(n, sizeof(*exprs));
+	unsigned *flags = calloc(n, sizeof(*flags));
+	unsigned *ids = calloc(n, sizeof(*ids));
+	hs_compile_error_t *ce = NULL;
+	hs_database_t *db = NULL;
+	int rc = -ENOMEM;
+
+	if (!exprs || !flags || !ids)
+		goto out;
+	for (unsigned i = 0; i < n; i++) {
+		if (t[i].mode > cfg->mode ||
+		    (cfg->n_names && !named(cfg, t[i].name)))
+			continue;
+		rc = width_ok(t[i].regex, err);
+		if (rc)
+			goto out;
+		exprs[eng->n_ids] = t[i].regex;
+		flags[eng->n_ids] = HS_FLAG_SOM_LEFTMOST | t[i].hs_flags;
+		ids[eng->n_ids] = eng->n_ids;
+		((unsigned *)eng->v.ids)[eng->n_ids++] = i;
+	}
+	rc = 0;
+	if (eng->n_ids == 0)
+		goto out;
+	if (hs_compile_multi(exprs, flags, ids, eng->n_ids, HS_MODE_BLOCK, NULL,
+			     &db, &ce) != HS_SUCCESS) {
+		rc = akios_err_set(err, NULL, 0, 0,
+				   "PII patterns do not compile: %s",
+				   ce ? ce->message : "?");
+		rc = -EIO;
+		goto out;
+	}
+	eng->v.db = db;
+	if (hs_alloc_scratch(db, (hs_scratch_t **)&eng->v.scratch) !=
+	    HS_SUCCESS)
+		rc = -ENOMEM;
+out:
+	hs_free_compile_error(ce);
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
+		   struct akios_err *err)
+{
+	struct pii_engine *eng = NULL;
+	unsigned n;
+	int rc;
+
+	if ((unsigned)cfg->mode > PII_MODE_AGGRESSIVE ||
+	    (unsigned)cfg->style > PII_STYLE_HASH)
+		return akios_err_set(err, NULL, 0, 0, "bad PII mode or style");
+	rc = check_names(cfg, err);
+	if (rc)
+		return rc;
+	eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return -ENOMEM;
+	eng->v.pats = pii_patterns(&n);
+	eng->v.ids = calloc(n, sizeof(unsigned));
+	eng->v.flags = cfg->flags;
+	eng->style = cfg->style;
+	eng->win_cap = PII_STREAM_MAX_STATE + AKIOS_PII_SLICE;
+	eng->win = malloc(eng->win_cap);
+	eng->v.scan_cap = eng->win_cap + 128;
+	eng->v.scan = aligned_alloc(64, eng->v.scan_cap);
+	rc = -ENOMEM;
+	if (!eng->v.ids || !eng->win || !eng->v.scan)
+		goto fail;
+	if (cfg->hash_key)
+		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
+	else if ((rc = crypto_random(eng->key, sizeof(eng->key))) != 0)
+		goto fail;
+	rc = compile(eng, cfg, err);
+	if (rc)
+		goto fail;
+	*out = eng;
+	return 0;
+fail:
+	pii_engine_free(eng);
+	return rc;
+}
+
+void pii_engine_free(struct pii_engine *eng)
+{
+	if (!eng)
+		return;
+	hs_free_scratch(eng->v.scratch);
+	hs_free_database(eng->v.db);
+	free((void *)eng->v.ids);
+	free(eng->v.raw);
+	free(eng->v.sel);
+	free(eng->win);
+	free(eng->v.scan);
+	explicit_bzero(eng->key, sizeof(eng->key));
+	free(eng);
+}
+
+size_t pii_engine_max_match(const struct pii_engine *eng)
+{
+	(void)eng;
+	return PII_MAX_MATCH;
+}
+
+struct pii_engine_view *pii_engine_view(struct pii_engine *eng)
+{
+	return &eng->v;
+}
+
+char *pii_engine_window(struct pii_engine *eng, size_t *cap)
+{
+	*cap = eng->win_cap;
+	return eng->win;
+}
+
+/* The hashed form: digits only for numbers written with separators (so
+ * one card number formatted two ways gets one tag), lower case otherwise
+ * for e-mail and similar case-blind values. */
+static size_t normalize(const char *v, size_t n, char *out)
+{
+	size_t k = 0;
+	bool numeric = true;
+
+	for (size_t i = 0; i < n; i++)
+		numeric &= isdigit((unsigned char)v[i]) ||
+			   strchr(" -.()/+", v[i]) != NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (numeric && !isdigit((unsigned char)v[i]))
+			continue;
+		out[k++] = (char)tolower((unsigned char)v[i]);
+	}
+	return k;
+}
+
+int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
+		       size_t n, struct akios_buf *out)
+{
+	const struct pii_pattern *p = &eng->v.pats[idx];
+	char norm[PII_MAX_MATCH + 64];
+	uint8_t mac[CRYPTO_SHA256_LEN];
+	char hex[9];
+	size_t k;
+	int rc;
+
+	if (eng->style == PII_STYLE_LABEL)
+		return akios_buf_appendf(out, "[%s]", p->label);
+	k = (size_t)snprintf(norm, sizeof(norm), "%s", p->name) + 1;
+	k += normalize(v, n < PII_MAX_MATCH ? n : PII_MAX_MATCH, norm + k);
+	crypto_hmac_sha256(eng->key, sizeof(eng->key), norm, k, mac);
+	crypto_hex_encode(mac, 4, hex);
+	rc = akios_buf_appendf(out, "[%s:%s]", p->label, hex);
+	explicit_bzero(norm, sizeof(norm));
+	explicit_bzero(mac, sizeof(mac));
+	return rc;
+}

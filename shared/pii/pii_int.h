@@ -1,0 +1,178 @@
+/* Inside the pii module only: the pattern table, the validators, and the
+ * decision round shared by whole-buffer and streaming redaction. */
+#ifndef AKIOS_PII_INT_H
+#define AKIOS_PII_INT_H
+
+#include "shared/common.h"
+#include "shared/pii/pii.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* W: no candidate span (raw match, or value span after a validator
+ * narrowed or extended it) is longer than this. Every regex has a finite
+ * width <= W (checked when the engine is built). */
+#define PII_MAX_MATCH 1536u
+/* Validators may peek this many bytes before and after a raw match
+ * (enough for "version " before a dotted quad). */
+#define PII_CTX 12u
+
+/* A candidate handed to a validator. text[0..len) is the scanned window;
+ * [s, e) the raw match. The validator sets the value span [vs, ve) (it
+ * starts as [s, e)). Every byte a validator reads, and the value span,
+ * lie in [vs - PII_CTX, vs + W + PII_CTX): the scanner's window proof
+ * relies on it. A validator may extend the value left (e-mail local
+ * part) or right (tokens) within that rule. */
+struct pii_cand {
+	const char *text;
+	size_t len;
+	size_t s, e;
+	size_t vs, ve;
+	unsigned flags;	  /* enum pii_flags */
+	unsigned max_len; /* from the pattern */
+	bool open;	  /* private key body continues past ve */
+};
+
+typedef bool (*pii_check_fn)(struct pii_cand *c);
+
+struct pii_pattern {
+	const char *name;  /* stable name (pii_names.c) */
+	const char *label; /* replacement label */
+	const char *regex;
+	unsigned hs_flags;  /* extra Vectorscan flags (HS_FLAG_CASELESS) */
+	enum pii_mode mode; /* lowest mode that includes it */
+	pii_check_fn check;
+	/* Non-zero: the regex matches a fixed-width head and the validator
+	 * extends the value over its characters up to this many bytes from
+	 * the start (Vectorscan's leftmost-start tracking cannot afford
+	 * long bounded repeats). */
+	unsigned max_len;
+};
+
+/* The regex table, in priority order (earlier wins a tie). */
+const struct pii_pattern *pii_patterns(unsigned *n) AKIOS_NONNULL(1);
+
+/* Validators (pii_validate*.c), exported for the tests. */
+bool pii_luhn(const char *digits, size_t n);
+bool pii_iban_valid(const char *s, size_t n);
+bool pii_aba_valid(const char *d9);
+uint32_t pii_crc32(const void *p, size_t n);
+bool pii_base62_crc_ok(const char *body, size_t n, const char *six);
+
+/* Character helpers for validators. */
+int pii_peek(const struct pii_cand *c, long off); /* -1 outside text */
+/* False when the match is one piece of a longer dashed, dotted or
+ * slashed token (a UUID, a version, a path). */
+bool pii_standalone(const struct pii_cand *c);
+/* True when the match continues a space-grouped number on its left
+ * ("CH13 5338 9387 ..." is an IBAN, not a card). */
+bool pii_after_group(const struct pii_cand *c);
+/* Narrows the value span to the trailing run of chars in set. */
+bool pii_tail_value(struct pii_cand *c, const char *set, size_t min);
+/* Narrows the value span to the last n digits (seps allowed between). */
+bool pii_tail_digits(struct pii_cand *c, size_t n, const char *seps);
+size_t pii_digits(const char *s, size_t n, char *out, size_t max);
+
+/* Validators referenced by the table. */
+bool pii_chk_card(struct pii_cand *c);
+bool pii_chk_iban(struct pii_cand *c);
+bool pii_chk_aba_ctx(struct pii_cand *c);
+bool pii_chk_bank(struct pii_cand *c);
+bool pii_chk_acct_ctx(struct pii_cand *c);
+bool pii_chk_bic(struct pii_cand *c);
+bool pii_chk_cvv(struct pii_cand *c);
+bool pii_chk_btc(struct pii_cand *c);
+bool pii_chk_ssn(struct pii_cand *c);
+bool pii_chk_ein(struct pii_cand *c);
+bool pii_chk_tail_id(struct pii_cand *c);
+bool pii_chk_nino(struct pii_cand *c);
+bool pii_chk_sin(struct pii_cand *c);
+bool pii_chk_nir(struct pii_cand *c);
+bool pii_chk_dni(struct pii_cand *c);
+bool pii_chk_cf(struct pii_cand *c);
+bool pii_chk_aadhaar(struct pii_cand *c);
+bool pii_chk_cpf(struct pii_cand *c);
+bool pii_chk_nric(struct pii_cand *c);
+bool pii_chk_email(struct pii_cand *c);
+bool pii_chk_phone(struct pii_cand *c);
+bool pii_chk_phone_bare(struct pii_cand *c);
+bool pii_chk_azure(struct pii_cand *c);
+bool pii_chk_ipv4(struct pii_cand *c);
+bool pii_chk_ipv6(struct pii_cand *c);
+bool pii_chk_mac(struct pii_cand *c);
+bool pii_chk_urlcred(struct pii_cand *c);
+bool pii_chk_token(struct pii_cand *c);
+bool pii_chk_ghtoken(struct pii_cand *c);
+bool pii_chk_jwt(struct pii_cand *c);
+bool pii_chk_secret_ctx(struct pii_cand *c);
+bool pii_chk_assign(struct pii_cand *c);
+bool pii_chk_bearer(struct pii_cand *c);
+bool pii_chk_basic(struct pii_cand *c);
+bool pii_chk_pem(struct pii_cand *c);
+bool pii_chk_dob(struct pii_cand *c);
+bool pii_chk_mrn(struct pii_cand *c);
+bool pii_chk_nhs(struct pii_cand *c);
+bool pii_chk_dea(struct pii_cand *c);
+bool pii_chk_npi(struct pii_cand *c);
+bool pii_chk_any(struct pii_cand *c);
+
+/* Extends a private key body from `from` (continuation). */
+void pii_pem_body(struct pii_cand *c, size_t from);
+
+/* One decision round over a window of the input (pii_scan.c).
+ * text[0..len) holds input bytes [base, base+len). Output has been
+ * emitted for [0, done); done >= base + PII_MAX_MATCH + PII_CTX + 1
+ * unless base == 0, so every raw match of a value starting at or after
+ * done lies in the window with its context. The round decides every
+ * value starting in [done, limit), where limit + PII_MAX_MATCH +
+ * PII_CTX < base + len unless eof (then limit = base + len), appends
+ * the output for [done, new done) and advances done (to limit, or past
+ * a redaction that crosses it). */
+struct pii_round {
+	const char *text;
+	size_t len;
+	uint64_t base;
+	uint64_t done;
+	uint64_t limit;
+	bool eof;
+	bool pem_open; /* a private key body continues at done */
+	pii_finding_fn fn;
+	void *fn_ctx;
+};
+
+struct pii_engine;
+int pii_round_run(struct pii_engine *eng, struct pii_round *r,
+		  struct akios_buf *out) AKIOS_NODISCARD;
+
+/* The engine's internals that pii_scan.c needs. */
+struct pii_raw {
+	uint32_t idx; /* table index */
+	uint32_t s, e;
+};
+struct pii_sel {
+	uint32_t idx;
+	uint32_t vs, ve;
+	bool open;
+};
+
+struct pii_engine_view {
+	void *db;      /* hs_database_t */
+	void *scratch; /* hs_scratch_t */
+	const struct pii_pattern *pats;
+	const unsigned *ids; /* Vectorscan id -> table index */
+	unsigned flags;
+	struct pii_raw *raw;
+	size_t n_raw, cap_raw;
+	struct pii_sel *sel;
+	size_t cap_sel;
+	int scan_err;
+	char *scan; /* 64-byte aligned copy of the window (pii_scan.c) */
+	size_t scan_cap;
+};
+struct pii_engine_view *pii_engine_view(struct pii_engine *eng);
+int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
+		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
+/* Bytes of the window scratch streams copy into (engine-owned). */
+char *pii_engine_window(struct pii_engine *eng, size_t *cap);
+
+#endif
