@@ -7,6 +7,10 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+    {.name = "keygen",
+     .summary = "create an Ed25519 key pair",
+     .run = cmd_keygen},
+    {.name = "policy", .summary = "policy commands", .subs = cmd_policy_subs},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };
