@@ -11,6 +11,7 @@ const struct cli_command cli_commands[] = {
      .summary = "create an Ed25519 key pair",
      .run = cmd_keygen},
     {.name = "policy", .summary = "policy commands", .subs = cmd_policy_subs},
+    {.name = "run", .summary = "run a program in the cage", .run = cmd_run},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };
