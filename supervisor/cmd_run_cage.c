@@ -155,7 +155,6 @@ static int build_seccomp(struct run_state *s)
 {
 	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
 	struct akios_err err = {0};
-	cJSON *f;
 
 	if (!s->plan.seccomp)
 		return 0;
@@ -170,9 +169,23 @@ static int build_seccomp(struct run_state *s)
 	}
 	s->plan.seccomp = false;
 	s->plan.degraded |= CAGE_DEG_SECCOMP;
+	return cage_plan_note(&s->plan, "DEGRADED: no seccomp filter: %s",
+			      err.msg)
+		   ? AKIOS_EXIT_INTERNAL
+		   : 0;
+}
+
+int run_degraded_event(struct run_state *s)
+{
+	char deg[64];
+	cJSON *f;
+
+	if (!s->plan.degraded)
+		return 0;
 	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "what", "seccomp");
-	cJSON_AddStringToObject(f, "why", err.msg);
+	cJSON_AddStringToObject(
+	    f, "what", cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
+	cJSON_AddStringToObject(f, "flag", "--allow-degraded");
 	return run_event(s, "cage.degraded", "allow", f) ? AKIOS_EXIT_INTERNAL
 							 : 0;
 }
@@ -194,20 +207,8 @@ static int make_cgroup(struct run_state *s)
 int run_prepare(struct run_state *s)
 {
 	struct akios_err err = {0};
-	cJSON *f;
 	int rc = build_seccomp(s);
 
-	if (rc == 0 && s->plan.degraded) {
-		char deg[64];
-
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(
-		    f, "what",
-		    cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
-		rc = run_event(s, "cage.degraded", "allow", f)
-			 ? AKIOS_EXIT_INTERNAL
-			 : 0;
-	}
 	if (rc == 0)
 		rc = make_cgroup(s);
 	if (rc == 0 && cage_placeholders_create(&s->plan, &s->ph, &err) != 0) {

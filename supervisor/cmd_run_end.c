@@ -102,19 +102,19 @@ int run_cage(struct run_state *s)
 	};
 	struct cage_result r;
 	struct akios_err err = {0};
-	int rc = run_event(s, "run.start", "allow", run_start_fields(s));
+	int rc = run_prepare(s);
 
-	if (rc != 0)
-		return AKIOS_EXIT_INTERNAL;
-	rc = run_prepare(s);
 	if (rc != 0) {
-		cJSON *f = cJSON_CreateObject();
+		cJSON *f = run_start_fields(s);
 
-		cJSON_AddNumberToObject(f, "exit_code", rc);
-		cJSON_AddStringToObject(f, "end", "setup_error");
-		(void)!run_event(s, "run.end", NULL, f);
+		cJSON_AddStringToObject(f, "reason", "setup failed");
+		(void)!run_event(s, "run.refused", "deny", f);
 		return rc;
 	}
+	/* After prepare, so the report says what is really enforced. */
+	if (run_event(s, "run.start", "allow", run_start_fields(s)) != 0 ||
+	    run_degraded_event(s) != 0)
+		return AKIOS_EXIT_INTERNAL;
 	o.cgroup = s->cgroup;
 	if (cage_run(&o, &r, &err) != 0)
 		cli_error_err("run", &err);

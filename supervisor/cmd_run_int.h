@@ -43,6 +43,8 @@ struct cJSON *run_start_fields(struct run_state *s);
 /* seccomp program, degradation events, cgroup, placeholders. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
+/* cage.degraded when a layer runs weaker (--allow-degraded). */
+int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
 /* Appends one event; an audit failure is reported and returned. */
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
