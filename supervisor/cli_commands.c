@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+    {.name = "doctor",
+     .summary = "check what this host offers the cage",
+     .run = cmd_doctor},
     {.name = "keygen",
      .summary = "create an Ed25519 key pair",
      .run = cmd_keygen},

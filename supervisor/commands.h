@@ -5,6 +5,7 @@
 
 #include "supervisor/cli.h"
 
+int cmd_doctor(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 /* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
 extern const struct cli_command cmd_policy_subs[];

@@ -59,7 +59,7 @@ void cage_cgroup_hierarchies(char *v2, size_t v2_size, bool *v2_mounted,
 enum cage_cgroup_backend cage_cgroup_backend(const struct cage_cgroup *cg)
     AKIOS_NONNULL(1);
 
-/* The v2 cgroup directory fd (O_PATH|O_DIRECTORY|O_CLOEXEC, borrowed) for
+/* The v2 cgroup directory fd (O_RDONLY|O_DIRECTORY|O_CLOEXEC, borrowed) for
  * clone3(CLONE_INTO_CGROUP); -1 on v1 and NONE. */
 int cage_cgroup_fd(const struct cage_cgroup *cg) AKIOS_NONNULL(1);
 

@@ -70,7 +70,6 @@ static int child_seccomp_bits(void)
 	struct sock_fprog prog = {.len = 1, .filter = &allow};
 	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER |
 			      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-	uint64_t sync = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 	long fd;
 	int bits = 0;
 
@@ -80,7 +79,9 @@ static int child_seccomp_bits(void)
 	if (fd < 0)
 		return 0;
 	bits |= PB_KILLABLE;
-	if (ioctl((int)fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, &sync) == 0)
+	/* The flags travel by value in the ioctl argument, not by pointer. */
+	if (ioctl((int)fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		  SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
 		bits |= PB_SYNC_WAKE;
 	return bits;
 }
