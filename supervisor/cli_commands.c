@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+    {.name = "audit", .summary = "the audit ledger", .subs = audit_subcommands},
     {.name = "doctor",
      .summary = "check what this host offers the cage",
      .run = cmd_doctor},

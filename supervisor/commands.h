@@ -11,5 +11,6 @@ int cmd_keygen(int argc, char **argv);
 extern const struct cli_command cmd_policy_subs[];
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+extern const struct cli_command audit_subcommands[];
 
 #endif

@@ -161,6 +161,10 @@ int audit_cp_read(int dirfd, uint64_t size, struct akios_buf *buf,
 		  struct akios_err *err) AKIOS_NODISCARD;
 int audit_cp_name(uint64_t size, char *out, size_t len) AKIOS_NODISCARD;
 
+/* verify.c: the trusted public key (path NULL: the default akios.pub). */
+int audit_verify_load_pub(const char *path, struct crypto_key **pub,
+			  struct akios_err *err) AKIOS_NODISCARD;
+
 /* ---- writer.c / append.c ---- */
 /* The writer's I/O, replaceable by tests to inject faults. */
 struct audit_io {
@@ -172,7 +176,7 @@ void audit_set_io(struct audit_log *log, const struct audit_io *io)
     AKIOS_NONNULL(1, 2);
 
 #define AUDIT_PENDING_MAX   (8ul * 1024ul * 1024ul)
-#define AUDIT_PENDING_FLUSH (1024ul * 1024ul)
+#define AUDIT_PENDING_FLUSH (64ul * 1024ul)
 #define AUDIT_RUN_ID_MAX    64
 
 struct audit_log {
@@ -184,6 +188,7 @@ struct audit_log {
 	struct audit_frontier fr; /* over every appended event */
 	uint64_t durable;	  /* events known to be on disk */
 	uint64_t written;	  /* events handed to write(2) */
+	uint64_t file_off;	  /* end of events.log as written */
 	uint64_t last_cp;	  /* size of the newest checkpoint */
 	bool have_cp;
 	struct akios_buf pending; /* framed records not yet written */
@@ -192,7 +197,15 @@ struct audit_log {
 	audit_redact_fn redact;
 	void *redact_ctx;
 	struct audit_io io;
+	int64_t time_sec;   /* second of the cached time_text */
+	char time_text[24]; /* "YYYY-MM-DDTHH:MM:SS" */
 };
+
+/* json.c: compact JSON into a bounded buffer. */
+int audit_json_u64(struct akios_buf *b, uint64_t v) AKIOS_NODISCARD;
+int audit_json_string(struct akios_buf *b, const char *s) AKIOS_NODISCARD;
+int audit_json_value(struct akios_buf *b, const cJSON *v,
+		     unsigned depth) AKIOS_NODISCARD;
 
 /* append.c: writes pending records (no fsync). */
 int audit_flush(struct audit_log *log, struct akios_err *err) AKIOS_NODISCARD;

@@ -252,8 +252,12 @@ static int open_log(struct audit_log *log, uint64_t *torn,
 	log->durable = log->written = log->fr.size;
 	log->have_cp = c.have;
 	log->last_cp = c.size;
-	if (!rc && lseek(log->logfd, 0, SEEK_END) < 0)
-		rc = -errno;
+	if (!rc) {
+		off_t end = lseek(log->logfd, 0, SEEK_END);
+
+		rc = end < 0 ? -errno : 0;
+		log->file_off = end < 0 ? 0 : (uint64_t)end;
+	}
 	return rc;
 }
 
