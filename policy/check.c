@@ -44,6 +44,8 @@ static const char *path_problem(const char *s)
 		return "must be absolute (start with '/' or ${CWD})";
 	if (len >= AKIOS_MAX_PATH_BYTES)
 		return "is too long";
+	if (has_control(s, len))
+		return "contains a control character";
 	if (len > 1 && s[len - 1] == '/')
 		return "is not normalised (remove the trailing '/')";
 	for (const char *p = s; *p; p++) {

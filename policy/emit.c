@@ -231,7 +231,11 @@ static int yaml_env_secrets(const struct akios_policy *p, struct akios_buf *b)
 		rc = akios_buf_appendf(b, "  set:%s\n",
 				       p->env.n_set ? "" : " {}");
 	for (unsigned i = 0; rc == 0 && i < p->env.n_set; i++) {
-		rc = akios_buf_appendf(b, "    %s: ", p->env.set[i].key);
+		rc = akios_buf_append(b, "    ", 4);
+		if (rc == 0)
+			rc = quoted(b, p->env.set[i].key);
+		if (rc == 0)
+			rc = akios_buf_append(b, ": ", 2);
 		if (rc == 0)
 			rc = quoted(b, p->env.set[i].value);
 		if (rc == 0)

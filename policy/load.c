@@ -12,10 +12,13 @@
 
 struct lctx {
 	yaml_parser_t parser;
+	const char *data;
+	size_t len;
 	const char *file;
 	struct policy_errors *errs;
 	unsigned nodes;
 	bool bad; /* a structural error was recorded (tree still built) */
+	bool raw_secrets; /* the raw text had one: scalars need no rescan */
 };
 
 void policy_errf(struct policy_errors *errs, const char *file, unsigned line,
@@ -69,6 +72,55 @@ static void lerr(struct lctx *c, yaml_mark_t m, const char *fmt, ...)
 	c->bad = true;
 }
 
+/* The reader (encoding, control characters) reports a byte offset only. */
+static yaml_mark_t mark_at(const struct lctx *c, size_t offset)
+{
+	yaml_mark_t m = {0};
+
+	for (size_t i = 0; i < offset && i < c->len; i++) {
+		if (c->data[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else if (((unsigned char)c->data[i] & 0xc0) != 0x80) {
+			m.column++;
+		}
+	}
+	return m;
+}
+
+static void secret_error(struct lctx *c, yaml_mark_t m, const char *kind)
+{
+	lerr(c, m,
+	     "this looks like %s: never put a secret in a policy; name it "
+	     "under 'secrets:' (from_env or from_file)",
+	     kind);
+}
+
+/* Scans the raw text, comments included, one report per line at the
+ * secret's own column. */
+static void scan_raw(struct lctx *c)
+{
+	size_t pos = 0;
+
+	/* Bounded: each report rescans from the start for its line:col. */
+	for (unsigned hits = 0; pos < c->len && hits < POLICY_MAX_ERRORS;
+	     hits++) {
+		size_t at;
+		const char *kind =
+		    policy_secret_find(c->data + pos, c->len - pos, &at);
+		const char *nl;
+
+		if (!kind)
+			return;
+		secret_error(c, mark_at(c, pos + at), kind);
+		c->raw_secrets = true;
+		nl = memchr(c->data + pos + at, '\n', c->len - pos - at);
+		if (!nl)
+			return;
+		pos = (size_t)(nl - c->data) + 1;
+	}
+}
+
 /* libyaml's own error: its problem and the mark where it was seen. */
 static int parser_error(struct lctx *c)
 {
@@ -77,6 +129,8 @@ static int parser_error(struct lctx *c)
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return -ENOMEM;
+	if (p->error == YAML_READER_ERROR)
+		m = mark_at(c, p->problem_offset);
 	if (p->context)
 		policy_errf(c->errs, c->file, (unsigned)m.line + 1,
 			    (unsigned)m.column + 1, "YAML: %s %s (line %u)",
@@ -166,12 +220,9 @@ static int make_scalar(struct lctx *c, const yaml_event_t *ev,
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (memchr(v, '\0', len))
 		lerr(c, ev->start_mark, "a NUL byte in a value");
-	kind = policy_secret_kind(v, len);
+	kind = c->raw_secrets ? NULL : policy_secret_kind(v, len);
 	if (kind)
-		lerr(c, ev->start_mark,
-		     "this looks like %s: never put a secret in a policy; "
-		     "name it under 'secrets:' (from_env or from_file)",
-		     kind);
+		secret_error(c, ev->start_mark, kind);
 	*out = n;
 	return 0;
 }
@@ -338,7 +389,7 @@ static int parse_document(struct lctx *c, struct pnode **root)
 int pnode_parse(const char *file, const char *data, size_t len,
 		struct pnode **root, struct policy_errors *errs)
 {
-	struct lctx c = {.file = file, .errs = errs};
+	struct lctx c = {.file = file, .errs = errs, .data = data, .len = len};
 	int rc;
 
 	*root = NULL;
@@ -351,6 +402,7 @@ int pnode_parse(const char *file, const char *data, size_t len,
 		return -ENOMEM;
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)data,
 				     len);
+	scan_raw(&c);
 	rc = parse_document(&c, root);
 	yaml_parser_delete(&c.parser);
 	if (rc == 0 && c.bad)

@@ -173,7 +173,9 @@ struct akios_policy {
 };
 
 /* Every error found in one load, not just the first (policy check prints
- * them all). Errors past the cap are counted in `dropped`. */
+ * them all). Errors past the cap are counted in `dropped`. Each error's
+ * `file` borrows the name or path given to the loader: keep that string
+ * alive while the errors are read. */
 #define POLICY_MAX_ERRORS 32
 struct policy_errors {
 	struct akios_err e[POLICY_MAX_ERRORS];
@@ -189,7 +191,8 @@ int policy_load_file(const char *path, struct akios_policy **out,
 		     struct policy_errors *errs)
     AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
 
-/* The same from memory; name is used in error locations. */
+/* The same from memory (data need not be NUL-terminated); name is used
+ * as the file in error locations and as policy->source. */
 int policy_load_buffer(const char *name, const char *data, size_t len,
 		       struct akios_policy **out, struct policy_errors *errs)
     AKIOS_NONNULL(1, 2, 4, 5) AKIOS_NODISCARD;
@@ -199,8 +202,9 @@ int policy_load_buffer(const char *name, const char *data, size_t len,
 int policy_load_default(struct akios_policy **out, struct policy_errors *errs)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* The default policy's YAML text, as `akios policy show --default` prints
- * it. Static storage; never freed. */
+/* The default policy's YAML source, with "${CWD}" unexpanded (`akios
+ * policy show --default` prints its effective, canonical form). Static
+ * storage; never freed. */
 const char *policy_default_yaml(void);
 
 void policy_free(struct akios_policy *policy);

@@ -63,6 +63,9 @@ int policy_set_defaults(struct akios_policy *p)
 /* Describes the secret that s looks like ("an OpenAI API key"), or NULL
  * when it looks like none (policy/secretscan.c). */
 const char *policy_secret_kind(const char *s, size_t len) AKIOS_NONNULL(1);
+/* The same, with the offset of the match in *at. */
+const char *policy_secret_find(const char *s, size_t len, size_t *at)
+    AKIOS_NONNULL(1, 3);
 
 /* Optimal string alignment distance, capped at 99 for long strings. */
 unsigned policy_edit_distance(const char *a, const char *b) AKIOS_NONNULL(1, 2);
@@ -140,6 +143,8 @@ bool v_bool(struct vctx *c, const struct pnode *n, bool *out)
 bool v_micros(struct vctx *c, const struct pnode *n, uint64_t max_units,
 	      int64_t *out) AKIOS_NONNULL(1, 2, 4);
 char *v_string(struct vctx *c, const struct pnode *n) AKIOS_NONNULL(1, 2);
+/* True when s holds a control or invisible separator character. */
+bool has_control(const char *s, size_t len) AKIOS_NONNULL(1);
 bool v_enum(struct vctx *c, const struct pnode *n, const struct venum *e,
 	    int *out) AKIOS_NONNULL(1, 2, 3, 4);
 void v_push(struct vctx *c, const char *name) AKIOS_NONNULL(1, 2);

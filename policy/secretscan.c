@@ -1,7 +1,9 @@
 /* policy/secretscan.c: recognises literals shaped like credentials (API
  * keys, tokens, PEM private keys) anywhere in a policy's text, so a
  * secret never lands in a file that is signed, copied and shown. Pure:
- * no allocation, no I/O; a prefix only counts at a word boundary. */
+ * no allocation, no I/O; a prefix only counts at a word boundary. The
+ * loader runs it over the raw text (comments included) and over every
+ * decoded scalar (escapes cannot hide a key). */
 #include "shared/common.h"
 #include "policy/policy_int.h"
 
@@ -90,13 +92,14 @@ static bool pem_private_at(const char *s, size_t len, size_t i)
 	return false;
 }
 
-const char *policy_secret_kind(const char *s, size_t len)
+const char *policy_secret_find(const char *s, size_t len, size_t *at)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char prev = i ? (unsigned char)s[i - 1] : ' ';
 
 		if (isascii(prev) && isalnum(prev))
 			continue; /* not at a word boundary */
+		*at = i;
 		if (pem_private_at(s, len, i))
 			return "a PEM private key";
 		for (size_t k = 0; k < AKIOS_ARRAY_SIZE(shapes); k++) {
@@ -105,4 +108,11 @@ const char *policy_secret_kind(const char *s, size_t len)
 		}
 	}
 	return NULL;
+}
+
+const char *policy_secret_kind(const char *s, size_t len)
+{
+	size_t at;
+
+	return policy_secret_find(s, len, &at);
 }

@@ -85,8 +85,12 @@ bool v_uint(struct vctx *c, const struct pnode *n, unsigned long long max,
 
 	if (!v_is(c, n, PNODE_SCALAR))
 		return false;
-	if (!n->plain || n->len == 0 || n->len > 20 ||
-	    (n->str[0] == '0' && n->len > 1))
+	if (!n->plain && n->len > 0) {
+		verr(c, n, "expected a number, found the quoted string '%s'",
+		     n->str);
+		return false;
+	}
+	if (n->len == 0 || (n->str[0] == '0' && n->len > 1))
 		goto bad;
 	for (size_t i = 0; i < n->len; i++) {
 		unsigned d = (unsigned)(unsigned char)n->str[i] - '0';
@@ -175,6 +179,32 @@ bool v_bool(struct vctx *c, const struct pnode *n, bool *out)
 	return false;
 }
 
+/* C0/C1 controls, DEL, and the Unicode line/paragraph separators, BOM
+ * and non-characters: none has a place in a policy value, and refusing
+ * them keeps the canonical output (double-quoted, unescaped) exact. */
+bool has_control(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t rest = len - i;
+
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return true;
+		if (rest >= 2 && u[i] == 0xc2 && u[i + 1] >= 0x80 &&
+		    u[i + 1] <= 0x9f)
+			return true;
+		if (rest >= 3 && u[i] == 0xe2 && u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+			return true;
+		if (rest >= 3 && u[i] == 0xef &&
+		    ((u[i + 1] == 0xbb && u[i + 2] == 0xbf) ||
+		     (u[i + 1] == 0xbf && u[i + 2] >= 0xbe)))
+			return true;
+	}
+	return false;
+}
+
 char *v_string(struct vctx *c, const struct pnode *n)
 {
 	char *s;
@@ -185,13 +215,9 @@ char *v_string(struct vctx *c, const struct pnode *n)
 		verr(c, n, "expected a string, found an empty value");
 		return NULL;
 	}
-	for (size_t i = 0; i < n->len; i++) {
-		unsigned char ch = (unsigned char)n->str[i];
-
-		if (ch < 0x20 || ch == 0x7f) {
-			verr(c, n, "control characters are not allowed");
-			return NULL;
-		}
+	if (has_control(n->str, n->len)) {
+		verr(c, n, "control characters are not allowed");
+		return NULL;
 	}
 	s = strdup(n->str);
 	if (!s)
@@ -266,11 +292,26 @@ static void unknown_key(struct vctx *c, const struct pnode *key,
 			best = k->name;
 		}
 	}
-	if (best)
+	if (best) {
 		verr(c, key, "unknown key '%s'; did you mean '%s'?", key->str,
 		     best);
-	else
-		verr(c, key, "unknown key '%s'", key->str);
+		return;
+	}
+	/* A known key at the wrong level: say where it belongs. */
+	for (const struct vkey *k = keys; k->name; k++) {
+		const struct vkey *sub = k->aux;
+
+		for (; k->kind == VK_SECTION && sub->name; sub++) {
+			if (strcmp(sub->name, key->str) == 0) {
+				verr(c, key,
+				     "unknown key '%s'; it belongs "
+				     "under '%s'",
+				     key->str, k->name);
+				return;
+			}
+		}
+	}
+	verr(c, key, "unknown key '%s'", key->str);
 }
 
 static void *field(void *base, const struct vkey *k)
