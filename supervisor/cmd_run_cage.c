@@ -12,6 +12,7 @@
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sys/wait.h>
 
@@ -149,28 +150,56 @@ void run_audit_refusal(struct run_state *s)
 	(void)!run_event(s, "run.refused", "deny", f);
 }
 
+/* Compiling the filter takes milliseconds (libseccomp): it runs in a
+ * thread while the supervisor opens the audit log, probes the kernel and
+ * builds the plan, and is joined before the clone, so the cage is always
+ * forked from a single-threaded process. */
+static void *seccomp_thread(void *arg)
+{
+	struct run_state *s = arg;
+	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
+
+	s->bpf_rc = cage_seccomp_build(&o, &s->bpf, &s->bpf_err);
+	return NULL;
+}
+
+void run_seccomp_start(struct run_state *s)
+{
+	s->bpf_thread_on =
+	    pthread_create(&s->bpf_thread, NULL, seccomp_thread, s) == 0;
+	if (!s->bpf_thread_on) /* no thread: build it here */
+		(void)seccomp_thread(s);
+}
+
+void run_seccomp_join(struct run_state *s)
+{
+	if (s->bpf_thread_on)
+		(void)pthread_join(s->bpf_thread, NULL);
+	s->bpf_thread_on = false;
+}
+
 /* The seccomp program; a build failure is a missing layer like any other:
  * refused unless --allow-degraded=seccomp. */
 static int build_seccomp(struct run_state *s)
 {
-	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
-	struct akios_err err = {0};
+	const struct akios_err *err = &s->bpf_err;
 
+	run_seccomp_join(s);
 	if (!s->plan.seccomp)
 		return 0;
-	if (cage_seccomp_build(&o, &s->bpf, &err) == 0)
+	if (s->bpf_rc == 0 && s->bpf.insns)
 		return 0;
 	if (!(s->degrade & CAGE_DEG_SECCOMP)) {
 		cli_error("run",
 			  "refused: the seccomp filter cannot be built (%s); "
 			  "--allow-degraded=seccomp runs without it",
-			  err.msg);
+			  err->msg);
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s->plan.seccomp = false;
 	s->plan.degraded |= CAGE_DEG_SECCOMP;
 	return cage_plan_note(&s->plan, "DEGRADED: no seccomp filter: %s",
-			      err.msg)
+			      err->msg)
 		   ? AKIOS_EXIT_INTERNAL
 		   : 0;
 }

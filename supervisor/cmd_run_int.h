@@ -12,6 +12,7 @@
 #include "supervisor/cage/seccomp.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 struct run_state {
@@ -29,11 +30,19 @@ struct run_state {
 	struct audit_log *log;
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
+	pthread_t bpf_thread; /* builds bpf while the rest is prepared */
+	bool bpf_thread_on;
+	int bpf_rc;
+	struct akios_err bpf_err;
 	struct cage_placeholders ph;
 	bool have_ph;
 };
 
 int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
+/* Starts compiling the seccomp program in the background. */
+void run_seccomp_start(struct run_state *s);
+/* Waits for it (a no-op when it is not running). */
+void run_seccomp_join(struct run_state *s);
 int run_build_plan(struct run_state *s) AKIOS_NODISCARD;
 int run_cage(struct run_state *s) AKIOS_NODISCARD;
 int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
