@@ -281,5 +281,8 @@ _Noreturn void cage_child_main(const struct cage_child_args *a)
 	if (agent == 0)
 		agent_main(a);
 	close_all_but(a->status_fd);
+	/* The reaper needs no privilege either: wait and report. */
+	if (cage_set_no_new_privs() != 0 || cage_drop_all_caps(NULL) != 0)
+		die(a->status_fd, "reaper: drop capabilities", NULL, EPERM);
 	reaper(a->status_fd, agent);
 }

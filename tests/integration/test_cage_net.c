@@ -8,7 +8,10 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pty.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -141,6 +144,55 @@ Test(cage_net, tiocsti_to_real_terminal_fails)
 	got = read(master, buf, sizeof(buf) - 1);
 	cr_assert_eq(WEXITSTATUS(st), 1, "%s", got > 0 ? buf : "");
 	cr_assert_not_null(strstr(buf, "fail"), "%s", buf);
+	close(master);
+	cagetest_teardown(&W);
+}
+
+/* stdin is a terminal: the agent gets its own pty with the same window
+ * size; its output is relayed; the real terminal's modes come back. */
+Test(cage_net, agent_gets_its_own_pty)
+{
+	char *cmd[] = {"sh", "-c", "test -t 0 && echo tty-yes; stty size",
+		       NULL};
+	struct winsize ws = {.ws_row = 33, .ws_col = 101};
+	struct termios before;
+	struct termios after;
+	int master;
+	int slave;
+	int fds[3];
+	pid_t pid;
+	int st = -1;
+	bool done = false;
+	char buf[4096] = {0};
+	size_t n = 0;
+	ssize_t got;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(openpty(&master, &slave, NULL, NULL, &ws), 0);
+	cr_assert_eq(tcgetattr(slave, &before), 0);
+	fds[0] = fds[1] = fds[2] = slave;
+	cr_assert_eq(cagetest_spawn(&W, cmd, fds, &pid), 0);
+	/* Read while it runs (the relay must never block on a full pty),
+	 * until akios has exited and the pty is drained; 20 s at most. */
+	for (int i = 0; i < 200 && n < sizeof(buf) - 1; i++) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+
+		if (poll(&p, 1, 100) > 0) {
+			got = read(master, buf + n, sizeof(buf) - 1 - n);
+			n += got > 0 ? (size_t)got : 0;
+			continue;
+		}
+		if (done)
+			break;
+		done = waitpid(pid, &st, WNOHANG) == pid;
+	}
+	cr_assert(done, "akios did not finish: %s", buf);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", buf);
+	cr_assert_not_null(strstr(buf, "tty-yes"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "33 101"), "%s", buf);
+	cr_assert_eq(tcgetattr(slave, &after), 0);
+	cr_assert_eq(after.c_lflag, before.c_lflag);
+	close(slave);
 	close(master);
 	cagetest_teardown(&W);
 }
