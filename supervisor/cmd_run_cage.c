@@ -235,15 +235,7 @@ static int make_cgroup(struct run_state *s)
 
 int run_prepare(struct run_state *s)
 {
-	struct akios_err err = {0};
 	int rc = build_seccomp(s);
 
-	if (rc == 0)
-		rc = make_cgroup(s);
-	if (rc == 0 && cage_placeholders_create(&s->plan, &s->ph, &err) != 0) {
-		cli_error_err("run", &err);
-		rc = AKIOS_EXIT_INTERNAL;
-	}
-	s->have_ph = rc == 0;
-	return rc;
+	return rc == 0 ? make_cgroup(s) : rc;
 }

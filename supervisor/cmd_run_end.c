@@ -181,8 +181,6 @@ void run_state_free(struct run_state *s)
 	struct akios_err err = {0};
 
 	run_seccomp_join(s);
-	if (s->have_ph)
-		cage_placeholders_remove(&s->plan, &s->ph);
 	if (s->cgroup)
 		cage_cgroup_destroy(s->cgroup);
 	cage_bpf_free(&s->bpf);

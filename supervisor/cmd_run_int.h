@@ -34,8 +34,6 @@ struct run_state {
 	bool bpf_thread_on;
 	int bpf_rc;
 	struct akios_err bpf_err;
-	struct cage_placeholders ph;
-	bool have_ph;
 };
 
 int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
@@ -49,7 +47,7 @@ int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
 void run_audit_refusal(struct run_state *s);
 /* Fields of run.start: argv, policy name/source/hash, the report. */
 struct cJSON *run_start_fields(struct run_state *s);
-/* seccomp program, degradation events, cgroup, placeholders. Returns 0
+/* seccomp program (joined) and the cgroup. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
 /* cage.degraded when a layer runs weaker (--allow-degraded). */

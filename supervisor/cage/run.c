@@ -30,6 +30,8 @@ struct run_ctx {
 	struct cage_loop *loop;
 	struct cage_pty pty;
 	bool have_pty;
+	struct cage_placeholders ph;
+	bool have_ph;
 	int sigfd;
 	int timerfd;
 	int agent_pidfd;
@@ -398,6 +400,9 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
+		rc = cage_placeholders_create(o->plan, &c.ph, err);
+	c.have_ph = rc == 0;
+	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0)
 		rc = watch(&c);
@@ -409,6 +414,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	if (rc != 0)
 		kill_cage(&c);
 	finish(&c, &old);
+	if (c.have_ph)
+		cage_placeholders_remove(o->plan, &c.ph);
 	r->wall_ms = now_ms() - t0;
 	classify(&c);
 	r->exit_code = exit_code(r, c.aborted);

@@ -59,7 +59,8 @@ struct cage_result {
 	unsigned signals_forwarded;
 };
 
-/* Runs the plan to the end. Returns 0 when the run happened (whatever
+/* Runs the plan to the end (control-file placeholders included: created
+ * before, removed after). Returns 0 when the run happened (whatever
  * the agent did: see r), or -errno with err set when akios could not even
  * try; in both cases no cage process is left. */
 int cage_run(const struct cage_run_opts *o, struct cage_result *r,

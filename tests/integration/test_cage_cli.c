@@ -180,3 +180,25 @@ Test(cage_cli, hardened_example_policy_runs)
 	cr_assert_str_eq(buf, "HELLO");
 	cagetest_teardown(&W);
 }
+
+Test(cage_cli, require_signed_refuses_unsigned_policy)
+{
+	char *extra[] = {"--require-signed", NULL};
+	char *nosb[] = {"--require-signed", "--no-sandbox", NULL};
+	char *cmd[] = {"true", NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_policy(&W, "version: 1\nname: unsigned\n"
+					 "security:\n  sandbox: standard\n"),
+		     0);
+	cr_assert_eq(cagetest_run(&W, extra, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 125, "%s", r.err);
+	test_run_free(&r);
+	/* The embedded default counts as signed; --no-sandbox never does. */
+	W.policy[0] = '\0';
+	cr_assert_eq(cagetest_run(&W, nosb, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 125, "%s", r.err);
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
