@@ -15,4 +15,7 @@
 #define AKIOS_MAX_HTTP_BODY	   (32ul * 1024ul * 1024ul) /* one LLM body */
 #define AKIOS_MAX_STATUS_LINE	   512ul /* cage status pipe */
 
+/* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
+#define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)
+
 #endif

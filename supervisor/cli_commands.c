@@ -8,9 +8,7 @@
 
 const struct cli_command cli_commands[] = {
     {.name = "audit", .summary = "the audit ledger", .subs = audit_subcommands},
-    {.name = "doctor",
-     .summary = "check what this host offers the cage",
-     .run = cmd_doctor},
+    {.name = "doctor", .summary = "check the host", .run = cmd_doctor},
     {.name = "keygen",
      .summary = "create an Ed25519 key pair",
      .run = cmd_keygen},

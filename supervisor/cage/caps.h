@@ -26,7 +26,9 @@ int cage_drop_all_caps(struct akios_err *err) AKIOS_NODISCARD;
 /* Each field: CAGE_RLIM_LEAVE or the value for both soft and hard limit
  * (clamped to the current hard limit: never raised). core 0 turns off
  * core dumps; nproc/as/cpu_sec are the rootless fallback for the cgroup
- * limits. */
+ * limits. Weaker than a cgroup: RLIMIT_NPROC counts every process of the
+ * real uid (not only the run's), RLIMIT_AS is per process and counts
+ * address space, not memory, and RLIMIT_CPU is per process. */
 struct cage_rlimits {
 	uint64_t core, nofile, fsize, nproc, as, cpu_sec;
 };

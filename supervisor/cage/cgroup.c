@@ -3,6 +3,8 @@
  * the creation fails naming what is missing; a NONE handle is only ever
  * returned when no limit was asked for. */
 #include "shared/common.h"
+#include "shared/buf.h"
+#include "shared/fileio.h"
 #include "supervisor/cage/cgroup_int.h"
 
 #include <errno.h>
@@ -42,24 +44,17 @@ static bool has_word(const char *list, const char *word, char sep)
 	return false;
 }
 
-/* Reads up to size-1 bytes of a /proc file (they are small). */
-static int read_proc(const char *path, char *buf, size_t size)
+/* Reads a whole /proc file (their stat size is 0, so read to EOF) into
+ * b, bounded by AKIOS_MAX_PROC_FILE: a host with thousands of mounts
+ * must not make detection miss a hierarchy. */
+static int read_proc(const char *path, struct akios_buf *b)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
+	akios_buf_init(b, AKIOS_MAX_PROC_FILE);
+	if (fileio_read_all(path, b, NULL) != 0 || !b->ptr) {
+		akios_buf_free(b);
+		return -EIO;
 	}
-	close(fd);
-	buf[len] = '\0';
-	return (int)len;
+	return 0;
 }
 
 /* Splits line in place at spaces into at most n fields; returns how many. */
@@ -81,35 +76,37 @@ static int split_fields(char *line, char **f, int n)
  * is NULL. Fields of /proc/self/mounts: dev dir type opts. */
 static bool find_mount(const char *ctrl, char *out, size_t size)
 {
-	char buf[16384];
+	struct akios_buf b;
 	char *save = NULL;
+	bool found = false;
 
-	if (read_proc("/proc/self/mounts", buf, sizeof(buf)) < 0)
+	if (read_proc("/proc/self/mounts", &b) < 0)
 		return false;
-	for (char *l = strtok_r(buf, "\n", &save); l;
+	for (char *l = strtok_r(b.ptr, "\n", &save); l && !found;
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *f[4];
 		if (split_fields(l, f, 4) < 4)
 			continue;
 		if (ctrl ? (strcmp(f[2], "cgroup") == 0 &&
 			    has_word(f[3], ctrl, ','))
-			 : strcmp(f[2], "cgroup2") == 0) {
-			return (size_t)snprintf(out, size, "%s", f[1]) < size;
-		}
+			 : strcmp(f[2], "cgroup2") == 0)
+			found = (size_t)snprintf(out, size, "%s", f[1]) < size;
 	}
-	return false;
+	akios_buf_free(&b);
+	return found;
 }
 
 /* This process's cgroup path in the hierarchy of ctrl (NULL: v2), from
  * /proc/self/cgroup lines "id:controllers:/path". */
 static bool own_path(const char *ctrl, char *out, size_t size)
 {
-	char buf[4096];
+	struct akios_buf b;
 	char *save = NULL;
+	bool found = false;
 
-	if (read_proc("/proc/self/cgroup", buf, sizeof(buf)) < 0)
+	if (read_proc("/proc/self/cgroup", &b) < 0)
 		return false;
-	for (char *l = strtok_r(buf, "\n", &save); l;
+	for (char *l = strtok_r(b.ptr, "\n", &save); l && !found;
 	     l = strtok_r(NULL, "\n", &save)) {
 		char *c = strchr(l, ':');
 		char *p = c ? strchr(c + 1, ':') : NULL;
@@ -117,9 +114,10 @@ static bool own_path(const char *ctrl, char *out, size_t size)
 			continue;
 		*p = '\0';
 		if (ctrl ? has_word(c + 1, ctrl, ',') : c[1] == '\0')
-			return (size_t)snprintf(out, size, "%s", p + 1) < size;
+			found = (size_t)snprintf(out, size, "%s", p + 1) < size;
 	}
-	return false;
+	akios_buf_free(&b);
+	return found;
 }
 
 /* v1: the directory below which this user would create the run's cgroup

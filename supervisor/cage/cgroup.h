@@ -40,7 +40,8 @@ enum cage_cgroup_backend cage_cgroup_detect(const struct cage_limits *l,
 
 /* Creates the per-run cgroup "akios-<run_id>" (v1: below this process's
  * own cgroup in each hierarchy used; v2: below the deepest writable
- * ancestor whose subtree_control has the controllers) and writes the limits. run_id: [A-Za-z0-9._-]{1,64}.
+ * ancestor whose subtree_control has the controllers) and writes the
+ * limits. run_id: [A-Za-z0-9._-]{1,64}.
  * When no back-end can enforce a non-zero limit: -EOPNOTSUPP with err
  * naming the missing controllers (the caller may then fall back to
  * rlimits, and must say so). With all limits zero and no back-end, it

@@ -32,6 +32,9 @@ int cg_write(int dirfd, const char *file, const char *s);
 /* Value of "key N" in a flat-keyed file (memory.events, pids.events,
  * cpu.stat, memory.oom_control), or 0. */
 uint64_t cg_keyed(int dirfd, const char *file, const char *key);
+/* The kill without cgroup.kill: freeze, SIGKILL each listed pid, thaw,
+ * until empty (v1 always; v2 on kernels before 5.14). 0 or -ETIMEDOUT. */
+int cg_kill_loop(const struct cage_cgroup *cg);
 /* The directory whose cgroup.procs lists every task of the run. */
 const struct cg_dir *cg_tracker(const struct cage_cgroup *cg);
 

@@ -193,21 +193,37 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* v1 (or v2 without cgroup.kill): freeze so nothing can fork between the
- * read of cgroup.procs and the kills, kill, thaw so the kills land. */
-static int kill_loop(const struct cage_cgroup *cg)
+/* Freezes (on) or thaws (off) the run: v1 freezer.state, or v2
+ * cgroup.freeze (5.2+). Returns whether a freezer was there. */
+static bool set_frozen(const struct cage_cgroup *cg, bool on)
+{
+	if (cg->backend == CAGE_CGROUP_V2)
+		return cg_write(cg->v2.fd, "cgroup.freeze", on ? "1" : "0") ==
+		       0;
+	if (cg->v1[CG_FREEZER].fd < 0)
+		return false;
+	return cg_write(cg->v1[CG_FREEZER].fd, "freezer.state",
+			on ? "FROZEN" : "THAWED") == 0;
+}
+
+/* v1 (or v2 before cgroup.kill): freeze so nothing can fork between the
+ * read of cgroup.procs and the kills, kill, thaw so the kills land.
+ * Without a freezer the loop still converges: each pass kills what it
+ * saw, and a fork bomb is bounded by pids.max. */
+int cg_kill_loop(const struct cage_cgroup *cg)
 {
 	const struct cg_dir *t = cg_tracker(cg);
-	int fz = cg->backend == CAGE_CGROUP_V1 ? cg->v1[CG_FREEZER].fd : -1;
 
 	for (int i = 0; i < 200; i++) {
+		bool frozen;
 		if (cage_cgroup_count(cg) == 0)
 			return 0;
-		if (fz >= 0 && cg_write(fz, "freezer.state", "FROZEN") == 0)
+		frozen = set_frozen(cg, true);
+		if (frozen)
 			pause_ms(1);
 		kill_listed(t);
-		if (fz >= 0)
-			(void)cg_write(fz, "freezer.state", "THAWED");
+		if (frozen)
+			set_frozen(cg, false);
 		pause_ms(10);
 	}
 	return -ETIMEDOUT;
@@ -228,7 +244,7 @@ int cage_cgroup_kill(struct cage_cgroup *cg)
 		}
 		return -ETIMEDOUT;
 	}
-	return kill_loop(cg);
+	return cg_kill_loop(cg);
 }
 
 static void close_dir(struct cg_dir *d)

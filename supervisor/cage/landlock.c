@@ -106,7 +106,15 @@ static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
 	}
 	pb.parent_fd = fd;
 	pb.allowed_access = r->access & fs_rights(abi);
-	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+	if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
+		rc = S_ISLNK(st.st_mode) ? -ELOOP : -errno;
+		akios_err_set(err, r->path, 0, 0, "landlock rule: %s",
+			      rc == -ELOOP ? "a symlink (give the real path)"
+					   : strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode))
 		pb.allowed_access &= LL_FILE_RIGHTS;
 	if (pb.allowed_access != 0 &&
 	    syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb,

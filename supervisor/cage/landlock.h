@@ -12,8 +12,9 @@
 
 /* Access sets for rules, in Landlock's own bit numbering (they are masked
  * to what the running ABI knows before use). */
-#define CAGE_LL_EXEC (1ull << 0)		 /* EXECUTE */
-#define CAGE_LL_READ ((1ull << 2) | (1ull << 3)) /* READ_FILE, READ_DIR */
+#define CAGE_LL_EXEC	(1ull << 0) /* EXECUTE */
+#define CAGE_LL_READDIR (1ull << 3) /* READ_DIR only: list, no file reads */
+#define CAGE_LL_READ	((1ull << 2) | CAGE_LL_READDIR) /* + READ_FILE */
 /* WRITE_FILE, REMOVE_DIR/FILE, MAKE_DIR/REG/SOCK/FIFO/SYM, REFER (so a
  * rename across directories inside writable paths is not EXDEV),
  * TRUNCATE (ABI 3). Never MAKE_CHAR/MAKE_BLOCK: no device nodes. */
@@ -46,9 +47,11 @@ int cage_landlock_abi(void);
  * for the highest ABI (handled access = every right the ABI knows; on
  * ABI >= 6 abstract-unix and signal scoping), adds one rule per entry
  * (path opened O_PATH|O_NOFOLLOW|O_CLOEXEC; on a non-directory only the
- * file rights apply) and restricts the calling thread. No allocation.
- * Returns 0, -EOPNOTSUPP when Landlock is unavailable, or -errno, with
- * err naming the path at fault. flags: enum cage_landlock_flags. */
+ * file rights apply; a symlink is refused with -ELOOP, since a rule on
+ * the link itself would grant nothing) and restricts the calling
+ * thread. No allocation. Returns 0, -EOPNOTSUPP when Landlock is
+ * unavailable, or -errno, with err naming the path at fault.
+ * flags: enum cage_landlock_flags. */
 int cage_landlock_apply(const struct cage_landlock_rule *rules, unsigned n,
 			unsigned flags, struct akios_err *err) AKIOS_NODISCARD;
 

@@ -4,7 +4,8 @@
  * raw seccomp() syscall. Invariant: the program starts with an
  * architecture check; anything not x86_64 (i386 via int 0x80, x32) kills
  * the process, and an always-denied syscall stays denied even when the
- * caller asks to trap it. */
+ * caller asks to trap it. The allowlist with the reason for each group is
+ * the comment table at the top of seccomp_table.c. */
 #include "shared/common.h"
 #include "supervisor/cage/seccomp.h"
 #include "supervisor/cage/seccomp_int.h"
@@ -15,6 +16,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/syscall.h>
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -161,9 +163,15 @@ unsigned seccomp_prefix(struct sock_filter *f)
 
 	f[0] = LD_W(offsetof(struct seccomp_data, arch));
 	for (unsigned i = 0; i < sc_n_arg_rules; i++) {
-		int nr = sc_resolve(sc_arg_rules[i].syscall);
-		if (nr >= 0 && n + 6 + sc_arg_rules[i].n_vals <= SC_PREFIX_MAX)
-			n = emit_rule(f, n, &sc_arg_rules[i], nr);
+		struct sc_arg_rule r = sc_arg_rules[i];
+		int nr = sc_resolve(r.syscall);
+		/* "Set it to what it is" stays allowed: the persona the agent
+		 * inherits from us (a host may run with e.g. UNAME26). */
+		if (strcmp(r.syscall, "personality") == 0 &&
+		    r.n_vals < AKIOS_ARRAY_SIZE(r.vals))
+			r.vals[r.n_vals++] = (uint32_t)personality(0xffffffffu);
+		if (nr >= 0 && n + 6 + r.n_vals <= SC_PREFIX_MAX)
+			n = emit_rule(f, n, &r, nr);
 	}
 	f[1] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
 		    (uint8_t)(n - 2));

@@ -29,8 +29,10 @@ struct cage_seccomp_opts {
 	bool deny_memfd; /* tools.allow mode: no memfd_create (fileless exec) */
 };
 
-/* Pure: builds the filter (no syscall is made but memfd I/O for the
- * export). 0 or -errno with err set. On success out owns the program. */
+/* Builds the filter in the supervisor, once per run, before the clone.
+ * Side-effect free: its only syscalls are memfd I/O for the export and
+ * the personality query (the current persona stays allowed). 0 or
+ * -errno with err set. On success out owns the program. */
 int cage_seccomp_build(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 		       struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;

@@ -32,12 +32,15 @@ static int calls_json(struct akios_buf *out, const char *const *calls,
 		      const struct cage_seccomp_opts *o)
 {
 	int rc = akios_buf_append(out, "[", 1);
+	bool first = true;
 
 	for (const char *const *c = calls; rc == 0 && *c; c++) {
-		if (c != calls)
-			rc = akios_buf_append(out, ",", 1);
-		if (rc == 0 && o->deny_memfd && strcmp(*c, "memfd_create") == 0)
+		/* Listed on its own ("memfd_create") when the option denies. */
+		if (o->deny_memfd && strcmp(*c, "memfd_create") == 0)
 			continue;
+		if (!first)
+			rc = akios_buf_append(out, ",", 1);
+		first = false;
 		if (rc == 0)
 			rc = json_str(out, *c);
 	}

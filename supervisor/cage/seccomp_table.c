@@ -203,8 +203,8 @@ const struct sc_arg_rule sc_arg_rules[] = {
      {0xffffffffu, 0 /* PER_LINUX */},
      2,
      EPERM,
-     "only the query and the default persona (no READ_IMPLIES_EXEC, "
-     "no ADDR_NO_RANDOMIZE)"},
+     "only the query, PER_LINUX and the supervisor's own persona (no "
+     "READ_IMPLIES_EXEC, no ADDR_NO_RANDOMIZE unless akios runs so)"},
     {"socket",
      0,
      SC_ARG_ALLOW_SET,

@@ -284,6 +284,16 @@ Test(harden_cgroup, v2_clone_into_cgroup_and_cgroup_kill)
 	cr_assert_eq(cage_cgroup_kill(cg), 0);
 	st = wait_status((pid_t)pid);
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	/* The pre-5.14 path: cgroup.freeze and a kill loop. */
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(cage_cgroup_attach(cg, (pid_t)pid), 0);
+	cr_assert_eq(cg_kill_loop(cg), 0);
+	st = wait_status((pid_t)pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	/* Without clone3: attach moves a running process in. */
 	pid = fork();
 	if (pid == 0) {

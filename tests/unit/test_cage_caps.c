@@ -227,3 +227,35 @@ Test(cage_caps, fsize_limit_stops_writes)
 	test_rmtree(dir);
 	free(dir);
 }
+
+/* Rootless: an ordinary user in its own user namespace holds every cap
+ * there; the same drop empties them. */
+static int rootless_child(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	if (setgid(65534) != 0 || setuid(65534) != 0)
+		return 1;
+	if (unshare(CLONE_NEWUSER) != 0)
+		return 2;
+	if (syscall(SYS_capget, &h, d) != 0 || d[0].effective == 0)
+		return 3; /* the namespace must give caps to drop */
+	if (drop() != 0)
+		return 4;
+	if (syscall(SYS_capget, &h, d) != 0)
+		return 5;
+	return d[0].effective || d[0].permitted || d[1].effective ||
+		       d[1].permitted || prctl(PR_CAPBSET_READ, 0, 0, 0, 0)
+		   ? 6
+		   : 0;
+}
+
+Test(cage_caps, rootless_drop_in_user_namespace)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(rootless_child());
+	cr_assert_eq(wait_exit(pid), 0);
+}

@@ -350,3 +350,92 @@ Test(cage_landlock, device_ioctl_only_where_granted)
 		_exit(ioctl_child(rw));
 	cr_assert_eq(wait_exit(pid), cage_landlock_abi() >= 5 ? 1 : 0);
 }
+
+/* Rootless: Landlock needs no privilege (no_new_privs only). */
+static int rootless_child(const struct fixture *f)
+{
+	if (setgid(65534) != 0 || setuid(65534) != 0)
+		return 1;
+	if (apply(f, 0) != 0)
+		return 2;
+	return errno_of_open("/etc", "hostname", O_RDONLY) == 0 &&
+		       errno_of_open(f->secret, "key", O_RDONLY) == EACCES
+		   ? 0
+		   : 3;
+}
+
+Test(cage_landlock, works_for_an_unprivileged_user)
+{
+	struct fixture f;
+	pid_t pid;
+
+	setup_dirs(&f);
+	/* uid 65534 must reach the dirs to be denied by Landlock, not by
+	 * the mode bits. */
+	cr_assert_eq(chmod(f.root, 0755), 0);
+	cr_assert_eq(chmod(f.secret, 0755), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(rootless_child(&f));
+	cr_assert_eq(wait_exit(pid), 0);
+	test_rmtree(f.root);
+	free(f.root);
+}
+
+static int symlink_child(const char *link)
+{
+	struct cage_landlock_rule r[] = {{link, CAGE_LL_READ}};
+	struct akios_err err = {0};
+
+	if (cage_landlock_apply(r, 1, 0, &err) != -ELOOP)
+		return 1;
+	return strstr(err.msg, "symlink") && strcmp(err.file, link) == 0 ? 0
+									 : 2;
+}
+
+Test(cage_landlock, symlink_rule_refused)
+{
+	struct fixture f;
+	char link[600];
+	pid_t pid;
+
+	setup_dirs(&f);
+	snprintf(link, sizeof(link), "%s/link", f.root);
+	cr_assert_eq(symlink(f.ro, link), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(symlink_child(link));
+	cr_assert_eq(wait_exit(pid), 0);
+	test_rmtree(f.root);
+	free(f.root);
+}
+
+/* READDIR alone: the directory lists, its files do not open. */
+static int readdir_child(const struct fixture *f)
+{
+	struct cage_landlock_rule r[] = {{f->ro, CAGE_LL_READDIR}};
+	struct akios_err err = {0};
+	int fd;
+
+	if (cage_landlock_apply(r, 1, 0, &err) != 0)
+		return 1;
+	fd = open(f->ro, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 2;
+	close(fd);
+	return errno_of_open(f->ro, "file", O_RDONLY) == EACCES ? 0 : 3;
+}
+
+Test(cage_landlock, readdir_only)
+{
+	struct fixture f;
+	pid_t pid;
+
+	setup_dirs(&f);
+	pid = fork();
+	if (pid == 0)
+		_exit(readdir_child(&f));
+	cr_assert_eq(wait_exit(pid), 0);
+	test_rmtree(f.root);
+	free(f.root);
+}

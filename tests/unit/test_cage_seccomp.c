@@ -362,6 +362,17 @@ Test(cage_seccomp, describe_text_and_json)
 			     ->valuestring,
 			 "execve");
 	cJSON_Delete(j);
+	/* deny_memfd moves memfd_create out of the allowed list. */
+	o.deny_memfd = true;
+	akios_buf_reset(&b);
+	cr_assert_eq(cage_seccomp_describe(&o, &b, true), 0);
+	j = cJSON_Parse(b.ptr);
+	cr_assert_not_null(j, "%s", b.ptr);
+	cr_assert_str_eq(cJSON_GetObjectItem(j, "memfd_create")->valuestring,
+			 "EPERM");
+	cr_assert_null(strstr(b.ptr, "\"memfd_create\"]"));
+	cr_assert_null(strstr(b.ptr, ",,"));
+	cJSON_Delete(j);
 	akios_buf_free(&b);
 }
 
@@ -495,4 +506,39 @@ Test(cage_seccomp, user_notify_round_trip, .timeout = 10)
 	close(l);
 	close(sv[0]);
 	cage_bpf_free(&p);
+}
+
+/* A supervisor running with a persona (here ADDR_NO_RANDOMIZE) builds a
+ * filter that lets the agent re-set that same persona, nothing else. */
+static int persona_child(void)
+{
+	struct cage_seccomp_opts o = {0};
+	struct cage_bpf p;
+	struct akios_err err = {0};
+	int l;
+
+	if (syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */) < 0)
+		return 1;
+	if (cage_seccomp_build(&o, &p, &err) != 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    cage_seccomp_load(&p, false, &l) != 0)
+		return 2;
+	if (syscall(SYS_personality, 0x0040000) < 0)
+		return 3;
+	errno = 0;
+	if (syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */) != -1 ||
+	    errno != EPERM)
+		return 4;
+	return 0;
+}
+
+Test(cage_seccomp, personality_current_value_allowed)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(persona_child());
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x", st);
 }
