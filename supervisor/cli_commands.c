@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
-    {.name = "audit", .summary = "the audit ledger", .subs = audit_subcommands},
+    {.name = "audit", .summary = "the audit ledger", .subs = cmd_audit_subs},
     {.name = "doctor", .summary = "check the host", .run = cmd_doctor},
     {.name = "keygen",
      .summary = "create an Ed25519 key pair",

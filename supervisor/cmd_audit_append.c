@@ -29,9 +29,10 @@ static const struct cli_spec append_spec = {
     .usage = "--type TYPE [--field KEY=VALUE]... | --json FILE|-",
     .summary = "Append events to the ledger from outside the cage.",
     .details = "Reserved types (audit.* budget.* cage.* connect.* exec.* "
-	       "kill.* llm.*\npolicy.* run.* tokens.*) are written only by "
-	       "the supervisor and refused.\nWith --json, every line is one "
-	       "object; all lines share one group commit.",
+	       "kill.*\nkillswitch.* llm.* policy.* run.* tokens.*) are "
+	       "written only by the\nsupervisor and refused. With --json, "
+	       "every line is one object; all\nlines share one group "
+	       "commit.",
     .opts = append_opts,
     .n_opts = AKIOS_ARRAY_SIZE(append_opts),
 };
@@ -293,6 +294,7 @@ int cmd_audit_show(int argc, char **argv)
 	f.type = cli_get(&show_spec, &args, "type");
 	f.run = cli_get(&show_spec, &args, "run");
 	f.json = cli_has(&show_spec, &args, "json");
+	(void)audit_cli_readonly();
 	// --last: count first, then print the tail (memory stays fixed).
 	rc = l ? show_pass(dir, &f, &matched, &err) : 0;
 	f.skip = matched > last ? matched - last : 0;

@@ -393,6 +393,7 @@ int cmd_audit_verify_proof(int argc, char **argv)
 		free(p);
 		return done ? rc : AKIOS_EXIT_INTERNAL;
 	}
+	(void)audit_cli_readonly();
 	rc = vproof_run(&args, p, &trusted, &err);
 	if (rc)
 		cli_error_err("audit verify-proof", &err);

@@ -28,6 +28,10 @@ int cmd_audit_stats(int argc, char **argv);
 /* --audit-dir or the default. */
 const char *audit_cli_dir(const struct cli_spec *spec,
 			  const struct cli_args *args) AKIOS_NONNULL(1, 2);
+/* Read-only commands call this before reading the ledger: a Landlock
+ * ruleset that denies every filesystem write for the rest of the process
+ * (plus NO_NEW_PRIVS). Best effort: -EOPNOTSUPP without Landlock. */
+int audit_cli_readonly(void);
 /* Parses a decimal u64 option value; 0 or -EINVAL. */
 int audit_cli_u64(const char *s, uint64_t *out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;

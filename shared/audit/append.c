@@ -14,8 +14,8 @@
 #include <time.h>
 
 static const char *const reserved_prefixes[] = {
-    "audit.", "budget.", "cage.",   "connect.", "exec.",
-    "kill.",  "llm.",	 "policy.", "run.",	"tokens.",
+    "audit.",	   "budget.", "cage.",	 "connect.", "exec.",	"kill.",
+    "killswitch.", "llm.",    "policy.", "run.",     "tokens.",
 };
 
 static const char *const reserved_keys[] = {
@@ -58,7 +58,7 @@ static int fail(struct audit_log *log, int rc, struct akios_err *err,
 	if (rc > 0)
 		rc = -rc;
 	log->failed = rc;
-	akios_err_set(err, log->dir, 0, 0,
+	akios_err_set(err, AUDIT_LOG_NAME, 0, 0,
 		      "%s: %s; the audit log is closed for this run", what,
 		      strerror(-rc));
 	return rc;
@@ -68,7 +68,7 @@ static int check_usable(struct audit_log *log, struct akios_err *err)
 {
 	if (!log->failed)
 		return 0;
-	akios_err_set(err, log->dir, 0, 0,
+	akios_err_set(err, AUDIT_LOG_NAME, 0, 0,
 		      "audit log failed earlier (%s); refusing to continue",
 		      strerror(-log->failed));
 	return log->failed;

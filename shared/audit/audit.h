@@ -14,7 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct audit_log; /* opaque writer handle */
+struct audit_log; /* opaque writer handle; not thread-safe: callers on
+		   * several threads serialise their calls */
 
 /* Redaction hook: writes a redacted copy of `in` to `out` (an empty
  * akios_buf the caller frees). Returns 0 or -errno; on error the event is
@@ -31,23 +32,30 @@ struct audit_opts {
 	void *redact_ctx;
 };
 
-/* Opens (creating if needed) the audit directory as its single writer,
- * recovering a torn final record. Fails with a clear error if another
- * writer holds the lock or the log is corrupt. */
+/* Opens (creating if needed, mode 0700) the audit directory as its single
+ * writer, recovering a torn final record (logged as audit.recovered).
+ * Fails with a clear error (-EBUSY) if another writer holds the lock, and
+ * refuses a log that is corrupt or disagrees with its newest checkpoint.
+ * With no opts->key_path and no default key, one is generated (0600) and
+ * logged as audit.key_generated; a missing explicit key_path is an error.
+ * dir and opts are borrowed for the call only; err->file, when set, is
+ * dir or a static string. *out is set only on success. */
 int audit_open(const char *dir, const struct audit_opts *opts,
 	       struct audit_log **out, struct akios_err *err)
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
 /* Appends one event: the writer adds seq, time, run_id and type, then
- * copies `fields` (a cJSON object, borrowed, may be NULL) and `decision`
- * (NULL when not relevant: "allow", "deny", ...). The event is written
- * but not yet durable. Returns 0 or -errno. */
+ * copies `fields` (a cJSON object, borrowed, may be NULL; its keys must
+ * not be seq/time/run_id/type/decision) and `decision` (NULL when not
+ * relevant: "allow", "deny", ...). type and decision are [a-z0-9_.-],
+ * 1-64 chars. Buffered, not yet durable: call audit_commit. */
 int audit_append(struct audit_log *log, const char *type, const char *decision,
 		 const cJSON *fields, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
 /* Group commit: one fdatasync for everything appended so far. Only after
- * it returns 0 is an event durable. An error is fatal for the run. */
+ * it returns 0 is an event durable. An error is fatal for the run: every
+ * later call on this log fails too (fail closed). */
 int audit_commit(struct audit_log *log, struct akios_err *err)
     AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
@@ -60,8 +68,8 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 int audit_close(struct audit_log *log, struct akios_err *err);
 
 /* True for the event types only the supervisor may write (audit.*,
- * budget.*, cage.*, connect.*, exec.*, kill.*, llm.*, policy.*, run.*,
- * tokens.*, and those prefixes without the dot); `akios audit append`
+ * budget.*, cage.*, connect.*, exec.*, kill.*, killswitch.*, llm.*,
+ * policy.*, run.*, tokens.*, and those prefixes without the dot); `akios audit append`
  * refuses them. */
 bool audit_type_reserved(const char *type) AKIOS_NONNULL(1);
 

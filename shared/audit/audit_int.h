@@ -153,6 +153,10 @@ int audit_scan_next(struct audit_scan *s, struct audit_rec *rec,
 		    struct akios_err *err) AKIOS_NODISCARD;
 void audit_scan_close(struct audit_scan *s);
 
+/* Moves err's file (and line) into its message and clears err->file,
+ * for errors whose file name lives in a buffer about to go away. */
+void audit_err_detach(struct akios_err *err);
+
 /* Lists checkpoint sizes in dirfd/checkpoints, ascending. *sizes is
  * malloc'd (caller frees); *n may be 0. */
 int audit_cp_list(int dirfd, uint64_t **sizes, size_t *n) AKIOS_NODISCARD;
@@ -183,6 +187,9 @@ struct audit_log {
 	int dirfd, lockfd, logfd;
 	int failed; /* sticky -errno: the log is fail-closed after an error */
 	char dir[4096];
+	const char *name; /* names the log in errors: the caller's dir
+			   * string during audit_open (errors outlive the
+			   * log), then a static name */
 	char origin[AUDIT_ORIGIN_MAX];
 	char run_id[AUDIT_RUN_ID_MAX + 1];
 	struct audit_frontier fr; /* over every appended event */

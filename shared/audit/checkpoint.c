@@ -79,6 +79,7 @@ static bool next_line(struct lines *l, const char **s, size_t *n)
 {
 	const char *nl;
 
+	l->line++; // a missing line is reported where it should have been
 	if (l->pos >= l->len)
 		return false;
 	nl = memchr(l->p + l->pos, '\n', l->len - l->pos);
@@ -87,7 +88,6 @@ static bool next_line(struct lines *l, const char **s, size_t *n)
 	*s = l->p + l->pos;
 	*n = (size_t)(nl - *s);
 	l->pos += *n + 1;
-	l->line++;
 	return true;
 }
 

@@ -133,6 +133,18 @@ void audit_scan_close(struct audit_scan *s)
 	s->buf = NULL;
 }
 
+void audit_err_detach(struct akios_err *err)
+{
+	char line[sizeof(err->msg)];
+
+	if (!err || !err->file)
+		return;
+	akios_err_format(err, line, sizeof(line));
+	memcpy(err->msg, line, sizeof(line));
+	err->file = NULL;
+	err->line = err->col = 0;
+}
+
 int audit_cp_name(uint64_t size, char *out, size_t len)
 {
 	int n = snprintf(out, len, AUDIT_CP_DIR "/%020" PRIu64, size);
@@ -231,8 +243,12 @@ int audit_cp_read(int dirfd, uint64_t size, struct akios_buf *buf,
 		return rc;
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return akios_err_set(err, name, 0, 0, "%s", strerror(errno));
-	rc = fileio_read_fd(fd, name, buf, err);
-	close(fd);
+		rc = akios_err_set(err, name, 0, 0, "%s", strerror(errno));
+	else
+		rc = fileio_read_fd(fd, name, buf, err);
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		audit_err_detach(err); // name is on our stack
 	return rc;
 }

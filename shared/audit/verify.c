@@ -31,13 +31,16 @@ int audit_verify_load_pub(const char *path, struct crypto_key **pub,
 			  struct akios_err *err)
 {
 	char def[4096];
+	int rc;
 
 	if (!path) {
 		if (keys_path(NULL, KEYS_PUBLIC_NAME, def, sizeof(def)))
 			return akios_err_set(err, "public key", 0, 0,
 					     "no default key directory; use "
 					     "--pub");
-		path = def;
+		rc = crypto_key_load(def, pub, err);
+		audit_err_detach(err); // def is on our stack
+		return rc;
 	}
 	return crypto_key_load(path, pub, err);
 }
@@ -59,16 +62,17 @@ static int load_one_cp(int dirfd, uint64_t size, const char *origin,
 		rc = audit_checkpoint_verify(text.ptr, text.len, v->pub, &cp,
 					     err);
 	akios_buf_free(&text);
+	if (rc && err->file && !strcmp(err->file, "checkpoint"))
+		err->file = name; // detached below, before name goes away
+	if (!rc && (cp.size != size || strcmp(cp.origin, origin) != 0))
+		rc = akios_err_set(err, name, 0, 0,
+				   "checkpoint for size %" PRIu64
+				   " of log '%s' does not belong here",
+				   cp.size, cp.origin);
 	if (rc) {
-		struct akios_err inner = *err;
-
-		return akios_err_set(err, name, inner.line, 0, "%s", inner.msg);
+		audit_err_detach(err);
+		return rc;
 	}
-	if (cp.size != size || strcmp(cp.origin, origin) != 0)
-		return akios_err_set(err, name, 0, 0,
-				     "checkpoint for size %" PRIu64
-				     " of log '%s' does not belong here",
-				     cp.size, cp.origin);
 	out->size = size;
 	memcpy(out->root, cp.root, AUDIT_HASH_LEN);
 	return 0;
@@ -150,6 +154,16 @@ static int scan_records(struct vctx *v, struct audit_scan *s,
 		v->res->bad_index = s->index;
 		v->res->bad_offset = s->off;
 		return rc == -ENODATA || rc == -EBADMSG ? -EBADMSG : rc;
+	}
+	if (v->n_cps == 0 && fr->size > 0) {
+		v->res->bad_index = 0;
+		v->res->bad_offset = AUDIT_FILE_HDR_LEN;
+		return akios_err_set(
+		    err, AUDIT_CP_DIR, 0, 0,
+		    "no signed checkpoint vouches for the %" PRIu64
+		    " events (deleted, or the only writer "
+		    "crashed: reopen to sign)",
+		    fr->size);
 	}
 	if (v->next_cp < v->n_cps) {
 		v->res->bad_index = fr->size;

@@ -60,7 +60,7 @@ static int take_lock(struct audit_log *log, struct akios_err *err)
 	log->lockfd = openat(log->dirfd, AUDIT_LOCK_NAME,
 			     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log->lockfd < 0)
-		return akios_err_set(err, log->dir, 0, 0, "lock file: %s",
+		return akios_err_set(err, log->name, 0, 0, "lock file: %s",
 				     strerror(errno));
 	if (flock(log->lockfd, LOCK_EX | LOCK_NB) == 0) {
 		len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
@@ -69,12 +69,12 @@ static int take_lock(struct audit_log *log, struct akios_err *err)
 		return 0;
 	}
 	if (errno != EWOULDBLOCK)
-		return akios_err_set(err, log->dir, 0, 0, "lock: %s",
+		return akios_err_set(err, log->name, 0, 0, "lock: %s",
 				     strerror(errno));
 	n = pread(log->lockfd, pid, sizeof(pid) - 1, 0);
 	pid[n > 0 ? n : 0] = '\0';
 	pid[strcspn(pid, "\n")] = '\0';
-	akios_err_set(err, log->dir, 0, 0,
+	akios_err_set(err, log->name, 0, 0,
 		      "audit directory is locked by another writer (pid %s); "
 		      "only one writer may append at a time",
 		      pid[0] ? pid : "unknown");
@@ -131,7 +131,7 @@ static int create_log(struct audit_log *log, struct akios_err *err)
 	if (!rc && fsync(log->dirfd))
 		rc = -errno;
 	if (rc)
-		return akios_err_set(err, log->dir, 0, 0, "create log: %s",
+		return akios_err_set(err, log->name, 0, 0, "create log: %s",
 				     strerror(-rc));
 	return 0;
 }
@@ -152,7 +152,7 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 
 	if (rc || n == 0) {
 		free(sizes);
-		return rc ? akios_err_set(err, log->dir, 0, 0, "%s",
+		return rc ? akios_err_set(err, log->name, 0, 0, "%s",
 					  strerror(-rc))
 			  : 0;
 	}
@@ -167,7 +167,7 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 	if (rc)
 		return rc;
 	if (c->cp.size != c->size)
-		return akios_err_set(err, log->dir, 0, 0,
+		return akios_err_set(err, log->name, 0, 0,
 				     "checkpoint %" PRIu64
 				     " names size %" PRIu64,
 				     c->size, c->cp.size);
@@ -183,13 +183,13 @@ static int recover(struct audit_log *log, const struct cp_check *c,
 	struct audit_scan s;
 	struct audit_rec rec;
 	uint8_t root[AUDIT_HASH_LEN];
-	int rc = audit_scan_fd(log->logfd, log->dir, &s, err);
+	int rc = audit_scan_fd(log->logfd, log->name, &s, err);
 
 	while (!rc) {
 		if (c->have && log->fr.size == c->size) {
 			audit_frontier_root(&log->fr, root);
 			if (memcmp(root, c->cp.root, AUDIT_HASH_LEN) != 0) {
-				rc = akios_err_set(err, log->dir, 0, 0,
+				rc = akios_err_set(err, log->name, 0, 0,
 						   "log does not match its "
 						   "checkpoint at size %" PRIu64
 						   ": run akios audit verify",
@@ -207,14 +207,14 @@ static int recover(struct audit_log *log, const struct cp_check *c,
 		memcpy(log->origin, s.log_id, sizeof(s.log_id));
 		*torn = s.file_size - s.off;
 		if (rc == -ENODATA && ftruncate(log->logfd, (off_t)s.off))
-			rc = akios_err_set(err, log->dir, 0, 0, "truncate: %s",
+			rc = akios_err_set(err, log->name, 0, 0, "truncate: %s",
 					   strerror(errno));
 		else
 			rc = 0;
 	}
 	audit_scan_close(&s);
 	if (!rc && c->have && log->fr.size < c->size)
-		rc = akios_err_set(err, log->dir, 0, 0,
+		rc = akios_err_set(err, log->name, 0, 0,
 				   "log has %" PRIu64 " records but its "
 				   "checkpoint covers %" PRIu64
 				   ": records were removed",
@@ -233,7 +233,7 @@ static int open_log(struct audit_log *log, uint64_t *torn,
 	log->logfd = openat(log->dirfd, AUDIT_LOG_NAME,
 			    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (log->logfd < 0 || fstat(log->logfd, &st))
-		return akios_err_set(err, log->dir, 0, 0, "%s: %s",
+		return akios_err_set(err, log->name, 0, 0, "%s: %s",
 				     AUDIT_LOG_NAME, strerror(errno));
 	if (st.st_size == 0) {
 		rc = create_log(log, err);
@@ -287,6 +287,7 @@ static int init_log(struct audit_log *log, const char *dir,
 	int n = snprintf(log->dir, sizeof(log->dir), "%s", dir);
 	int rc;
 
+	log->name = dir;
 	log->dirfd = log->lockfd = log->logfd = -1;
 	log->io = (struct audit_io){sys_write, sys_fdatasync, NULL};
 	akios_buf_init(&log->pending, AUDIT_PENDING_MAX);
@@ -372,9 +373,12 @@ int audit_open(const char *dir, const struct audit_opts *opts,
 	rc = init_log(log, dir, opts, err);
 	if (!rc)
 		rc = take_lock(log, err);
-	if (!rc)
+	if (!rc) {
 		rc = load_key(log, opts ? opts->key_path : NULL, &generated,
 			      err);
+		if (rc && !(opts && opts->key_path))
+			audit_err_detach(err); // default paths are ours
+	}
 	if (!rc && !crypto_key_is_private(log->key))
 		rc = akios_err_set(err, "audit key", 0, 0,
 				   "a private key is needed to sign "
@@ -387,6 +391,7 @@ int audit_open(const char *dir, const struct audit_opts *opts,
 		free_log(log);
 		return rc < 0 ? rc : -EINVAL;
 	}
+	log->name = AUDIT_LOG_NAME; // the caller's string may go away
 	*out = log;
 	return 0;
 }

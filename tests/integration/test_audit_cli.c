@@ -6,13 +6,17 @@
 #include "shared/common.h"
 #include "shared/audit/audit.h"
 #include "shared/fileio.h"
+#include "supervisor/cmd_audit_int.h"
 #include "tests/lib/testlib.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 static char *tmp;
 static char dir[512], keyenv[700], keydir[600];
@@ -369,9 +373,59 @@ static void http_upload(const char *method)
 	test_run_free(&r);
 }
 
+Test(audit_cli, failed_upload_is_an_error)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct test_run r;
+	char url[128];
+
+	// A port that was just free: nothing listens there any more.
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	close(fd);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", ntohs(a.sin_port));
+	seed();
+	r = RUN(NULL, "export", "--to", url);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "upload failed"), "%s", r.err);
+	test_run_free(&r);
+}
+
 Test(audit_cli, export_to_loopback_http_put_and_post)
 {
 	seed();
 	http_upload("PUT");
 	http_upload("POST");
+}
+
+/* Read-only commands confine themselves: after audit_cli_readonly() no
+ * file can be created or opened for writing, while reads still work. */
+Test(audit_cli, readonly_commands_cannot_write)
+{
+	char path[600];
+	pid_t pid;
+	int status = 0;
+
+	snprintf(path, sizeof(path), "%s/new", tmp);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd;
+
+		if (audit_cli_readonly() != 0)
+			_exit(3);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EACCES)
+			_exit(4);
+		fd = open("README.md", O_RDONLY | O_CLOEXEC);
+		_exit(fd >= 0 ? 0 : 5);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
+		     WEXITSTATUS(status));
+	cr_assert_neq(access(path, F_OK), 0);
 }
