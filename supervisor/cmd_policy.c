@@ -9,24 +9,12 @@
 #include "shared/limits.h"
 #include "supervisor/cli.h"
 #include "supervisor/commands.h"
+#include "supervisor/policy_cli.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 
-#define TRUST_OPTS                                                             \
-	{"require-signed", 0, NULL,                                            \
-	 "refuse a policy without a valid signature (also "                    \
-	 "AKIOS_REQUIRE_SIGNED=1)",                                            \
-	 0},                                                                   \
-	{                                                                      \
-		"trusted-keys", 0, "DIR",                                      \
-		    "directory of trusted *.pub keys (default: the key "       \
-		    "directory)",                                              \
-		    0                                                          \
-	}
-
-static const struct cli_opt check_opts[] = {TRUST_OPTS};
+static const struct cli_opt check_opts[] = {POLICY_CLI_TRUST_OPTS};
 static const struct cli_spec check_spec = {
     .name = "policy check",
     .usage = "[options] FILE...",
@@ -43,7 +31,7 @@ static const struct cli_spec check_spec = {
 static const struct cli_opt show_opts[] = {
     {"default", 0, NULL, "show the embedded default policy", 0},
     {"json", 0, NULL, "print JSON instead of canonical YAML", 0},
-    TRUST_OPTS,
+    POLICY_CLI_TRUST_OPTS,
 };
 static const struct cli_spec show_spec = {
     .name = "policy show",
@@ -86,27 +74,6 @@ static const struct cli_spec verify_spec = {
     .max_pos = 1,
 };
 
-static void print_errors(const struct policy_errors *errs, const char *file)
-{
-	for (unsigned i = 0; i < errs->n; i++)
-		cli_error_err(file, &errs->e[i]);
-	if (errs->dropped)
-		cli_error(file, "%u more errors not shown", errs->dropped);
-}
-
-static int trust_from(const struct cli_spec *spec, const struct cli_args *a,
-		      struct policy_trust *t)
-{
-	struct akios_err err = {0};
-
-	if (policy_trust_init(t, cli_has(spec, a, "require-signed"),
-			      cli_get(spec, a, "trusted-keys"), &err)) {
-		cli_error_err(spec->name, &err);
-		return AKIOS_EXIT_USAGE;
-	}
-	return 0;
-}
-
 static int cmd_policy_check(int argc, char **argv)
 {
 	struct cli_args args;
@@ -117,15 +84,13 @@ static int cmd_policy_check(int argc, char **argv)
 
 	if (done)
 		return rc;
-	rc = trust_from(&check_spec, &args, &trust);
+	rc = policy_cli_trust(&check_spec, &args, &trust);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < args.n_pos; i++) {
-		struct policy_errors errs = {0};
 		struct akios_policy *p = NULL;
 
-		if (policy_load_checked(args.pos[i], &trust, &p, &errs)) {
-			print_errors(&errs, args.pos[i]);
+		if (policy_cli_load(&trust, args.pos[i], &p)) {
 			status = AKIOS_EXIT_FAIL;
 			continue;
 		}
@@ -136,18 +101,17 @@ static int cmd_policy_check(int argc, char **argv)
 	return status;
 }
 
-static int show_one(const char *path, const struct policy_trust *trust,
-		    bool json)
+static int show_one(const struct cli_args *args, const char *path, bool json)
 {
-	struct policy_errors errs = {0};
+	struct policy_trust trust;
 	struct akios_policy *p = NULL;
 	struct akios_buf out;
-	int rc;
+	int rc = policy_cli_trust(&show_spec, args, &trust);
 
-	if (policy_load_checked(path, trust, &p, &errs)) {
-		print_errors(&errs, path ? path : "<default>");
+	if (rc)
+		return rc;
+	if (policy_cli_load(&trust, path, &p))
 		return AKIOS_EXIT_FAIL;
-	}
 	akios_buf_init(&out, AKIOS_MAX_POLICY_BYTES * 4);
 	rc = json ? policy_emit_json(p, &out) : policy_emit_yaml(p, &out);
 	if (rc == 0)
@@ -162,7 +126,6 @@ static int show_one(const char *path, const struct policy_trust *trust,
 static int cmd_policy_show(int argc, char **argv)
 {
 	struct cli_args args;
-	struct policy_trust trust;
 	bool done;
 	int rc = cli_parse_or_help(&show_spec, argc, argv, &args, &done);
 	bool def;
@@ -174,10 +137,7 @@ static int cmd_policy_show(int argc, char **argv)
 		cli_error("policy show", "give either FILE or --default");
 		return AKIOS_EXIT_USAGE;
 	}
-	rc = trust_from(&show_spec, &args, &trust);
-	if (rc)
-		return rc;
-	return show_one(def ? NULL : args.pos[0], &trust,
+	return show_one(&args, def ? NULL : args.pos[0],
 			cli_has(&show_spec, &args, "json"));
 }
 
@@ -195,7 +155,7 @@ static int cmd_policy_sign(int argc, char **argv)
 		return rc;
 	/* Only a valid policy gets signed: a signature vouches for it. */
 	if (policy_load_file(args.pos[0], &p, &errs)) {
-		print_errors(&errs, args.pos[0]);
+		policy_cli_print_errors(&errs, args.pos[0]);
 		return AKIOS_EXIT_FAIL;
 	}
 	policy_free(p);

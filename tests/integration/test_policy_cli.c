@@ -220,6 +220,21 @@ Test(policy_cli, sign_verify_tamper_and_require_signed)
 	free(d);
 }
 
+Test(policy_cli, bad_require_signed_value_is_a_usage_error)
+{
+	char *env[] = {"AKIOS_REQUIRE_SIGNED=yes", NULL};
+	struct test_run r = akios(env, "policy", "check", EXAMPLE, NULL, NULL);
+
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "AKIOS_REQUIRE_SIGNED must be 1 or 0"), "%s",
+		  r.err);
+	cr_assert_eq(r.out_len, 0);
+	test_run_free(&r);
+	r = akios(env, "policy", "show", "--default", NULL, NULL);
+	cr_assert_eq(r.status, 2);
+	test_run_free(&r);
+}
+
 Test(policy_cli, sign_refuses_an_invalid_policy)
 {
 	char *d = test_tmpdir("akios-si");
