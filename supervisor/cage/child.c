@@ -281,8 +281,13 @@ _Noreturn void cage_child_main(const struct cage_child_args *a)
 	if (agent == 0)
 		agent_main(a);
 	close_all_but(a->status_fd);
-	/* The reaper needs no privilege either: wait and report. */
-	if (cage_set_no_new_privs() != 0 || cage_drop_all_caps(NULL) != 0)
-		die(a->status_fd, "reaper: drop capabilities", NULL, EPERM);
+	/* The reaper needs no privilege and no secret: it only waits and
+	 * reports. Not dumpable, so the agent cannot open /proc/1/mem or
+	 * /proc/1/fd (that would take CAP_SYS_PTRACE in our namespace). */
+	for (char *const *e = a->envp; *e; e++)
+		explicit_bzero(*e, strlen(*e));
+	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_set_no_new_privs() != 0 ||
+	    cage_drop_all_caps(NULL) != 0)
+		die(a->status_fd, "reaper: drop privileges", NULL, EPERM);
 	reaper(a->status_fd, agent);
 }

@@ -70,8 +70,11 @@ static int text_view(const struct cage_plan *p, struct akios_buf *o)
 
 		rc = akios_buf_appendf(
 		    o, "  %-7s %-3s %s%s%s%s%s  [%s]\n", mnt_names[m->kind],
-		    (m->flags & CAGE_MF_RO) ? "ro" : "rw", m->dst,
-		    show_src ? " -> " : "", show_src ? m->src : "",
+		    m->kind == CAGE_MNT_SYMLINK || m->kind == CAGE_MNT_FILE
+			? "-"
+		    : (m->flags & CAGE_MF_RO) ? "ro"
+					      : "rw",
+		    m->dst, show_src ? " -> " : "", show_src ? m->src : "",
 		    (m->flags & CAGE_MF_NOEXEC) ? " noexec" : "",
 		    (m->flags & CAGE_MF_PLACEHOLDER) ? " (placeholder)" : "",
 		    m->why);

@@ -75,15 +75,22 @@ Test(cage_view, home_secrets_masked_rootless)
 	secrets(true);
 }
 
-static void expect_fail(char *const cmd[], const char *why)
+static void expect_fail_env(char *const cmd[], const char *why,
+			    char *const env[])
 {
 	struct test_run r;
 
-	run_ok(cmd, &r);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, env, 30, &r), 0);
+	cr_assert(!r.timed_out);
 	cr_assert_eq(r.status, 1, "%s: %s %s: out %s err %s", why, cmd[1],
 		     cmd[2], r.out, r.err);
 	cr_assert(strncmp(r.out, "fail ", 5) == 0, "%s", r.out);
 	test_run_free(&r);
+}
+
+static void expect_fail(char *const cmd[], const char *why)
+{
+	expect_fail_env(cmd, why, NULL);
 }
 
 static void controls(bool rootless)
@@ -197,5 +204,32 @@ Test(cage_view, only_the_view_is_visible)
 	cr_assert_not_null(strstr(r.out, "usr\n"));
 	cr_assert_null(strstr(r.out, "daemon:")); /* synthetic passwd */
 	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+/* PID 1 of the cage (the reaper, a fork of akios) holds the status socket
+ * and once held the secrets: the agent can reach neither. */
+Test(cage_view, reaper_out_of_reach)
+{
+	char *env[] = {"./cage_try", "read", "/proc/1/environ", NULL};
+	char *mem[] = {"./cage_try", "read", "/proc/1/mem", NULL};
+	char *fd[] = {"./cage_try", "read", "/proc/1/fd/3", NULL};
+	char *show[] = {"sh", "-c", "echo key=$API_KEY", NULL};
+	char *extra[] = {"HOST_TOKEN=tok-123-secret", NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_policy(&W, "version: 1\nname: s\nfilesystem:\n"
+					 "  allow:\n    - path: \"${CWD}\"\n"
+					 "      mode: rw\nsecrets:\n"
+					 "  - env: API_KEY\n"
+					 "    from_env: HOST_TOKEN\n"),
+		     0);
+	cr_assert_eq(cagetest_run(&W, NULL, show, extra, 30, &r), 0);
+	cr_assert_str_eq(r.out, "key=tok-123-secret\n", "%s", r.err);
+	test_run_free(&r);
+	expect_fail_env(env, "/proc/1/environ", extra);
+	expect_fail_env(mem, "/proc/1/mem", extra);
+	expect_fail_env(fd, "/proc/1/fd/3", extra);
 	cagetest_teardown(&W);
 }
