@@ -12,6 +12,21 @@
 
 static struct cage_ws W;
 
+static bool audit_has(const char *needle)
+{
+	char path[700];
+	static char buf[1 << 16];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events.log", W.audit);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && memmem(buf, (size_t)n, needle, strlen(needle));
+}
+
 Test(cage_cli, default_policy_prints_1)
 {
 	char *cmd[] = {"python3", "-c", "print(1)", NULL};
@@ -22,6 +37,12 @@ Test(cage_cli, default_policy_prints_1)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "1\n");
 	test_run_free(&r);
+	/* run.start carries the policy hash and the enforcement report. */
+	cr_assert(audit_has("\"run.start\""));
+	cr_assert(audit_has("\"sha256\":\""));
+	cr_assert(audit_has("\"enforcement\":{"));
+	cr_assert(audit_has("\"landlock_abi\""));
+	cr_assert(audit_has("\"type\":\"run.end\",\"exit_code\":0"));
 	cagetest_teardown(&W);
 }
 
