@@ -128,7 +128,7 @@ static int run_body(struct run_state *s, const struct cli_args *a)
 		if (rc != 0)
 			return rc;
 	}
-	rc = run_build_plan(s);
+	rc = run_build_plan(s, dry);
 	if (rc != 0)
 		return rc;
 	if (dry)

@@ -8,12 +8,15 @@
 #include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "shared/keys.h"
+#include "supervisor/cage/landlock.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -67,7 +70,34 @@ int run_open_audit(struct run_state *s)
 	return 0;
 }
 
-int run_build_plan(struct run_state *s)
+/* A real run skips the probe's slow part (a forked child trying
+ * unshare(CLONE_NEWUSER) and the seccomp flags): the cage's own clone3 is
+ * that test, and its failure is reported with the cause. The rest is a
+ * few cheap syscalls. --dry-run runs the full probe. */
+static void quick_probe(struct run_state *s)
+{
+	struct cage_probe *p = &s->probe;
+	uint32_t errno_act = SECCOMP_RET_ERRNO;
+	uint32_t notif_act = SECCOMP_RET_USER_NOTIF;
+	struct cage_limits l = {
+	    .memory_bytes = s->policy->limits.memory_mb * 1024 * 1024,
+	    .pids = s->policy->limits.pids,
+	    .cpu_percent = s->policy->limits.cpu_percent,
+	};
+
+	memset(p, 0, sizeof(*p));
+	p->userns = true;
+	p->seccomp_filter =
+	    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &errno_act) == 0;
+	p->seccomp_user_notif =
+	    syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &notif_act) == 0;
+	p->landlock_abi = cage_landlock_abi();
+	if (l.memory_bytes || l.pids || l.cpu_percent)
+		p->cgroup = cage_cgroup_detect(&l, p->cgroup_missing,
+					       sizeof(p->cgroup_missing));
+}
+
+int run_build_plan(struct run_state *s, bool full_probe)
 {
 	char cwd[PATH_MAX];
 	char keydir[PATH_MAX];
@@ -103,7 +133,10 @@ int run_build_plan(struct run_state *s)
 	if (s->policy_path &&
 	    abs_path(s->policy_path, policy_abs, sizeof(policy_abs)) == 0)
 		protect[in.n_protect++] = policy_abs;
-	(void)cage_probe_run(&s->probe);
+	if (full_probe)
+		(void)cage_probe_run(&s->probe);
+	else
+		quick_probe(s);
 	if (cage_plan_build(&in, &s->plan, &err) != 0) {
 		cli_error_err("run", &err);
 		return AKIOS_EXIT_INTERNAL;

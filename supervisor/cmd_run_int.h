@@ -41,7 +41,8 @@ int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
 void run_seccomp_start(struct run_state *s);
 /* Waits for it (a no-op when it is not running). */
 void run_seccomp_join(struct run_state *s);
-int run_build_plan(struct run_state *s) AKIOS_NODISCARD;
+/* full_probe: the whole kernel probe (--dry-run), else the quick one. */
+int run_build_plan(struct run_state *s, bool full_probe) AKIOS_NODISCARD;
 int run_cage(struct run_state *s) AKIOS_NODISCARD;
 int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
 void run_audit_refusal(struct run_state *s);

@@ -147,7 +147,10 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 	if (l->pid < 0) {
 		rc = -errno;
 		akios_err_set(err, NULL, 0, 0,
-			      "cannot create the cage's namespaces: %s",
+			      "cannot create the cage's namespaces: %s (are "
+			      "user namespaces enabled for this user? see "
+			      "/proc/sys/user/max_user_namespaces and "
+			      "`akios doctor`)",
 			      strerror(errno));
 		goto out;
 	}
