@@ -16,6 +16,8 @@
 #include <limits.h>
 #include <linux/close_range.h>
 #include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -213,6 +215,31 @@ static _Noreturn void agent_main(const struct cage_child_args *a)
 	_exit(c);
 }
 
+static int agent_entry(void *arg)
+{
+	agent_main(arg);
+}
+
+/* The agent starts like posix_spawn does: CLONE_VM|CLONE_VFORK on its own
+ * stack, so no page table is copied and it runs at once on this CPU while
+ * PID 1 waits for its exec. Its code only makes syscalls and writes its
+ * own stack (errno aside, which PID 1 does not read until the clone
+ * returns). */
+static pid_t spawn_agent(const struct cage_child_args *a)
+{
+	size_t size = 512ul * 1024ul;
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	pid = clone(agent_entry, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+		    (void *)a);
+	(void)munmap(stack, size);
+	return pid;
+}
+
 static void fmt_uint(char *buf, unsigned v)
 {
 	char tmp[12];
@@ -275,11 +302,9 @@ _Noreturn void cage_child_main(const struct cage_child_args *a)
 		cage_child_fail(a->status_fd, &f);
 	if (sethostname("akios", 5) != 0)
 		die(a->status_fd, "sethostname", NULL, errno);
-	agent = fork();
+	agent = spawn_agent(a);
 	if (agent < 0)
-		die(a->status_fd, "fork", NULL, errno);
-	if (agent == 0)
-		agent_main(a);
+		die(a->status_fd, "clone", NULL, errno);
 	close_all_but(a->status_fd);
 	/* The reaper needs no privilege and no secret: it only waits and
 	 * reports. Not dumpable, so the agent cannot open /proc/1/mem or
