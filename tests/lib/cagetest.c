@@ -82,7 +82,14 @@ int cagetest_setup(struct cage_ws *w, bool rootless)
 	snprintf(dst, sizeof(dst), "%s/cage_try", w->ws);
 	if (rc == 0)
 		rc = copy_file(helper, dst, 0755);
-	return rc ? rc : own(w, dst);
+	if (rc == 0)
+		rc = own(w, dst);
+	/* The test user may not be able to reach the build tree (a checkout
+	 * under /root): it runs a copy of akios from the 0755 temp root. */
+	snprintf(dst, sizeof(dst), "%s/akios", w->root);
+	if (rc == 0 && rootless)
+		rc = copy_file(test_akios(), dst, 0755);
+	return rc;
 }
 
 void cagetest_teardown(struct cage_ws *w)
@@ -152,7 +159,9 @@ static int build(struct cage_ws *w, char *const extra_args[], char *const cmd[],
 		b->argv[n++] = "--clear-groups";
 	}
 	/* env -C changes directory first: akios needs an absolute path. */
-	if (!realpath(test_akios(), b->akios))
+	if (w->rootless)
+		snprintf(b->akios, sizeof(b->akios), "%s/akios", w->root);
+	else if (!realpath(test_akios(), b->akios))
 		return -errno;
 	b->argv[n++] = "env";
 	b->argv[n++] = "-C";
