@@ -11,14 +11,22 @@
  *   cage_try read PATH             read a file
  *   cage_try write PATH            create/write a file
  *   cage_try rename FROM TO        rename(2)
- *   cage_try mkdir PATH            mkdir(2) */
+ *   cage_try mkdir PATH            mkdir(2)
+ *   cage_try denied -              the always-denied syscalls, each with
+ *                                  arguments that would fail with EFAULT,
+ *                                  EBADF or EINVAL if it were allowed:
+ *                                  every one must fail EPERM or ENOSYS */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -96,12 +104,66 @@ static int file_read(const char *path)
 	return close(fd);
 }
 
+struct probe {
+	const char *name;
+	long nr;
+	long a[6];
+};
+
+static const struct probe denied[] = {
+    {"io_uring_setup", SYS_io_uring_setup, {1, 0}},
+    {"io_uring_enter", SYS_io_uring_enter, {-1}},
+    {"io_uring_register", SYS_io_uring_register, {-1}},
+    {"bpf", SYS_bpf, {-1, 0, 0}},
+    {"userfaultfd", SYS_userfaultfd, {-1}},
+    {"perf_event_open", SYS_perf_event_open, {0, 0, -1, -1, 0}},
+    {"keyctl", SYS_keyctl, {-1}},
+    {"add_key", SYS_add_key, {0}},
+    {"request_key", SYS_request_key, {0}},
+    {"open_by_handle_at", SYS_open_by_handle_at, {-1, 0, 0}},
+    {"pivot_root", SYS_pivot_root, {0, 0}},
+    {"chroot", SYS_chroot, {0}},
+    {"unshare(NEWUSER)", SYS_unshare, {CLONE_NEWUSER}},
+    {"unshare(NEWNS)", SYS_unshare, {CLONE_NEWNS}},
+    {"setns", SYS_setns, {-1, 0}},
+    {"ptrace(TRACEME)", SYS_ptrace, {PTRACE_TRACEME}},
+    {"process_vm_readv", SYS_process_vm_readv, {1, 0, 0, 0, 0, 0}},
+    {"personality(change)", SYS_personality, {ADDR_NO_RANDOMIZE}},
+    {"fsopen", SYS_fsopen, {0, 0}},
+    {"open_tree", SYS_open_tree, {-1, 0, 0}},
+    {"move_mount", SYS_move_mount, {-1, 0, -1, 0, 0}},
+    {"kexec_load", SYS_kexec_load, {0, 0, 0, 0}},
+};
+
+static int try_denied(void)
+{
+	int allowed = 0;
+
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		const struct probe *p = &denied[i];
+		long rc = syscall(p->nr, p->a[0], p->a[1], p->a[2], p->a[3],
+				  p->a[4], p->a[5]);
+		int e = errno;
+
+		if (rc >= 0 || (e != EPERM && e != ENOSYS)) {
+			printf("ALLOWED %s: rc %ld %s\n", p->name, rc,
+			       rc < 0 ? strerrorname_np(e) : "");
+			allowed++;
+		}
+	}
+	printf("%s\n", allowed ? "fail" : "ok");
+	fflush(stdout);
+	_exit(allowed ? 1 : 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 2 ? argv[1] : "";
 	const char *a = argc > 2 ? argv[2] : "";
 	char ch = 'x';
 
+	if (!strcmp(c, "denied"))
+		return try_denied();
 	if (!strcmp(c, "connect-tcp"))
 		return report(tcp(a));
 	if (!strcmp(c, "connect-unix"))

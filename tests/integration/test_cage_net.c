@@ -196,3 +196,36 @@ Test(cage_net, agent_gets_its_own_pty)
 	close(master);
 	cagetest_teardown(&W);
 }
+
+/* The always-denied syscalls (seccomp, and capabilities for the mount
+ * family), tried inside the cage with arguments that would fail
+ * differently if the call were allowed. Bare, the same probe reports
+ * them allowed: the probe can tell. */
+static void always_denied(bool rootless)
+{
+	char *cmd[] = {"./cage_try", "denied", "-", NULL};
+	char bare_path[700];
+	char *bare[] = {bare_path, "denied", "-", NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	cr_assert_str_eq(r.out, "ok\n");
+	test_run_free(&r);
+	snprintf(bare_path, sizeof(bare_path), "%s/cage_try", W.ws);
+	cr_assert_eq(test_run(bare, NULL, 0, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.out, "ALLOWED io_uring_setup"));
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+Test(cage_net, always_denied_syscalls_root)
+{
+	always_denied(false);
+}
+Test(cage_net, always_denied_syscalls_rootless)
+{
+	always_denied(true);
+}
