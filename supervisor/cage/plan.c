@@ -282,6 +282,11 @@ static bool tmp_is_allowed(const struct akios_policy *pol)
  * directories the view creates on the way to one. */
 static int check_cwd(struct cage_plan *p)
 {
+	struct stat st;
+
+	if (lstat(p->cwd, &st) == 0 && !S_ISDIR(st.st_mode))
+		return plan_refuse(p, "working directory %s is not a directory",
+				   p->cwd);
 	for (unsigned i = 0; i < p->n_mounts; i++) {
 		const struct cage_mount *m = &p->mounts[i];
 
@@ -319,9 +324,9 @@ static int build_view(struct cage_plan *p, const struct cage_plan_input *in)
 	if (rc == 0 && p->allowed)
 		rc = plan_add_masks(p, in, sorted, pol->filesystem.n_allow);
 	if (rc == 0 && p->allowed)
-		rc = plan_add_controls(p, in, sorted, pol->filesystem.n_allow);
-	if (rc == 0 && p->allowed)
 		rc = check_cwd(p);
+	if (rc == 0 && p->allowed)
+		rc = plan_add_controls(p, in, sorted, pol->filesystem.n_allow);
 	free(sorted);
 	return rc;
 }

@@ -260,17 +260,20 @@ static void classify(struct run_ctx *c)
 			 "killed by the memory limit");
 	} else if (r->end == CAGE_END_NOEXEC) {
 		return;
+	} else if (c->setup_err && !r->started) {
+		/* The agent's own setup (Landlock, caps, seccomp) failed: it
+		 * said why, then exited 125 to its reaper. */
+		r->end = CAGE_END_SETUP;
 	} else if (c->got_exit) {
 		r->end = c->exit_kind == 's' ? CAGE_END_SIGNAL : CAGE_END_EXIT;
-	} else if (c->setup_err) {
-		r->end = CAGE_END_SETUP;
 	} else {
 		r->end = CAGE_END_ABORTED;
 		if (!r->reason[0])
-			snprintf(r->reason, sizeof(r->reason),
-				 c->aborted
-				     ? "stopped by a signal before the "
-				       "agent started"
+			snprintf(r->reason, sizeof(r->reason), "%s",
+				 c->aborted ? "stopped by a signal before the "
+					      "agent started"
+				 : c->l.pid <= 0
+				     ? "the cage was not started"
 				     : "the cage ended without a status");
 	}
 }

@@ -339,3 +339,17 @@ Test(cage_plan, describe_never_prints_secrets)
 	cJSON_Delete(j);
 	akios_buf_free(&b);
 }
+
+Test(cage_plan, working_dir_must_be_a_directory)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/file.txt", dir);
+	cr_assert_eq(test_write_file(p, "x"), 0);
+	load("version: 1\nname: t\nfilesystem:\n  allow:\n"
+	     "    - path: \"%s\"\n      mode: rw\n"
+	     "tools:\n  working_dir: \"%s/file.txt\"\n");
+	cr_assert_eq(build(0, NULL), 0);
+	cr_assert_not(plan.allowed);
+	cr_assert_not_null(strstr(plan.refusal, "not a directory"));
+}
