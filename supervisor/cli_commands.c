@@ -16,6 +16,7 @@ const struct cli_command cli_commands[] = {
     {.name = "redact",
      .summary = "redact PII and secrets (filter)",
      .run = cmd_redact},
+    {.name = "run", .summary = "run a program in the cage", .run = cmd_run},
     {.name = "version", .summary = "print the version", .run = cmd_version},
     {0},
 };

@@ -5,13 +5,14 @@
 
 #include "supervisor/cli.h"
 
-int cmd_keygen(int argc, char **argv);
-/* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
-extern const struct cli_command cmd_policy_subs[];
 /* akios audit verify|export|proof|... (supervisor/cmd_audit.c) */
 extern const struct cli_command cmd_audit_subs[];
 int cmd_doctor(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+/* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
+extern const struct cli_command cmd_policy_subs[];
 int cmd_redact(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif
