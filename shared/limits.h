@@ -14,5 +14,11 @@
 #define AKIOS_MAX_HTTP_HEADERS	   (64ul * 1024ul)   /* one header block */
 #define AKIOS_MAX_HTTP_BODY	   (32ul * 1024ul * 1024ul) /* one LLM body */
 #define AKIOS_MAX_STATUS_LINE	   512ul /* cage status pipe */
+/* broker (issue 6) */
+#define AKIOS_MAX_RESOLVED_ADDRS  16u		   /* addresses kept per name */
+#define AKIOS_MAX_HOSTS_BYTES	  (256ul * 1024ul) /* generated /etc/hosts */
+#define AKIOS_MAX_RELAY_CONNS	  1024u		  /* live relayed connections */
+#define AKIOS_MAX_EXEC_ARGS	  256u		  /* argv entries audited */
+#define AKIOS_MAX_EXEC_ARGV_BYTES (64ul * 1024ul) /* argv bytes audited */
 
 #endif
