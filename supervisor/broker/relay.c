@@ -17,7 +17,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 
-#define RELAY_CHUNK (64u * 1024u)
+#define RELAY_CHUNK (64ul * 1024ul)
 
 struct relay_conn;
 
