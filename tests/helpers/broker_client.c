@@ -8,7 +8,10 @@
  *   udp PORT            a UDP datagram to 127.0.0.1:PORT
  *   listen PORT         listen on 127.0.0.1:PORT, wait 3 s for a client
  *   race OKPORT BADPORT N   a thread flips the sockaddr's port while
- *                       another connects N times with it */
+ *                       another connects N times with it
+ *   bench-connect PORT N   N connect+close, prints "us=" per connect
+ *   bench-send PORT MB     sends MB MiB, prints "mbps="
+ *   bench-exec N           N fork+execve(/bin/true)+wait, prints "us=" */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +24,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char req[] = "GET / HTTP/1.0\r\n\r\n";
@@ -214,6 +219,76 @@ static int do_race(int ok, int bad, int n)
 	return 0;
 }
 
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int bench_connect(int port, int n)
+{
+	struct sockaddr_in a = lo(port);
+	double t0 = now_us();
+
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+			return report("connect", -1);
+		close(fd);
+	}
+	printf("us=%.2f\n", (now_us() - t0) / n);
+	return 0;
+}
+
+static int bench_send(int port, int mb)
+{
+	static char buf[1 << 16];
+	struct sockaddr_in a = lo(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	double t0;
+	long long left = (long long)mb << 20;
+
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return report("connect", -1);
+	t0 = now_us();
+	while (left > 0) {
+		ssize_t w = write(fd, buf, sizeof(buf));
+
+		if (w <= 0)
+			return report("write", -1);
+		left -= w;
+	}
+	shutdown(fd, SHUT_WR);
+	/* The sink answers one byte once it has everything. */
+	if (read(fd, buf, 1) != 1)
+		return report("ack", -1);
+	printf("mbps=%.1f\n", (double)mb / ((now_us() - t0) / 1e6));
+	return 0;
+}
+
+static int bench_exec(int n)
+{
+	double t0 = now_us();
+
+	for (int i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		int st;
+
+		if (p < 0 || waitpid(p, &st, 0) != p || st != 0)
+			return report("exec", -1);
+	}
+	printf("us=%.2f\n", (now_us() - t0) / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -233,6 +308,12 @@ int main(int argc, char **argv)
 		return do_send(port, SOCK_DGRAM, 0, "udp");
 	if (!strcmp(argv[1], "listen"))
 		return do_listen(port);
+	if (!strcmp(argv[1], "bench-exec"))
+		return bench_exec(port);
+	if (!strcmp(argv[1], "bench-connect") && argc == 4)
+		return bench_connect(port, (int)strtol(argv[3], NULL, 10));
+	if (!strcmp(argv[1], "bench-send") && argc == 4)
+		return bench_send(port, (int)strtol(argv[3], NULL, 10));
 	if (!strcmp(argv[1], "race") && argc == 5)
 		return do_race(port, (int)strtol(argv[3], NULL, 10),
 			       (int)strtol(argv[4], NULL, 10));
