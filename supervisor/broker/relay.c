@@ -12,10 +12,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 
 #define RELAY_CHUNK (64ul * 1024ul)
 
@@ -99,6 +101,28 @@ static int listen_loopback(int family)
 	return fd;
 }
 
+/* A new network namespace starts with lo down and so without 127.0.0.1
+ * or ::1; bringing it up is idempotent. */
+static int lo_up(void)
+{
+	struct ifreq ifr = {0};
+	int rc = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		rc = -errno;
+	else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+			rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
 /* Runs in its own thread: setns() changes only the calling thread's
  * network namespace, and the thread ends right after. */
 static void *listen_thread(void *arg)
@@ -108,6 +132,11 @@ static void *listen_thread(void *arg)
 	if (j->netns >= 0 && setns(j->netns, CLONE_NEWNET) != 0) {
 		j->err = -errno;
 		return NULL;
+	}
+	if (j->netns >= 0) {
+		j->err = lo_up();
+		if (j->err != 0)
+			return NULL;
 	}
 	j->fd = listen_loopback(j->family);
 	if (j->fd < 0)

@@ -46,8 +46,9 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
  * (127.0.0.1 or ::1, ephemeral port) inside the network namespace
  * netns_fd (a /proc/PID/ns/net fd; -1: the caller's own namespace). The
  * socket is created by a short-lived thread that setns()es into that
- * namespace, so the supervisor itself never changes namespace; a socket
- * keeps the namespace it was created in. Needs CAP_SYS_ADMIN over the
+ * namespace (and brings its lo up if it is down), so the supervisor
+ * itself never changes namespace; a socket keeps the namespace it was
+ * created in. Needs CAP_SYS_ADMIN over the
  * namespace; a rootless cage instead creates the listener in its child
  * and passes it up (then use relay_new directly). Returns 0 and the fd
  * (CLOEXEC, non-blocking) or -errno. */
