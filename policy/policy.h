@@ -7,6 +7,8 @@
 #define AKIOS_POLICY_H
 
 #include "shared/common.h"
+#include "shared/buf.h"
+#include "shared/crypto.h"
 #include "shared/err.h"
 
 #include <stdbool.h>
@@ -121,9 +123,11 @@ struct akios_policy {
 	struct {
 		char *provider; /* "openai", "anthropic", ... or NULL */
 		char *model;
-		char *base_url;	       /* override of the provider's endpoint */
-		unsigned max_tokens;   /* 0: no per-request cap */
-		double budget_usd;     /* < 0: not set */
+		char *base_url;	     /* override of the provider's endpoint */
+		unsigned max_tokens; /* 0: no per-request cap */
+		double budget_usd;   /* < 0: not set */
+		/* the same, exact, in millionths of a dollar; -1: not set */
+		int64_t budget_micro_usd;
 		bool redact_prompts;   /* default true */
 		bool redact_responses; /* default true */
 	} llm;
@@ -169,7 +173,9 @@ struct akios_policy {
 };
 
 /* Every error found in one load, not just the first (policy check prints
- * them all). Errors past the cap are counted in `dropped`. */
+ * them all). Errors past the cap are counted in `dropped`. Each error's
+ * `file` borrows the name or path given to the loader: keep that string
+ * alive while the errors are read. */
 #define POLICY_MAX_ERRORS 32
 struct policy_errors {
 	struct akios_err e[POLICY_MAX_ERRORS];
@@ -185,7 +191,8 @@ int policy_load_file(const char *path, struct akios_policy **out,
 		     struct policy_errors *errs)
     AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
 
-/* The same from memory; name is used in error locations. */
+/* The same from memory (data need not be NUL-terminated); name is used
+ * as the file in error locations and as policy->source. */
 int policy_load_buffer(const char *name, const char *data, size_t len,
 		       struct akios_policy **out, struct policy_errors *errs)
     AKIOS_NONNULL(1, 2, 4, 5) AKIOS_NODISCARD;
@@ -195,10 +202,97 @@ int policy_load_buffer(const char *name, const char *data, size_t len,
 int policy_load_default(struct akios_policy **out, struct policy_errors *errs)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* The default policy's YAML text, as `akios policy show --default` prints
- * it. Static storage; never freed. */
+/* The default policy's YAML source, with "${CWD}" unexpanded (`akios
+ * policy show --default` prints its effective, canonical form). Static
+ * storage; never freed. */
 const char *policy_default_yaml(void);
 
 void policy_free(struct akios_policy *policy);
+
+/* The effective policy (defaults filled in) as canonical YAML: fixed key
+ * order, every string double-quoted, ${CWD} already expanded. Loading it
+ * again gives the same policy. Appends to out; 0 or -ENOMEM/-E2BIG. */
+int policy_emit_yaml(const struct akios_policy *p, struct akios_buf *out)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+/* The same as a JSON object (same keys; budget_usd a number). */
+int policy_emit_json(const struct akios_policy *p, struct akios_buf *out)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* Names of enum values as a policy writes them ("isolated", "rw", ...). */
+const char *policy_sandbox_name(enum policy_sandbox v);
+const char *policy_network_name(enum policy_network v);
+const char *policy_fs_mode_name(enum policy_fs_mode v);
+const char *policy_pii_mode_name(enum policy_pii_mode v);
+const char *policy_export_format_name(enum policy_export_format v);
+
+/* ---- Signatures (policy/sign.c) ----
+ * A detached signature FILE.sig is four lines of text (README "Policy
+ * signatures"):
+ *   akios-policy-signature v1
+ *   key-id: <16 lower-case hex digits: the signer's key id>
+ *   sha256: <64 lower-case hex digits: SHA-256 of the file>
+ *   signature: <base64 Ed25519 signature over the file's exact bytes>
+ * Parsing is exact (no extra spaces, lines or case changes), so changing
+ * any byte of the file or of the signature fails verification. */
+#define POLICY_SIG_SUFFIX ".sig"
+
+/* The signature text for data, appended to out. */
+int policy_sig_make(const struct crypto_key *key, const void *data, size_t len,
+		    struct akios_buf *out) AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
+
+/* Checks sig (the .sig text) against data with the public key pub.
+ * 0, or -EBADMSG/-EINVAL with err set (its file is sig_name). */
+int policy_sig_check(const char *sig_name, const char *sig, size_t sig_len,
+		     const void *data, size_t len, const struct crypto_key *pub,
+		     struct akios_err *err)
+    AKIOS_NONNULL(1, 2, 6) AKIOS_NODISCARD;
+
+/* Signs the file at path with the private key at key_path (NULL: the
+ * default key, shared/keys.h) and writes path.sig (replacing an old one).
+ * The signature's path is written to sig_path. */
+int policy_sign_file(const char *path, const char *key_path, char *sig_path,
+		     size_t sig_path_size, struct akios_err *err)
+    AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
+
+/* Verifies data (the bytes of the file name) against name.sig, with the
+ * public key at pub_path, or else any *.pub key in trusted_dir whose id
+ * matches, or else (both NULL) the default key directory. On success
+ * key_id (17 bytes, may be NULL) receives the signer's id in hex. */
+int policy_verify_data(const char *name, const void *data, size_t len,
+		       const char *pub_path, const char *trusted_dir,
+		       char key_id[2 * CRYPTO_KEY_ID_LEN + 1],
+		       struct akios_err *err) AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
+/* The same for a file read from disk (bounded, O_NOFOLLOW). */
+int policy_verify_file(const char *path, const char *pub_path,
+		       const char *trusted_dir,
+		       char key_id[2 * CRYPTO_KEY_ID_LEN + 1],
+		       struct akios_err *err) AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
+/* ---- Trusted loading (policy/trust.c) ---- */
+struct policy_trust {
+	/* refuse a policy file without a valid signature by a trusted key */
+	bool require_signed;
+	/* borrowed; directory of trusted *.pub keys; NULL: the default key
+	 * directory (shared/keys.h) */
+	const char *trusted_keys_dir;
+};
+
+/* Fills t from the flags --require-signed and --trusted-keys DIR plus the
+ * environment: AKIOS_REQUIRE_SIGNED=1 requires signatures, unset/""/"0"
+ * leaves the flag alone, any other value is an error. flag_trusted_keys
+ * is borrowed (NULL when absent). */
+int policy_trust_init(struct policy_trust *t, bool flag_require_signed,
+		      const char *flag_trusted_keys, struct akios_err *err)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
+/* Loads path (NULL: the embedded default policy, which is compiled into
+ * the akios binary and so counts as trusted even when signatures are
+ * required) after checking its signature when trust->require_signed.
+ * The file is read once: the bytes verified are the bytes parsed. Errors
+ * as policy_load_file; a signature failure returns -EPERM. */
+int policy_load_checked(const char *path, const struct policy_trust *trust,
+			struct akios_policy **out, struct policy_errors *errs)
+    AKIOS_NONNULL(2, 3, 4) AKIOS_NODISCARD;
 
 #endif

@@ -7,6 +7,8 @@ dir=$1
 secs=${FUZZ_SECONDS:-60}
 status=0
 for bin in "$dir"/fuzz_*; do
+	case $bin in *.d | *.o) continue ;; esac # compiler dependency files
+	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	corpus=tests/fuzz/corpus/$name
 	crashes=build-fuzz/crashes/$name

@@ -3,6 +3,14 @@
 #ifndef AKIOS_COMMANDS_H
 #define AKIOS_COMMANDS_H
 
+#include "supervisor/cli.h"
+
+int cmd_doctor(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+/* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
+extern const struct cli_command cmd_policy_subs[];
+int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+extern const struct cli_command audit_subcommands[];
 
 #endif

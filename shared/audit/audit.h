@@ -11,6 +11,7 @@
 #include "shared/err.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct audit_log; /* opaque writer handle */
@@ -57,6 +58,12 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 /* Commits, checkpoints and releases the lock. NULL is a no-op. Returns
  * the first error (the log is closed either way). */
 int audit_close(struct audit_log *log, struct akios_err *err);
+
+/* True for the event types only the supervisor may write (audit.*,
+ * budget.*, cage.*, connect.*, exec.*, kill.*, llm.*, policy.*, run.*,
+ * tokens.*, and those prefixes without the dot); `akios audit append`
+ * refuses them. */
+bool audit_type_reserved(const char *type) AKIOS_NONNULL(1);
 
 /* The run id and the current tree size and root (for reports). */
 const char *audit_run_id(const struct audit_log *log) AKIOS_NONNULL(1);

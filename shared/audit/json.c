@@ -1,0 +1,104 @@
+/* The event serialiser: compact JSON from a cJSON tree, written straight
+ * into a bounded buffer without printf or allocation on the common paths
+ * (appends are CPU-bound on this). Output is deterministic for a given
+ * tree; the stored bytes, not any re-serialisation, are what is hashed. */
+#include "shared/common.h"
+#include "shared/audit/audit_int.h"
+
+#include <errno.h>
+#include <math.h>
+
+static int put(struct akios_buf *b, const char *s, size_t n)
+{
+	return akios_buf_append(b, s, n);
+}
+
+int audit_json_u64(struct akios_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return put(b, tmp + i, sizeof(tmp) - i);
+}
+
+static int put_number(struct akios_buf *b, double d)
+{
+	char tmp[40];
+	int n;
+
+	if (!isfinite(d))
+		return put(b, "null", 4);
+	// Integers up to 2^53 are exact in a double: print them as such.
+	if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+		if (d < 0) {
+			int rc = put(b, "-", 1);
+
+			return rc ? rc : audit_json_u64(b, (uint64_t)-d);
+		}
+		return audit_json_u64(b, (uint64_t)d);
+	}
+	n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -EINVAL;
+	return put(b, tmp, (size_t)n);
+}
+
+int audit_json_string(struct akios_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	int rc = put(b, "\"", 1);
+
+	for (; !rc && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		rc = put(b, run, (size_t)(s - run));
+		if (!rc && (c == '"' || c == '\\')) {
+			esc[1] = (char)c;
+			rc = put(b, esc, 2);
+		} else if (!rc) {
+			rc = put(b, esc, sizeof(esc));
+		}
+		run = s + 1;
+	}
+	if (!rc)
+		rc = put(b, run, (size_t)(s - run));
+	return rc ? rc : put(b, "\"", 1);
+}
+
+int audit_json_value(struct akios_buf *b, const cJSON *v, unsigned depth)
+{
+	bool obj = cJSON_IsObject(v);
+	int rc = 0;
+
+	if (depth > 64)
+		return -E2BIG;
+	if (cJSON_IsString(v))
+		return audit_json_string(b,
+					 v->valuestring ? v->valuestring : "");
+	if (cJSON_IsNumber(v))
+		return put_number(b, v->valuedouble);
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? put(b, "true", 4) : put(b, "false", 5);
+	if (!obj && !cJSON_IsArray(v))
+		return put(b, "null", 4); // null, or raw/invalid: never raw
+	rc = put(b, obj ? "{" : "[", 1);
+	for (const cJSON *c = v->child; !rc && c; c = c->next) {
+		if (c != v->child)
+			rc = put(b, ",", 1);
+		if (!rc && obj)
+			rc = audit_json_string(b, c->string ? c->string : "");
+		if (!rc && obj)
+			rc = put(b, ":", 1);
+		if (!rc)
+			rc = audit_json_value(b, c, depth + 1);
+	}
+	return rc ? rc : put(b, obj ? "}" : "]", 1);
+}

@@ -1,0 +1,74 @@
+/* Declarations shared by the launcher files of supervisor/cage only:
+ * the child side (view.c, child.c) and the supervisor side (launch.c,
+ * run.c). The child code runs between clone3() and execve(): it allocates
+ * nothing and reports failure through the status socket (STYLE.md §14). */
+#ifndef AKIOS_CAGE_INT_H
+#define AKIOS_CAGE_INT_H
+
+#include "shared/common.h"
+#include "supervisor/cage/cgroup.h"
+#include "supervisor/cage/plan.h"
+#include "supervisor/cage/seccomp.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Status socket messages (SOCK_SEQPACKET, one message each): the first
+ * byte is the kind, the rest is text. */
+#define CAGE_MSG_ERROR	'E' /* setup failed: "E<reason>"; then exit 125 */
+#define CAGE_MSG_READY	'R' /* the agent is about to exec (creds: pid) */
+#define CAGE_MSG_LISTEN 'L' /* seccomp listener fd attached (SCM_RIGHTS) */
+#define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
+#define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
+
+/* Where a child step failed: the status line names what and where. */
+struct cage_fail {
+	const char *what;
+	const char *path; /* may be NULL */
+	int err;	  /* errno */
+};
+
+struct cage_child_args {
+	const struct cage_plan *plan;
+	char *const *envp;
+	int status_fd; /* child end of the status socket */
+	int sync_fd;   /* read end: one byte once the maps are written */
+	int pty_slave; /* -1 without a pty */
+	const struct cage_bpf *bpf; /* NULL: no filter */
+	bool want_listener;
+};
+
+/* In the new namespaces: builds the view and pivots into it. */
+int cage_view_build(const struct cage_plan *p, struct cage_fail *f);
+/* Brings up lo in the new network namespace. */
+int cage_net_lo_up(struct cage_fail *f);
+
+/* The child's whole life: never returns. */
+_Noreturn void cage_child_main(const struct cage_child_args *a);
+
+/* Sends one status message (best effort; the reader may be gone). */
+void cage_status_send(int fd, char kind, const char *a, const char *b,
+		      const char *c, const char *d);
+/* "E<what> <path>: " + "E+<strerror>", then _exit(125). */
+_Noreturn void cage_child_fail(int fd, const struct cage_fail *f);
+
+/* Supervisor side of the start. */
+struct cage_launch_opts {
+	const struct cage_plan *plan;
+	char *const *envp;	    /* materialized environment */
+	struct cage_cgroup *cgroup; /* NULL: none */
+	const struct cage_bpf *bpf; /* NULL: no filter */
+	bool want_listener;
+	int pty_slave; /* -1: none */
+};
+struct cage_launch {
+	pid_t pid;     /* the reaper (cage PID 1), our child */
+	int pidfd;     /* its pidfd */
+	int status_fd; /* our end of the status socket */
+};
+/* Clones the cage and releases it. On failure after the clone the child
+ * has been SIGKILLed: l->pid >= 0 must still be reaped by the caller. */
+int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
+		struct akios_err *err) AKIOS_NODISCARD;
+
+#endif

@@ -1,0 +1,285 @@
+/* The cage child: PID 1 of the new pid namespace. It waits for its uid/gid
+ * maps, builds the view, brings up lo, then forks the agent and stays as
+ * its reaper; when the agent ends it reports the status and exits, and the
+ * kernel kills whatever is left in the namespace (double-forked daemons
+ * included). The agent drops every privilege and execs. Between clone and
+ * execve nothing allocates; any failure is one status line + _exit(125). */
+#include "shared/common.h"
+#include "shared/exitcodes.h"
+#include "shared/limits.h"
+#include "supervisor/cage/caps.h"
+#include "supervisor/cage/cage_int.h"
+#include "supervisor/cage/landlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+void cage_status_send(int fd, char kind, const char *a, const char *b,
+		      const char *c, const char *d)
+{
+	char buf[AKIOS_MAX_STATUS_LINE];
+	size_t n = 1;
+	const char *parts[4] = {a, b, c, d};
+
+	buf[0] = kind;
+	for (int i = 0; i < 4; i++) {
+		size_t k = parts[i] ? strlen(parts[i]) : 0;
+
+		/* Byte copy: the message carries its length, no NUL. */
+		for (size_t j = 0; j < k && n < sizeof(buf); j++)
+			buf[n++] = parts[i][j];
+	}
+	(void)send(fd, buf, n, MSG_NOSIGNAL);
+}
+
+_Noreturn void cage_child_fail(int fd, const struct cage_fail *f)
+{
+	cage_status_send(fd, CAGE_MSG_ERROR, f->what, f->path ? " " : "",
+			 f->path ? f->path : "", f->err ? ": " : "");
+	if (f->err) /* a second message continues the first */
+		cage_status_send(fd, CAGE_MSG_ERROR, "+",
+				 strerrordesc_np(f->err), NULL, NULL);
+	_exit(AKIOS_EXIT_INTERNAL);
+}
+
+static _Noreturn void die(int fd, const char *what, const char *path, int e)
+{
+	struct cage_fail f = {.what = what, .path = path, .err = e};
+
+	cage_child_fail(fd, &f);
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		(void)sigaction(s, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The cage's PATH (from the planned environment) or the safe default. */
+static const char *cage_path(char *const *envp)
+{
+	for (; *envp; envp++)
+		if (strncmp(*envp, "PATH=", 5) == 0)
+			return *envp + 5;
+	return CAGE_SAFE_PATH;
+}
+
+/* execvpe with the cage's PATH (glibc's would search the host's). Returns
+ * the exit code for the failure: 126 found but not runnable, 127 not
+ * found. */
+static int exec_search(char *const *argv, char *const *envp, int *err)
+{
+	const char *p = cage_path(envp);
+	char buf[PATH_MAX];
+	int code = AKIOS_EXIT_NOTFOUND;
+
+	*err = ENOENT;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		*err = errno;
+		return errno == ENOENT ? AKIOS_EXIT_NOTFOUND
+				       : AKIOS_EXIT_NOEXEC;
+	}
+	while (*p) {
+		size_t d = strcspn(p, ":");
+		size_t a = strlen(argv[0]);
+
+		if (d && d + a + 2 <= sizeof(buf)) {
+			memcpy(buf, p, d);
+			buf[d] = '/';
+			memcpy(buf + d + 1, argv[0], a + 1);
+			execve(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR) {
+				*err = errno;
+				code = AKIOS_EXIT_NOEXEC;
+			}
+		}
+		p += d + (p[d] == ':');
+	}
+	return code;
+}
+
+static void send_listener(int fd, int listener)
+{
+	char byte = CAGE_MSG_LISTEN;
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+}
+
+static void landlock(const struct cage_child_args *a)
+{
+	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
+	const struct cage_plan *p = a->plan;
+	struct akios_err err;
+
+	for (unsigned i = 0; i < p->n_rules; i++) {
+		unsigned acc = p->rules[i].access;
+
+		r[i].path = p->rules[i].path;
+		r[i].access = ((acc & CAGE_ACC_READ) ? CAGE_LL_READ : 0) |
+			      ((acc & CAGE_ACC_WRITE) ? CAGE_LL_WRITE : 0) |
+			      ((acc & CAGE_ACC_EXEC) ? CAGE_LL_EXEC : 0) |
+			      ((acc & CAGE_ACC_DEV) ? CAGE_LL_IOCTL : 0) |
+			      ((acc & CAGE_ACC_LISTDIR) ? (1ull << 3) : 0);
+	}
+	if (cage_landlock_apply(r, p->n_rules, 0, &err) != 0)
+		die(a->status_fd, "landlock:", err.msg, 0);
+}
+
+/* The privilege steps, in the only order that works: rlimits and
+ * Landlock need no capability, the caps drop needs CAP_SETPCAP, and the
+ * seccomp filter comes last because it denies what the others use. */
+static void harden(const struct cage_child_args *a)
+{
+	const struct cage_plan *p = a->plan;
+	struct akios_err err;
+	int listener = -1;
+	int rc;
+
+	if (cage_apply_rlimits(&p->rlimits, &err) != 0)
+		die(a->status_fd, "rlimits:", err.msg, 0);
+	if (p->landlock)
+		landlock(a);
+	rc = cage_set_no_new_privs();
+	if (rc != 0)
+		die(a->status_fd, "no_new_privs", NULL, -rc);
+	if (cage_drop_all_caps(&err) != 0)
+		die(a->status_fd, "drop capabilities:", err.msg, 0);
+	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
+	if (!p->seccomp || !a->bpf)
+		return;
+	rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
+	if (rc != 0)
+		die(a->status_fd, "seccomp", NULL, -rc);
+	if (listener >= 0) {
+		send_listener(a->status_fd, listener);
+		close(listener);
+	}
+}
+
+static _Noreturn void agent_main(const struct cage_child_args *a)
+{
+	const struct cage_plan *p = a->plan;
+	char code[8];
+	int err = 0;
+	int c;
+
+	reset_signals();
+	if (setsid() < 0)
+		die(a->status_fd, "setsid", NULL, errno);
+	if (a->pty_slave >= 0) {
+		if (ioctl(a->pty_slave, TIOCSCTTY, 0) != 0)
+			die(a->status_fd, "TIOCSCTTY", NULL, errno);
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(a->pty_slave, fd) < 0)
+				die(a->status_fd, "dup2", "pty", errno);
+	}
+	/* Every inherited fd but 0/1/2 is gone at exec. */
+	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+		die(a->status_fd, "close_range", NULL, errno);
+	if (chdir(p->cwd) != 0)
+		die(a->status_fd, "chdir", p->cwd, errno);
+	harden(a);
+	c = exec_search(p->argv, a->envp, &err);
+	code[0] = (char)('0' + c / 100);
+	code[1] = (char)('0' + c / 10 % 10);
+	code[2] = (char)('0' + c % 10);
+	code[3] = ' ';
+	code[4] = '\0';
+	cage_status_send(a->status_fd, CAGE_MSG_NOEXEC, code, p->argv[0], ": ",
+			 strerrordesc_np(err));
+	_exit(c);
+}
+
+static void fmt_uint(char *buf, unsigned v)
+{
+	char tmp[12];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+}
+
+/* PID 1: reap everything; report the agent's end, then exit, which kills
+ * every process still in the namespace. */
+static _Noreturn void reaper(int status_fd, pid_t agent)
+{
+	char num[16];
+	int st;
+
+	for (;;) {
+		pid_t w = waitpid(-1, &st, 0);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			die(status_fd, "waitpid", NULL, errno);
+		if (w != agent)
+			continue;
+		fmt_uint(num, WIFEXITED(st) ? (unsigned)WEXITSTATUS(st)
+					    : (unsigned)WTERMSIG(st));
+		cage_status_send(status_fd, CAGE_MSG_EXIT,
+				 WIFEXITED(st) ? "e" : "s", num, NULL, NULL);
+		_exit(0);
+	}
+}
+
+static void close_all_but(int keep)
+{
+	if (keep > 3)
+		(void)close_range(3, (unsigned)keep - 1, 0);
+	(void)close_range((unsigned)keep + 1, ~0u, 0);
+}
+
+_Noreturn void cage_child_main(const struct cage_child_args *a)
+{
+	struct cage_fail f = {0};
+	char go;
+	pid_t agent;
+
+	/* If akios dies, so does the cage (the kernel delivers this even
+	 * to a pid-namespace init: it comes from an ancestor namespace). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		die(a->status_fd, "PR_SET_PDEATHSIG", NULL, errno);
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(AKIOS_EXIT_INTERNAL); /* the supervisor is gone */
+	close(a->sync_fd);
+	if (cage_view_build(a->plan, &f) != 0 || cage_net_lo_up(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	if (sethostname("akios", 5) != 0)
+		die(a->status_fd, "sethostname", NULL, errno);
+	agent = fork();
+	if (agent < 0)
+		die(a->status_fd, "fork", NULL, errno);
+	if (agent == 0)
+		agent_main(a);
+	close_all_but(a->status_fd);
+	reaper(a->status_fd, agent);
+}

@@ -1,0 +1,35 @@
+/* Declarations shared by the plan_*.c files only (STYLE.md §1). */
+#ifndef AKIOS_CAGE_PLAN_INT_H
+#define AKIOS_CAGE_PLAN_INT_H
+
+#include "shared/common.h"
+#include "supervisor/cage/plan.h"
+
+#include <stdbool.h>
+
+int plan_add(struct cage_plan *p, enum cage_mnt kind, unsigned flags,
+	     const char *src, const char *dst, const char *why) AKIOS_NODISCARD;
+int plan_rule(struct cage_plan *p, const char *path,
+	      unsigned access) AKIOS_NODISCARD;
+bool plan_path_under(const char *path, const char *parent);
+int plan_join(char *out, size_t size, const char *a,
+	      const char *b) AKIOS_NODISCARD;
+/* Marks the plan refused (first reason wins). Returns 0. */
+int plan_refuse(struct cage_plan *p, const char *fmt, ...) AKIOS_PRINTF(2, 3);
+
+int plan_copy_argv(struct cage_plan *p, char *const *argv) AKIOS_NODISCARD;
+int plan_add_identity(struct cage_plan *p,
+		      const struct cage_plan_input *in) AKIOS_NODISCARD;
+int plan_add_masks(struct cage_plan *p, const struct cage_plan_input *in,
+		   const struct policy_path **allow,
+		   unsigned n) AKIOS_NODISCARD;
+int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
+		      const struct policy_path **allow,
+		      unsigned n) AKIOS_NODISCARD;
+int plan_build_env(struct cage_plan *p,
+		   const struct cage_plan_input *in) AKIOS_NODISCARD;
+void plan_free_env(struct cage_plan *p);
+int plan_build_kernel(struct cage_plan *p,
+		      const struct cage_plan_input *in) AKIOS_NODISCARD;
+
+#endif

@@ -1,0 +1,436 @@
+/* Supervising one cage run: the loop watches the signalfd (forwarded to
+ * the agent), the status socket (setup errors, readiness, the listener fd,
+ * the agent's end), the reaper's pidfd (the end of the cage), an optional
+ * wall-clock timerfd and the pty. Invariant: when cage_run returns, the
+ * reaper has been waited for, so the kernel has killed every process of
+ * the cage's pid namespace; the terminal and signal mask are restored. */
+#include "shared/common.h"
+#include "shared/exitcodes.h"
+#include "shared/limits.h"
+#include "supervisor/cage/cage_int.h"
+#include "supervisor/cage/pty.h"
+#include "supervisor/cage/run.h"
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
+				SIGUSR1, SIGUSR2, SIGWINCH};
+
+struct run_ctx {
+	const struct cage_run_opts *o;
+	struct cage_result *r;
+	struct cage_launch l;
+	struct cage_loop *loop;
+	struct cage_pty pty;
+	bool have_pty;
+	int sigfd;
+	int timerfd;
+	int agent_pidfd;
+	bool got_exit;
+	char exit_kind;
+	bool setup_err;
+	bool timed_out;
+	bool aborted;
+	size_t reason_len;
+};
+
+static void kill_cage(struct run_ctx *c)
+{
+	if (c->o->cgroup)
+		(void)!cage_cgroup_kill(c->o->cgroup);
+	if (c->l.pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, c->l.pidfd, SIGKILL, NULL,
+			      0);
+}
+
+static void add_reason(struct run_ctx *c, const char *s, size_t n)
+{
+	size_t room = sizeof(c->r->reason) - 1 - c->reason_len;
+
+	if (n > room)
+		n = room;
+	memcpy(c->r->reason + c->reason_len, s, n);
+	c->reason_len += n;
+	c->r->reason[c->reason_len] = '\0';
+}
+
+static int on_signal(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
+{
+	struct run_ctx *c = ctx;
+	struct signalfd_siginfo si;
+
+	(void)loop;
+	(void)ev;
+	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	if ((int)si.ssi_signo == SIGWINCH && c->have_pty) {
+		cage_pty_resize(&c->pty);
+		return 0;
+	}
+	if (c->agent_pidfd >= 0) {
+		(void)syscall(SYS_pidfd_send_signal, c->agent_pidfd,
+			      (int)si.ssi_signo, NULL, 0);
+		c->r->signals_forwarded++;
+		return 0;
+	}
+	if ((int)si.ssi_signo == SIGWINCH)
+		return 0;
+	/* Nothing to forward to yet: stop the cage as the signal asks. */
+	c->aborted = true;
+	c->r->code = (int)si.ssi_signo;
+	kill_cage(c);
+	return 0;
+}
+
+static int on_timer(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
+{
+	struct run_ctx *c = ctx;
+	uint64_t n;
+
+	(void)ev;
+	(void)!read(fd, &n, sizeof(n));
+	c->timed_out = true;
+	kill_cage(c);
+	cage_loop_del(loop, fd);
+	return 0;
+}
+
+static int got_ready(struct run_ctx *c, struct msghdr *mh)
+{
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
+		struct ucred cr;
+
+		if (m->cmsg_level != SOL_SOCKET ||
+		    m->cmsg_type != SCM_CREDENTIALS)
+			continue;
+		memcpy(&cr, CMSG_DATA(m), sizeof(cr));
+		c->r->started = true;
+		c->r->agent_pid = cr.pid;
+		c->agent_pidfd = (int)syscall(SYS_pidfd_open, cr.pid, 0);
+		if (c->o->on_start)
+			return c->o->on_start(c->o->hook_ctx, c->loop, cr.pid);
+	}
+	return 0;
+}
+
+static int got_listener(struct run_ctx *c, struct msghdr *mh)
+{
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
+		int fd;
+
+		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(&fd, CMSG_DATA(m), sizeof(fd));
+		if (c->o->on_listener)
+			return c->o->on_listener(c->o->hook_ctx, c->loop, fd);
+		close(fd);
+	}
+	return 0;
+}
+
+static int parse_code(const char *s, size_t n)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1000; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int dispatch(struct run_ctx *c, const char *b, size_t n,
+		    struct msghdr *mh)
+{
+	switch (b[0]) {
+	case CAGE_MSG_ERROR:
+		c->setup_err = true;
+		add_reason(c, b + 1 + (n > 1 && b[1] == '+'),
+			   n - 1 - (n > 1 && b[1] == '+'));
+		return 0;
+	case CAGE_MSG_NOEXEC:
+		c->r->end = CAGE_END_NOEXEC;
+		c->r->code = parse_code(b + 1, n - 1);
+		add_reason(c, b + 5 > b + n ? b + n : b + 5, n > 5 ? n - 5 : 0);
+		return 0;
+	case CAGE_MSG_READY:
+		return got_ready(c, mh);
+	case CAGE_MSG_LISTEN:
+		return got_listener(c, mh);
+	case CAGE_MSG_EXIT:
+		c->got_exit = n > 2;
+		c->exit_kind = n > 1 ? b[1] : 'e';
+		if (c->r->end != CAGE_END_NOEXEC)
+			c->r->code = parse_code(b + 2, n > 2 ? n - 2 : 0);
+		return 0;
+	}
+	return 0;
+}
+
+/* Reads every pending status message; 0 at EOF or when drained. */
+static int read_status(struct run_ctx *c, int flags)
+{
+	char b[AKIOS_MAX_STATUS_LINE];
+	char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+	int rc = 0;
+
+	while (rc == 0) {
+		struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		ssize_t n = recvmsg(c->l.status_fd, &mh,
+				    MSG_CMSG_CLOEXEC | MSG_DONTWAIT | flags);
+
+		if (n <= 0)
+			return 0;
+		rc = dispatch(c, b, (size_t)n, &mh);
+	}
+	return rc;
+}
+
+static int on_status(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
+{
+	struct run_ctx *c = ctx;
+
+	if (ev & (EPOLLHUP | EPOLLERR)) {
+		int rc = read_status(c, 0);
+
+		cage_loop_del(loop, fd);
+		return rc;
+	}
+	return read_status(c, 0);
+}
+
+static int on_reaper(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
+{
+	struct run_ctx *c = ctx;
+
+	(void)ev;
+	cage_loop_del(loop, fd);
+	cage_loop_stop(loop);
+	return read_status(c, 0);
+}
+
+static int watch(struct run_ctx *c)
+{
+	unsigned t = c->o->plan->wall_timeout_sec;
+	int rc = cage_loop_add(c->loop, c->sigfd, EPOLLIN, on_signal, c);
+
+	if (rc == 0)
+		rc = cage_loop_add(c->loop, c->l.status_fd, EPOLLIN, on_status,
+				   c);
+	if (rc == 0)
+		rc = cage_loop_add(c->loop, c->l.pidfd, EPOLLIN, on_reaper, c);
+	if (rc == 0 && t) {
+		struct itimerspec its = {.it_value = {.tv_sec = (time_t)t}};
+
+		c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (c->timerfd < 0 ||
+		    timerfd_settime(c->timerfd, 0, &its, NULL) != 0)
+			return -errno;
+		rc = cage_loop_add(c->loop, c->timerfd, EPOLLIN, on_timer, c);
+	}
+	if (rc == 0 && c->have_pty)
+		rc = cage_pty_relay(&c->pty, c->loop);
+	return rc;
+}
+
+static void classify(struct run_ctx *c)
+{
+	struct cage_result *r = c->r;
+	bool killed9 = c->got_exit && c->exit_kind == 's' && r->code == SIGKILL;
+
+	if (c->timed_out) {
+		r->end = CAGE_END_TIMEOUT;
+		snprintf(r->reason, sizeof(r->reason),
+			 "wall-clock timeout of %u s reached",
+			 c->o->plan->wall_timeout_sec);
+	} else if (killed9 && r->have_cg && r->cg.oom_killed) {
+		r->end = CAGE_END_LIMIT;
+		snprintf(r->reason, sizeof(r->reason),
+			 "killed by the memory limit");
+	} else if (r->end == CAGE_END_NOEXEC) {
+		return;
+	} else if (c->got_exit) {
+		r->end = c->exit_kind == 's' ? CAGE_END_SIGNAL : CAGE_END_EXIT;
+	} else if (c->setup_err) {
+		r->end = CAGE_END_SETUP;
+	} else {
+		r->end = CAGE_END_ABORTED;
+		if (!r->reason[0])
+			snprintf(r->reason, sizeof(r->reason),
+				 c->aborted
+				     ? "stopped by a signal before the "
+				       "agent started"
+				     : "the cage ended without a status");
+	}
+}
+
+static int exit_code(const struct cage_result *r, bool aborted)
+{
+	switch (r->end) {
+	case CAGE_END_EXIT:
+		return r->code;
+	case CAGE_END_SIGNAL:
+		return AKIOS_EXIT_SIGNAL_BASE + r->code;
+	case CAGE_END_NOEXEC:
+		return r->code == AKIOS_EXIT_NOEXEC ? AKIOS_EXIT_NOEXEC
+						    : AKIOS_EXIT_NOTFOUND;
+	case CAGE_END_TIMEOUT:
+	case CAGE_END_LIMIT:
+		return AKIOS_EXIT_KILLSWITCH;
+	case CAGE_END_ABORTED:
+		return aborted && r->code ? AKIOS_EXIT_SIGNAL_BASE + r->code
+					  : AKIOS_EXIT_INTERNAL;
+	case CAGE_END_SETUP:
+		break;
+	}
+	return AKIOS_EXIT_INTERNAL;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
+{
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(forwarded); i++)
+		sigaddset(&set, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, &set, old) != 0)
+		return -errno;
+	c->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (c->sigfd < 0)
+		return -errno;
+	if (c->o->use_pty) {
+		rc = cage_pty_open(&c->pty, STDIN_FILENO, STDOUT_FILENO);
+		if (rc != 0)
+			return akios_err_set(err, NULL, 0, 0,
+					     "cannot open a pty: %s",
+					     strerror(-rc)),
+			       rc;
+		c->have_pty = true;
+	}
+	return cage_loop_new(&c->loop);
+}
+
+static int start(struct run_ctx *c, struct akios_err *err)
+{
+	char **envp = calloc(CAGE_MAX_ENV + 1, sizeof(*envp));
+	struct cage_launch_opts lo = {
+	    .plan = c->o->plan,
+	    .envp = envp,
+	    .cgroup = c->o->cgroup,
+	    .bpf = c->o->plan->seccomp ? c->o->bpf : NULL,
+	    .want_listener = c->o->want_listener,
+	    .pty_slave = c->have_pty ? c->pty.slave : -1,
+	};
+	int rc;
+
+	if (!envp)
+		return -ENOMEM;
+	rc = cage_plan_env_materialize(c->o->plan, envp, CAGE_MAX_ENV + 1, err);
+	if (rc == 0)
+		rc = cage_launch(&lo, &c->l, err);
+	/* The child has its own copy: ours goes now (secrets included). */
+	cage_plan_env_wipe(envp);
+	free(envp);
+	if (c->have_pty)
+		cage_pty_close_slave(&c->pty);
+	if (rc == 0 && c->have_pty)
+		(void)!cage_pty_raw(&c->pty);
+	return rc;
+}
+
+static void finish(struct run_ctx *c, const sigset_t *old)
+{
+	int st;
+
+	if (c->l.pid > 0) {
+		while (wait4(c->l.pid, &st, 0, &c->r->ru) < 0 && errno == EINTR)
+			;
+		read_status(c, 0);
+	}
+	if (c->have_pty) {
+		cage_pty_drain(&c->pty);
+		cage_pty_close(&c->pty);
+	}
+	if (c->o->cgroup)
+		c->r->have_cg = cage_cgroup_stats(c->o->cgroup, &c->r->cg) == 0;
+	const int fds[] = {c->sigfd, c->timerfd, c->agent_pidfd, c->l.pidfd,
+			   c->l.status_fd};
+
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	cage_loop_free(c->loop);
+	(void)sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+int cage_run(const struct cage_run_opts *o, struct cage_result *r,
+	     struct akios_err *err)
+{
+	struct run_ctx c = {.o = o,
+			    .r = r,
+			    .sigfd = -1,
+			    .timerfd = -1,
+			    .agent_pidfd = -1,
+			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
+	uint64_t t0 = now_ms();
+	sigset_t old;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	sigemptyset(&old);
+	rc = prepare(&c, &old, err);
+	if (rc == 0)
+		rc = start(&c, err);
+	if (rc == 0)
+		rc = watch(&c);
+	if (rc == 0)
+		rc = cage_loop_run(c.loop);
+	if (rc != 0 && err && !err->msg[0])
+		akios_err_set(err, NULL, 0, 0, "supervising the cage: %s",
+			      strerror(-rc));
+	if (rc != 0)
+		kill_cage(&c);
+	finish(&c, &old);
+	r->wall_ms = now_ms() - t0;
+	classify(&c);
+	r->exit_code = exit_code(r, c.aborted);
+	return rc;
+}
+
+const char *cage_result_str(const struct cage_result *r, char *buf, size_t size)
+{
+	switch (r->end) {
+	case CAGE_END_EXIT:
+		snprintf(buf, size, "exited with %d", r->code);
+		break;
+	case CAGE_END_SIGNAL:
+		snprintf(buf, size, "killed by signal %d (%s)", r->code,
+			 strsignal(r->code));
+		break;
+	case CAGE_END_SETUP:
+		snprintf(buf, size, "cage setup failed: %s", r->reason);
+		break;
+	default:
+		snprintf(buf, size, "%s", r->reason);
+		break;
+	}
+	return buf;
+}

@@ -1,0 +1,86 @@
+/* supervisor/cage/run.h — applying a plan: start the cage, supervise it
+ * (signals forwarded, pty relayed, wall-clock timeout, status from the
+ * child), and report how it ended. The caller (akios run) owns the policy,
+ * the audit log and the cgroup; this module owns the processes and
+ * guarantees that none survives cage_run's return. */
+#ifndef AKIOS_CAGE_RUN_H
+#define AKIOS_CAGE_RUN_H
+
+#include "shared/common.h"
+#include "shared/err.h"
+#include "shared/limits.h"
+#include "supervisor/cage/cgroup.h"
+#include "supervisor/cage/loop.h"
+#include "supervisor/cage/plan.h"
+#include "supervisor/cage/seccomp.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+struct cage_run_opts {
+	const struct cage_plan *plan; /* borrowed, must be allowed */
+	struct cage_cgroup *cgroup;   /* borrowed; NULL: none */
+	const struct cage_bpf *bpf;   /* borrowed; NULL: no seccomp filter */
+	bool want_listener;	      /* ask the child for a notify fd */
+	bool use_pty;		      /* give the agent its own terminal */
+	/* Extension points for the broker (issue 6). Each may be NULL. */
+	void *hook_ctx;
+	/* The seccomp listener fd (taken: the hook closes it); the hook
+	 * typically adds it to the loop. Without a hook it is closed. */
+	int (*on_listener)(void *ctx, struct cage_loop *loop, int fd);
+	/* The agent is about to exec; agent_pid is in akios's namespace. */
+	int (*on_start)(void *ctx, struct cage_loop *loop, pid_t agent_pid);
+};
+
+enum cage_end {
+	CAGE_END_EXIT,	  /* the agent exited: code */
+	CAGE_END_SIGNAL,  /* the agent died of signal: code */
+	CAGE_END_SETUP,	  /* the cage could not be built: reason */
+	CAGE_END_NOEXEC,  /* exec failed: code 126/127, reason */
+	CAGE_END_TIMEOUT, /* limits.wall_timeout_sec: killed */
+	CAGE_END_LIMIT,	  /* killed by a cgroup limit (memory) */
+	CAGE_END_ABORTED, /* akios stopped it (its own error, a signal
+			     before the agent started) */
+};
+
+struct cage_result {
+	enum cage_end end;
+	int code;	 /* exit status or signal number */
+	int exit_code;	 /* what `akios run` exits with */
+	bool started;	 /* the agent reached exec */
+	pid_t agent_pid; /* in akios's pid namespace; 0 if never started */
+	char reason[AKIOS_MAX_STATUS_LINE * 2];
+	bool have_cg; /* cg is valid */
+	struct cage_cgroup_stats cg;
+	struct rusage ru; /* of the whole cage */
+	uint64_t wall_ms;
+	unsigned signals_forwarded;
+};
+
+/* Runs the plan to the end. Returns 0 when the run happened (whatever
+ * the agent did: see r), or -errno with err set when akios could not even
+ * try; in both cases no cage process is left. */
+int cage_run(const struct cage_run_opts *o, struct cage_result *r,
+	     struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* Control-file placeholders (CAGE_MF_PLACEHOLDER): created on the host
+ * before the run, removed after it when still empty. `created` has one
+ * flag per plan mount (CAGE_MAX_MOUNTS). */
+struct cage_placeholders {
+	bool created[CAGE_MAX_MOUNTS];
+};
+int cage_placeholders_create(const struct cage_plan *plan,
+			     struct cage_placeholders *ph,
+			     struct akios_err *err)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+void cage_placeholders_remove(const struct cage_plan *plan,
+			      const struct cage_placeholders *ph)
+    AKIOS_NONNULL(1, 2);
+
+/* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */
+const char *cage_result_str(const struct cage_result *r, char *buf, size_t size)
+    AKIOS_NONNULL(1, 2);
+
+#endif

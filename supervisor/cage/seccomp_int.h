@@ -1,0 +1,58 @@
+/* Internals of the seccomp module: the documented syscall table
+ * (seccomp_table.c) read by the builder and the describer (seccomp.c). */
+#ifndef AKIOS_CAGE_SECCOMP_INT_H
+#define AKIOS_CAGE_SECCOMP_INT_H
+
+#include "shared/common.h"
+
+#include <linux/filter.h>
+#include <stdint.h>
+
+enum sc_action {
+	SC_ALLOW,  /* allowed (possibly narrowed by an argument rule) */
+	SC_EPERM,  /* always denied with EPERM */
+	SC_ENOSYS, /* denied with ENOSYS so libc falls back */
+};
+
+struct sc_group {
+	const char *name;
+	const char *why; /* why the group is allowed or denied */
+	enum sc_action action;
+	const char *const *calls; /* NULL-terminated */
+};
+
+enum sc_arg_kind {
+	SC_ARG_DENY_SET,  /* deny when the low 32 bits equal one of vals */
+	SC_ARG_ALLOW_SET, /* deny unless the low 32 bits equal one of vals */
+	SC_ARG_DENY_MASK, /* deny when the low 32 bits share a bit with vals[0] */
+};
+
+/* An argument rule, compiled by hand into the prefix of the program
+ * (libseccomp 2.5.4 lets an unconditional rule swallow conditional ones
+ * of another action, and compares 64 bits where the kernel reads 32). */
+struct sc_arg_rule {
+	const char *syscall;
+	unsigned arg; /* 0..5 */
+	enum sc_arg_kind kind;
+	uint32_t vals[4];
+	unsigned n_vals;
+	int err; /* errno returned when denied */
+	const char *why;
+};
+
+extern const struct sc_group sc_groups[];
+extern const unsigned sc_n_groups;
+extern const struct sc_arg_rule sc_arg_rules[];
+extern const unsigned sc_n_arg_rules;
+
+/* x86_64 number of a syscall name: libseccomp's table, then ours for the
+ * calls newer than libseccomp 2.5.4. -1 when unknown. */
+int sc_resolve(const char *name);
+
+/* Writes the hand-compiled argument-rule prefix into f (room for
+ * SC_PREFIX_MAX instructions) and returns its length. Exported for
+ * tests/unit/test_cage_seccomp.c. */
+#define SC_PREFIX_MAX 96
+unsigned seccomp_prefix(struct sock_filter *f);
+
+#endif

@@ -1,0 +1,176 @@
+/* akios run: load the policy, probe the kernel, build the cage plan, then
+ * either print it (--dry-run) or open the audit log, apply the plan and
+ * supervise the agent to its end. The exit code is the agent's (or
+ * 128+signal), 124 for a kill-switch, 125 for akios's own errors,
+ * 126/127 when the agent cannot be executed or found. */
+#include "shared/common.h"
+#include "policy/policy.h"
+#include "shared/audit/audit.h"
+#include "shared/exitcodes.h"
+#include "supervisor/cage/plan.h"
+#include "supervisor/cage/run.h"
+#include "supervisor/cli.h"
+#include "supervisor/cmd_run_int.h"
+#include "supervisor/commands.h"
+
+#include <errno.h>
+#include <sys/prctl.h>
+
+static const struct cli_opt run_opts[] = {
+    {"policy", 0, "FILE", "the policy (default: the embedded default)", 0},
+    {"audit-dir", 0, "DIR",
+     "audit log directory (default: policy audit.dir, else .akios/audit)", 0},
+    {"dry-run", 0, NULL, "print the enforcement plan, run nothing", 0},
+    {"json", 0, NULL, "with --dry-run: print the plan as JSON", 0},
+    {"no-sandbox", 0, NULL,
+     "WARNING: run without the cage (refused under security.sandbox: "
+     "strict or when signatures are required)",
+     0},
+    {"allow-degraded", 0, "WHAT",
+     "WARNING: run without a missing kernel layer (seccomp, landlock)",
+     CLI_OPT_MULTI},
+    {"require-signed", 0, NULL,
+     "refuse a policy without a valid signature (also "
+     "AKIOS_REQUIRE_SIGNED=1)",
+     0},
+    {"trusted-keys", 0, "DIR", "directory of trusted *.pub keys", 0},
+};
+
+static const struct cli_spec run_spec = {
+    .name = "run",
+    .usage = "[options] -- CMD [ARGS...]",
+    .summary = "Run an unmodified program inside the cage.",
+    .details =
+	"The program runs in new user, pid, mount, net, ipc, uts and cgroup\n"
+	"namespaces on a read-only view holding the system directories and\n"
+	"the policy's filesystem.allow paths, with Landlock, a seccomp\n"
+	"allowlist, no capabilities and the policy's limits. Every decision\n"
+	"goes to the audit log. Exit: the program's code, 128+signal,\n"
+	"124 kill-switch (timeout, memory), 125 akios error, 126 not\n"
+	"executable, 127 not found. --dry-run exits 0 when the run would be\n"
+	"allowed, 1 when it would be refused.",
+    .opts = run_opts,
+    .n_opts = AKIOS_ARRAY_SIZE(run_opts),
+    .min_pos = 1,
+    .max_pos = CLI_REST,
+};
+
+static int load_policy(const struct cli_args *a, struct run_state *s)
+{
+	struct policy_trust trust;
+	struct policy_errors errs = {0};
+	struct akios_err err = {0};
+	int rc =
+	    policy_trust_init(&trust, cli_has(&run_spec, a, "require-signed"),
+			      cli_get(&run_spec, a, "trusted-keys"), &err);
+
+	if (rc != 0) {
+		cli_error_err("run", &err);
+		return AKIOS_EXIT_USAGE;
+	}
+	s->require_signed = trust.require_signed;
+	rc = policy_load_checked(s->policy_path, &trust, &s->policy, &errs);
+	if (rc == 0)
+		return 0;
+	for (unsigned i = 0; i < errs.n; i++)
+		cli_error_err("run", &errs.e[i]);
+	if (errs.n == 0)
+		cli_error("run", "cannot load the policy: %s", strerror(-rc));
+	return AKIOS_EXIT_INTERNAL;
+}
+
+static int parse_degraded(const struct cli_args *a, unsigned *bits)
+{
+	unsigned n = 0;
+	const char *const *v = cli_get_all(&run_spec, a, "allow-degraded", &n);
+	struct akios_err err = {0};
+
+	*bits = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned b;
+
+		if (cage_degrade_parse(v[i], &b, &err) != 0) {
+			cli_error_err("run", &err);
+			return AKIOS_EXIT_USAGE;
+		}
+		*bits |= b;
+	}
+	return 0;
+}
+
+static int dry_run(struct run_state *s, bool json)
+{
+	struct akios_buf out;
+	int rc;
+
+	akios_buf_init(&out, 4ul * 1024 * 1024);
+	rc = cage_plan_describe(&s->plan, &out, json);
+	if (rc == 0)
+		fwrite(out.ptr, 1, out.len, stdout);
+	akios_buf_free(&out);
+	if (rc != 0) {
+		cli_error("run", "cannot print the plan: %s", strerror(-rc));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	return s->plan.allowed ? AKIOS_EXIT_OK : AKIOS_EXIT_FAIL;
+}
+
+static int run_body(struct run_state *s, const struct cli_args *a)
+{
+	bool dry = cli_has(&run_spec, a, "dry-run");
+	int rc;
+
+	if (cli_has(&run_spec, a, "no-sandbox"))
+		return run_no_sandbox(s);
+	if (!dry) {
+		rc = run_open_audit(s);
+		if (rc != 0)
+			return rc;
+	}
+	rc = run_build_plan(s);
+	if (rc != 0)
+		return rc;
+	if (dry)
+		return dry_run(s, cli_has(&run_spec, a, "json"));
+	if (!s->plan.allowed) {
+		cli_error("run", "refused: %s", s->plan.refusal);
+		run_audit_refusal(s);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	return run_cage(s);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_state s = {0};
+	struct cli_args args;
+	bool done;
+	int rc = cli_parse_or_help(&run_spec, argc, argv, &args, &done);
+
+	if (done)
+		return rc;
+	if (!args.dashdash || args.dash_index != 0 || args.n_pos == 0) {
+		cli_error("run", "the command goes after \"--\": akios run "
+				 "[options] -- CMD [ARGS...]");
+		return AKIOS_EXIT_USAGE;
+	}
+	/* Narrow privileges first (STYLE.md §25): nothing akios or the cage
+	 * runs can gain privileges through exec. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		cli_error("run", "no_new_privs: %s", strerror(errno));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
+	if (!s.argv)
+		return AKIOS_EXIT_INTERNAL;
+	memcpy(s.argv, args.pos, args.n_pos * sizeof(*s.argv));
+	s.policy_path = cli_get(&run_spec, &args, "policy");
+	s.audit_dir_opt = cli_get(&run_spec, &args, "audit-dir");
+	rc = parse_degraded(&args, &s.degrade);
+	if (rc == 0)
+		rc = load_policy(&args, &s);
+	if (rc == 0)
+		rc = run_body(&s, &args);
+	run_state_free(&s);
+	return rc;
+}

@@ -1,0 +1,220 @@
+/* The acting half of `akios run`: the audit log, the plan inputs taken
+ * from the host (probe, cwd, identity, paths to hide), the cgroup, the
+ * seccomp program, the run itself and its audit events (run.start,
+ * cage.degraded, cage.error, kill.*, limit.*, run.end), and --no-sandbox.
+ * Invariant: every path out of run_cage closes the audit log with a
+ * run.end event when a run.start was written. */
+#include "shared/common.h"
+#include "shared/crypto.h"
+#include "shared/exitcodes.h"
+#include "shared/keys.h"
+#include "supervisor/cli.h"
+#include "supervisor/cmd_run_int.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+int run_event(struct run_state *s, const char *type, const char *decision,
+	      cJSON *fields)
+{
+	struct akios_err err = {0};
+	int rc = 0;
+
+	if (s->log)
+		rc = audit_append(s->log, type, decision, fields, &err);
+	if (rc == 0 && s->log)
+		rc = audit_commit(s->log, &err);
+	if (rc != 0)
+		cli_error_err("run: audit", &err);
+	cJSON_Delete(fields);
+	return rc;
+}
+
+static int abs_path(const char *p, char *out, size_t size)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (p[0] == '/')
+		n = snprintf(out, size, "%s", p);
+	else if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	else
+		n = snprintf(out, size, "%s/%s", cwd, p);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int run_open_audit(struct run_state *s)
+{
+	const char *d = s->audit_dir_opt       ? s->audit_dir_opt
+			: s->policy->audit.dir ? s->policy->audit.dir
+					       : AUDIT_DEFAULT_DIR;
+	struct audit_opts opts = {0};
+	struct akios_err err = {0};
+
+	if (abs_path(d, s->audit_dir, sizeof(s->audit_dir)) != 0) {
+		cli_error("run", "audit directory %s: path too long", d);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (audit_open(s->audit_dir, &opts, &s->log, &err) != 0) {
+		cli_error_err("run: audit", &err);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+int run_build_plan(struct run_state *s)
+{
+	char cwd[PATH_MAX];
+	char keydir[PATH_MAX];
+	char policy_abs[PATH_MAX];
+	const char *hidden[2];
+	const char *protect[1];
+	struct passwd *pw = getpwuid(getuid());
+	struct cage_plan_input in = {
+	    .policy = s->policy,
+	    .probe = &s->probe,
+	    .argv = s->argv,
+	    .host_env = environ,
+	    .host_cwd = cwd,
+	    .home = getenv("HOME"),
+	    .user_name = pw ? pw->pw_name : NULL,
+	    .uid = getuid(),
+	    .gid = getgid(),
+	    .allow_degraded = s->degrade,
+	    .hidden = hidden,
+	    .protect = protect,
+	};
+	struct akios_err err = {0};
+
+	if (!getcwd(cwd, sizeof(cwd))) {
+		cli_error("run", "cannot read the current directory: %s",
+			  strerror(errno));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (s->audit_dir[0])
+		hidden[in.n_hidden++] = s->audit_dir;
+	if (keys_default_dir(keydir, sizeof(keydir)) == 0)
+		hidden[in.n_hidden++] = keydir;
+	if (s->policy_path &&
+	    abs_path(s->policy_path, policy_abs, sizeof(policy_abs)) == 0)
+		protect[in.n_protect++] = policy_abs;
+	(void)cage_probe_run(&s->probe);
+	if (cage_plan_build(&in, &s->plan, &err) != 0) {
+		cli_error_err("run", &err);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	s->have_plan = true;
+	return 0;
+}
+
+cJSON *run_start_fields(struct run_state *s)
+{
+	cJSON *f = cJSON_CreateObject();
+	cJSON *pol = cJSON_CreateObject();
+	cJSON *argv = cJSON_CreateArray();
+	char hex[65];
+
+	if (!f || !pol || !argv) {
+		cJSON_Delete(pol);
+		cJSON_Delete(argv);
+		return f;
+	}
+	for (unsigned i = 0; s->argv[i]; i++)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(s->argv[i]));
+	cJSON_AddItemToObject(f, "argv", argv);
+	crypto_hex_encode(s->policy->sha256, sizeof(s->policy->sha256), hex);
+	cJSON_AddStringToObject(pol, "name",
+				s->policy->name ? s->policy->name : "");
+	cJSON_AddStringToObject(pol, "source",
+				s->policy->source ? s->policy->source : "");
+	cJSON_AddStringToObject(pol, "sha256", hex);
+	cJSON_AddItemToObject(f, "policy", pol);
+	if (s->have_plan) {
+		cJSON_AddStringToObject(f, "cwd", s->plan.cwd);
+		cJSON_AddItemToObject(f, "enforcement",
+				      cage_plan_report_json(&s->plan));
+	}
+	return f;
+}
+
+void run_audit_refusal(struct run_state *s)
+{
+	cJSON *f = run_start_fields(s);
+
+	cJSON_AddStringToObject(f, "reason", s->plan.refusal);
+	(void)!run_event(s, "run.refused", "deny", f);
+}
+
+/* The seccomp program; a build failure is a missing layer like any other:
+ * refused unless --allow-degraded=seccomp. */
+static int build_seccomp(struct run_state *s)
+{
+	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
+	struct akios_err err = {0};
+
+	if (!s->plan.seccomp)
+		return 0;
+	if (cage_seccomp_build(&o, &s->bpf, &err) == 0)
+		return 0;
+	if (!(s->degrade & CAGE_DEG_SECCOMP)) {
+		cli_error("run",
+			  "refused: the seccomp filter cannot be built (%s); "
+			  "--allow-degraded=seccomp runs without it",
+			  err.msg);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	s->plan.seccomp = false;
+	s->plan.degraded |= CAGE_DEG_SECCOMP;
+	return cage_plan_note(&s->plan, "DEGRADED: no seccomp filter: %s",
+			      err.msg)
+		   ? AKIOS_EXIT_INTERNAL
+		   : 0;
+}
+
+int run_degraded_event(struct run_state *s)
+{
+	char deg[64];
+	cJSON *f;
+
+	if (!s->plan.degraded)
+		return 0;
+	f = cJSON_CreateObject();
+	cJSON_AddStringToObject(
+	    f, "what", cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
+	cJSON_AddStringToObject(f, "flag", "--allow-degraded");
+	return run_event(s, "cage.degraded", "allow", f) ? AKIOS_EXIT_INTERNAL
+							 : 0;
+}
+
+static int make_cgroup(struct run_state *s)
+{
+	struct akios_err err = {0};
+
+	if (!s->plan.use_cgroup)
+		return 0;
+	if (cage_cgroup_create(&s->plan.limits, audit_run_id(s->log),
+			       &s->cgroup, &err) == 0)
+		return 0;
+	cli_error("run", "refused: the policy's limits need a cgroup: %s",
+		  err.msg);
+	return AKIOS_EXIT_INTERNAL;
+}
+
+int run_prepare(struct run_state *s)
+{
+	struct akios_err err = {0};
+	int rc = build_seccomp(s);
+
+	if (rc == 0)
+		rc = make_cgroup(s);
+	if (rc == 0 && cage_placeholders_create(&s->plan, &s->ph, &err) != 0) {
+		cli_error_err("run", &err);
+		rc = AKIOS_EXIT_INTERNAL;
+	}
+	s->have_ph = rc == 0;
+	return rc;
+}

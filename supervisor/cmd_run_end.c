@@ -1,0 +1,194 @@
+/* The end of `akios run`: supervising the cage, the events that describe
+ * how it ended (limits hit, kill-switch, resource usage), what the user
+ * reads on stderr, and --no-sandbox (loud, audited, refused by strict
+ * policies and signed-policy mode). */
+#include "shared/common.h"
+#include "shared/exitcodes.h"
+#include "supervisor/cli.h"
+#include "supervisor/cmd_run_int.h"
+
+#include <errno.h>
+#include <sys/wait.h>
+
+static const char *const end_names[] = {
+    [CAGE_END_EXIT] = "exit",	      [CAGE_END_SIGNAL] = "signal",
+    [CAGE_END_SETUP] = "setup_error", [CAGE_END_NOEXEC] = "exec_error",
+    [CAGE_END_TIMEOUT] = "timeout",   [CAGE_END_LIMIT] = "memory_limit",
+    [CAGE_END_ABORTED] = "aborted",
+};
+
+static double tv_ms(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
+}
+
+static cJSON *end_fields(const struct cage_result *r)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(f, "exit_code", r->exit_code);
+	cJSON_AddStringToObject(f, "end", end_names[r->end]);
+	cJSON_AddNumberToObject(f, "code", r->code);
+	if (r->reason[0])
+		cJSON_AddStringToObject(f, "reason", r->reason);
+	cJSON_AddNumberToObject(f, "wall_ms", (double)r->wall_ms);
+	cJSON_AddNumberToObject(f, "user_ms", tv_ms(r->ru.ru_utime));
+	cJSON_AddNumberToObject(f, "sys_ms", tv_ms(r->ru.ru_stime));
+	cJSON_AddNumberToObject(f, "max_rss_kb", (double)r->ru.ru_maxrss);
+	cJSON_AddNumberToObject(f, "signals_forwarded", r->signals_forwarded);
+	if (r->have_cg) {
+		cJSON_AddNumberToObject(f, "memory_peak",
+					(double)r->cg.memory_peak);
+		cJSON_AddNumberToObject(f, "cpu_usec", (double)r->cg.cpu_usec);
+		cJSON_AddBoolToObject(f, "oom_killed", r->cg.oom_killed);
+		cJSON_AddBoolToObject(f, "pids_max_hit", r->cg.pids_max_hit);
+	}
+	return f;
+}
+
+static int limit_events(struct run_state *s, const struct cage_result *r)
+{
+	cJSON *f;
+	int rc = 0;
+
+	if (r->end == CAGE_END_TIMEOUT || r->end == CAGE_END_LIMIT) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "reason", r->reason);
+		rc = run_event(s,
+			       r->end == CAGE_END_TIMEOUT ? "kill.timeout"
+							  : "kill.memory",
+			       "kill", f);
+	}
+	if (rc == 0 && r->have_cg && r->cg.pids_max_hit) {
+		f = cJSON_CreateObject();
+		cJSON_AddNumberToObject(f, "pids", s->plan.limits.pids);
+		rc = run_event(s, "limit.pids", "deny", f);
+	}
+	if (rc == 0 && r->end == CAGE_END_SETUP) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "reason", r->reason);
+		rc = run_event(s, "cage.error", "deny", f);
+	}
+	return rc;
+}
+
+static void tell_user(const struct cage_result *r)
+{
+	switch (r->end) {
+	case CAGE_END_SETUP:
+		cli_error("run", "cage setup failed: %s", r->reason);
+		break;
+	case CAGE_END_NOEXEC:
+		cli_error("run", "%s", r->reason);
+		break;
+	case CAGE_END_TIMEOUT:
+	case CAGE_END_LIMIT:
+		cli_error("run", "kill-switch: %s", r->reason);
+		break;
+	case CAGE_END_ABORTED:
+		cli_error("run", "%s", r->reason);
+		break;
+	default:
+		break;
+	}
+}
+
+int run_cage(struct run_state *s)
+{
+	struct cage_run_opts o = {
+	    .plan = &s->plan,
+	    .bpf = &s->bpf,
+	    .use_pty = isatty(STDIN_FILENO) == 1,
+	};
+	struct cage_result r;
+	struct akios_err err = {0};
+	int rc = run_prepare(s);
+
+	if (rc != 0) {
+		cJSON *f = run_start_fields(s);
+
+		cJSON_AddStringToObject(f, "reason", "setup failed");
+		(void)!run_event(s, "run.refused", "deny", f);
+		return rc;
+	}
+	/* After prepare, so the report says what is really enforced. */
+	if (run_event(s, "run.start", "allow", run_start_fields(s)) != 0 ||
+	    run_degraded_event(s) != 0)
+		return AKIOS_EXIT_INTERNAL;
+	o.cgroup = s->cgroup;
+	if (cage_run(&o, &r, &err) != 0)
+		cli_error_err("run", &err);
+	tell_user(&r);
+	rc = limit_events(s, &r);
+	if (run_event(s, "run.end", NULL, end_fields(&r)) != 0 || rc != 0)
+		return AKIOS_EXIT_INTERNAL;
+	return r.exit_code;
+}
+
+static int spawn_bare(char **argv)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return AKIOS_EXIT_INTERNAL;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(errno == ENOENT ? AKIOS_EXIT_NOTFOUND
+				      : AKIOS_EXIT_NOEXEC);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return AKIOS_EXIT_INTERNAL;
+	return WIFEXITED(st) ? WEXITSTATUS(st)
+			     : AKIOS_EXIT_SIGNAL_BASE + WTERMSIG(st);
+}
+
+int run_no_sandbox(struct run_state *s)
+{
+	cJSON *f;
+	int rc;
+
+	if (s->policy->security.sandbox == POLICY_SANDBOX_STRICT) {
+		cli_error("run", "--no-sandbox is refused: the policy says "
+				 "security.sandbox: strict");
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (s->require_signed) {
+		cli_error("run", "--no-sandbox is refused when signed "
+				 "policies are required");
+		return AKIOS_EXIT_INTERNAL;
+	}
+	rc = run_open_audit(s);
+	if (rc != 0)
+		return rc;
+	fprintf(stderr,
+		"akios: WARNING: --no-sandbox: %s runs WITHOUT the cage: no "
+		"namespaces, no filesystem view, no seccomp, no limits. "
+		"This is recorded in the audit log.\n",
+		s->argv[0]);
+	if (run_event(s, "run.no_sandbox", "allow", run_start_fields(s)))
+		return AKIOS_EXIT_INTERNAL;
+	rc = spawn_bare(s->argv);
+	f = cJSON_CreateObject();
+	cJSON_AddNumberToObject(f, "exit_code", rc);
+	cJSON_AddStringToObject(f, "end", "no_sandbox");
+	return run_event(s, "run.end", NULL, f) ? AKIOS_EXIT_INTERNAL : rc;
+}
+
+void run_state_free(struct run_state *s)
+{
+	struct akios_err err = {0};
+
+	if (s->have_ph)
+		cage_placeholders_remove(&s->plan, &s->ph);
+	if (s->cgroup)
+		cage_cgroup_destroy(s->cgroup);
+	cage_bpf_free(&s->bpf);
+	if (s->have_plan)
+		cage_plan_free(&s->plan);
+	if (s->log && audit_close(s->log, &err) != 0)
+		cli_error_err("run: audit", &err);
+	policy_free(s->policy);
+	free(s->argv);
+}

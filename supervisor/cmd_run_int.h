@@ -1,0 +1,53 @@
+/* Shared by the cmd_run*.c files only: the state of one `akios run`. */
+#ifndef AKIOS_CMD_RUN_INT_H
+#define AKIOS_CMD_RUN_INT_H
+
+#include "shared/common.h"
+#include "policy/policy.h"
+#include "shared/audit/audit.h"
+#include "supervisor/cage/cgroup.h"
+#include "supervisor/cage/plan.h"
+#include "supervisor/cage/probe.h"
+#include "supervisor/cage/run.h"
+#include "supervisor/cage/seccomp.h"
+
+#include <limits.h>
+#include <stdbool.h>
+
+struct run_state {
+	char **argv;		 /* the agent command (NULL-ended, borrowed
+				    strings) */
+	const char *policy_path; /* NULL: the embedded default */
+	const char *audit_dir_opt;
+	unsigned degrade; /* --allow-degraded */
+	bool require_signed;
+	struct akios_policy *policy;
+	struct cage_probe probe;
+	struct cage_plan plan;
+	bool have_plan;
+	char audit_dir[PATH_MAX];
+	struct audit_log *log;
+	struct cage_cgroup *cgroup;
+	struct cage_bpf bpf;
+	struct cage_placeholders ph;
+	bool have_ph;
+};
+
+int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
+int run_build_plan(struct run_state *s) AKIOS_NODISCARD;
+int run_cage(struct run_state *s) AKIOS_NODISCARD;
+int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
+void run_audit_refusal(struct run_state *s);
+/* Fields of run.start: argv, policy name/source/hash, the report. */
+struct cJSON *run_start_fields(struct run_state *s);
+/* seccomp program, degradation events, cgroup, placeholders. Returns 0
+ * or the exit code to stop with. */
+int run_prepare(struct run_state *s) AKIOS_NODISCARD;
+/* cage.degraded when a layer runs weaker (--allow-degraded). */
+int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
+/* Appends one event; an audit failure is reported and returned. */
+int run_event(struct run_state *s, const char *type, const char *decision,
+	      struct cJSON *fields) AKIOS_NODISCARD;
+void run_state_free(struct run_state *s);
+
+#endif
