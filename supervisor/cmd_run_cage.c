@@ -9,6 +9,7 @@
 #include "shared/exitcodes.h"
 #include "shared/keys.h"
 #include "supervisor/cli.h"
+#include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
@@ -155,6 +156,8 @@ static int build_seccomp(struct run_state *s)
 {
 	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
 	struct akios_err err = {0};
+
+	o.notify_syscalls = run_broker_notify_syscalls(&o.n_notify);
 
 	if (!s->plan.seccomp)
 		return 0;

@@ -94,18 +94,23 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 	b->exec_extra = o->exec_extra;
 	b->n_exec_extra = o->n_exec_extra;
 	b->ep = epoll_create1(EPOLL_CLOEXEC);
-	rc = relay_new(r4, r6, on_relay_event, b, &b->relay);
+	rc = 0;
+	/* No relay (it could not be made in the cage's namespace): then
+	 * nothing is brokered, every host endpoint is refused. */
+	if (r4 >= 0 || r6 >= 0)
+		rc = relay_new(r4, r6, on_relay_event, b, &b->relay);
 	r4 = r6 = -1;
 	if (rc == 0)
 		rc = b->ep < 0 ? -errno : notify_buf_init(&b->nb);
 	if (rc == 0)
 		rc = ep_add(b->ep, b->nfd);
-	if (rc == 0)
+	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
 	if (rc != 0)
 		goto fail;
 	resolve_policy(o->endpoints, &b->pol);
-	relay_ports(b->relay, &b->pol.relay_port4, &b->pol.relay_port6);
+	if (b->relay)
+		relay_ports(b->relay, &b->pol.relay_port4, &b->pol.relay_port6);
 	b->sync_wakeup =
 	    !o->no_sync_wakeup && notify_set_sync_wakeup(b->nfd) == 0;
 	*out = b;
@@ -150,7 +155,7 @@ bool broker_sync_wakeup(const struct broker *b)
 
 unsigned broker_relay_count(const struct broker *b)
 {
-	return relay_count(b->relay);
+	return b->relay ? relay_count(b->relay) : 0;
 }
 
 static void emit_net(struct broker *b, enum broker_event_kind kind,
@@ -248,6 +253,10 @@ static int broker_connect(struct broker *b, const struct ng_decision *d,
 {
 	const struct seccomp_notif *n = b->nb.req;
 	int sock = -1;
+
+	if (!b->relay)
+		return deny_net(b, BROKER_EV_CONNECT, "broker.no-relay",
+				ECONNREFUSED, dst);
 	int rc = notify_getfd(b->nfd, n->id, (pid_t)n->pid,
 			      (int)n->data.args[0], &sock);
 
@@ -420,7 +429,7 @@ int broker_handle_ready(struct broker *b)
 
 	if (!b->notify_done)
 		rc = handle_notify(b);
-	if (rc == 0)
+	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);
 	return rc;
 }

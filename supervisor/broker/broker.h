@@ -56,7 +56,8 @@ struct broker_opts {
 	void *audit_ctx;
 	/* Programs that may run although tools.allow does not name them:
 	 * the agent command and the interpreters it needs (absolute paths
-	 * as seen in the cage). Borrowed. */
+	 * as seen in the cage, or a bare name matched against the file
+	 * name). Borrowed. */
 	const char *const *exec_extra;
 	unsigned n_exec_extra;
 	/* WARNING: for the benchmark only: leave SYNC_WAKE_UP off. */

@@ -100,8 +100,13 @@ static bool tool_allowed(const struct broker *b, const struct exec_req *x)
 	if (!p || !p->tools.allow_set)
 		return true;
 	for (unsigned i = 0; i < b->n_exec_extra; i++) {
+		const char *e = b->exec_extra[i];
+
 		for (int c = 0; c < 2; c++) {
-			if (cand[c] && strcmp(cand[c], b->exec_extra[i]) == 0)
+			if (cand[c] &&
+			    (strchr(e, '/')
+				 ? strcmp(cand[c], e) == 0
+				 : strcmp(base_name(cand[c]), e) == 0))
 				return true;
 		}
 	}
