@@ -7,6 +7,7 @@
 #include "shared/common.h"
 
 #include "shared/exitcodes.h"
+#include "shared/limits.h"
 #include "supervisor/broker/relay.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
@@ -195,4 +196,51 @@ void run_broker_free(struct run_broker *rb)
 	rb->relay4 = rb->relay6 = -1;
 	resolve_set_free(rb->rs);
 	rb->rs = NULL;
+}
+
+/* The plan's JSON object gets a "network" key: the endpoints as
+ * resolve_describe prints them. */
+static int add_json(struct akios_buf *out, const struct akios_buf *net)
+{
+	cJSON *plan = cJSON_ParseWithLength(out->ptr, out->len);
+	cJSON *eps = cJSON_ParseWithLength(net->ptr, net->len);
+	char *txt = NULL;
+	int rc = -ENOMEM;
+
+	if (!plan || !eps || !cJSON_IsObject(plan) ||
+	    !cJSON_AddItemToObject(plan, "network", eps))
+		goto out;
+	eps = NULL;
+	txt = cJSON_PrintUnformatted(plan);
+	if (!txt)
+		goto out;
+	akios_buf_reset(out);
+	rc = akios_buf_append(out, txt, strlen(txt));
+	if (rc == 0)
+		rc = akios_buf_append(out, "\n", 1);
+out:
+	free(txt);
+	cJSON_Delete(eps);
+	cJSON_Delete(plan);
+	return rc;
+}
+
+int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+{
+	struct resolve_set *rs = NULL;
+	struct akios_buf net;
+	int rc =
+	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rs, NULL);
+
+	if (rc != 0)
+		return rc;
+	akios_buf_init(&net, AKIOS_MAX_HOSTS_BYTES);
+	rc = resolve_describe(rs, &net, json);
+	if (rc == 0 && json)
+		rc = add_json(out, &net);
+	else if (rc == 0)
+		rc = akios_buf_append(out, net.ptr, net.len);
+	akios_buf_free(&net);
+	resolve_set_free(rs);
+	return rc;
 }

@@ -35,4 +35,10 @@ void run_broker_hook(struct run_broker *rb, struct cage_run_opts *o)
 
 void run_broker_free(struct run_broker *rb) AKIOS_NONNULL(1);
 
+/* --dry-run: adds the network endpoints, resolved now, to the printed
+ * plan in out (text: a section appended; JSON: a "network" key added to
+ * the plan object). 0 or -errno. */
+int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
 #endif

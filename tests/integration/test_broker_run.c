@@ -103,3 +103,39 @@ Test(broker_run, tools_allow_refuses_unlisted_programs, .timeout = 60)
 			  "\"argv\":[\"cat\",\"/dev/null\"]"));
 	cagetest_teardown(&W);
 }
+
+/* A name that resolves to 127.0.0.1 is refused (no literal listed): the
+ * dry run says so, and a live curl to it never reaches the host. */
+Test(broker_run, name_resolving_to_loopback_is_refused, .timeout = 60)
+{
+	struct srv ok;
+	char yaml[512], url[64];
+	struct test_run r;
+	char *dry[] = {"--dry-run", NULL};
+	char *drycmd[] = {"true", NULL};
+
+	srv_start(&ok);
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: broker\n"
+		 "security:\n  network: allowlist\n"
+		 "  allowed_endpoints: [\"localhost:%u\"]\n"
+		 "filesystem:\n  allow:\n    - path: \"${CWD}\"\n"
+		 "      mode: \"rw\"\n",
+		 (unsigned)ok.port);
+	cr_assert_eq(cagetest_policy(&W, yaml), 0);
+	cr_assert_eq(cagetest_run(&W, dry, drycmd, NULL, 30, &r), 0);
+	cr_assert_not_null(strstr(r.out, "refuse 127.0.0.1 (loopback, "
+					 "guard.resolved-special)"),
+			   "%s", r.out);
+	test_run_free(&r);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ok.port);
+	char *cmd[] = {"curl", "-sS", "--max-time", "5", url, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 7, "%s", r.err);
+	test_run_free(&r);
+	srv_stop(&ok);
+	cr_assert_eq(ok.accepted, 0);
+	cagetest_teardown(&W);
+}
