@@ -118,20 +118,45 @@ static void on_event(void *ctx, const struct broker_event *ev)
 	cJSON_Delete(f);
 }
 
+static int open_ns(pid_t pid, const char *which)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, which);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* One listener in the cage's netns: directly as root, else (rootless)
+ * through a helper that joins the cage's user namespace first. */
+static int make_listener(pid_t pid, int netns, int family, int *fd)
+{
+	int rc = relay_listen_in_netns(netns, family, fd);
+
+	if (rc != -EPERM)
+		return rc;
+	int userns = open_ns(pid, "user");
+
+	if (userns < 0)
+		return userns;
+	rc = relay_listen_via_userns(userns, netns, family, fd);
+	close(userns);
+	return rc;
+}
+
 /* The agent's pid is known: make the relay inside its network
- * namespace (needs CAP_SYS_ADMIN over it: root, not a rootless run). */
+ * namespace. */
 static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
 {
 	struct run_broker *rb = ctx;
-	char path[64];
 	int rc;
 
 	(void)loop;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	int ns = open_ns(pid, "net");
 
-	rc = ns < 0 ? -errno : relay_listen_in_netns(ns, AF_INET, &rb->relay4);
-	if (ns >= 0 && relay_listen_in_netns(ns, AF_INET6, &rb->relay6) != 0)
+	rc = ns < 0 ? ns : make_listener(pid, ns, AF_INET, &rb->relay4);
+	if (ns >= 0 && make_listener(pid, ns, AF_INET6, &rb->relay6) != 0)
 		rb->relay6 = -1;
 	if (ns >= 0)
 		close(ns);

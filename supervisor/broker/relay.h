@@ -55,6 +55,13 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
 int relay_listen_in_netns(int netns_fd, int family, int *fd_out)
     AKIOS_NONNULL(3) AKIOS_NODISCARD;
 
+/* The same for a caller without CAP_SYS_ADMIN in its own user namespace
+ * (a rootless run): a forked helper joins userns_fd (/proc/PID/ns/user
+ * of the cage, where the user who created it holds every capability),
+ * then netns_fd, and sends the listener back. 0 or -errno. */
+int relay_listen_via_userns(int userns_fd, int netns_fd, int family,
+			    int *fd_out) AKIOS_NONNULL(4) AKIOS_NODISCARD;
+
 /* Takes the listeners (either may be -1, not both); they are closed by
  * relay_free, also on failure. on_event may be NULL. The process must
  * ignore (or block) SIGPIPE, else -EINVAL: splice() into a socket whose

@@ -52,7 +52,7 @@ static bool audited(const char *a, const char *b)
 	return found;
 }
 
-Test(broker_run, allowlisted_loopback_endpoint_only, .timeout = 60)
+static void allowlisted_only(bool rootless)
 {
 	struct srv ok, bad;
 	char url[64], dest[64];
@@ -60,7 +60,7 @@ Test(broker_run, allowlisted_loopback_endpoint_only, .timeout = 60)
 
 	srv_start(&ok);
 	srv_start(&bad);
-	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
 	policy(ok.port, NULL);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ok.port);
 	char *cmd[] = {"curl", "-sS", "--max-time", "5", url, NULL};
@@ -84,6 +84,18 @@ Test(broker_run, allowlisted_loopback_endpoint_only, .timeout = 60)
 	cr_assert_eq(ok.accepted, 1);
 	cr_assert_eq(bad.accepted, 0, "the other port was reached");
 	cagetest_teardown(&W);
+}
+
+Test(broker_run, allowlisted_loopback_endpoint_only_root, .timeout = 60)
+{
+	allowlisted_only(false);
+}
+
+/* Rootless: the relay is made by a helper that joins the cage's user
+ * namespace first. */
+Test(broker_run, allowlisted_loopback_endpoint_only_rootless, .timeout = 60)
+{
+	allowlisted_only(true);
 }
 
 Test(broker_run, tools_allow_refuses_unlisted_programs, .timeout = 60)

@@ -8,6 +8,9 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -299,4 +302,77 @@ Test(relay, addresses_ports_and_limits)
 		cr_assert_eq(relay_expect(r, &x, &x, "r", NULL, 1), 0);
 	cr_assert_eq(relay_expect(r, &x, &x, "r", NULL, 1), -ENOSPC);
 	relay_free(r);
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+static uint64_t cookie(int fd)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+
+	cr_assert_eq(getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len), 0);
+	return c;
+}
+
+/* Root runs the test: the child enters a new user + net namespace; the
+ * relay's listeners made by both routes must live in the child's netns. */
+Test(relay, listeners_are_made_in_the_target_namespace, .timeout = 20)
+{
+	int up[2], down[2];
+	uint64_t theirs = 0;
+	char path[64];
+
+	cr_assert_eq(pipe2(up, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(down, O_CLOEXEC), 0);
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char b;
+
+		close(down[1]);
+		close(up[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+			_exit(1);
+		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		uint64_t c = 0;
+		socklen_t len = sizeof(c);
+
+		getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len);
+		(void)!write(up[1], &c, sizeof(c));
+		(void)!read(down[0], &b, 1);
+		_exit(0);
+	}
+	close(down[0]);
+	cr_assert_eq(read(up[0], &theirs, sizeof(theirs)),
+		     (ssize_t)sizeof(theirs));
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	int userns = open(path, O_RDONLY | O_CLOEXEC);
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	int netns = open(path, O_RDONLY | O_CLOEXEC);
+	int own = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int a = -1, b = -1;
+
+	cr_assert_geq(userns, 0);
+	cr_assert_geq(netns, 0);
+	cr_assert_eq(relay_listen_via_userns(userns, netns, AF_INET, &a), 0);
+	cr_assert_eq(relay_listen_in_netns(netns, AF_INET6, &b), 0);
+	cr_assert_eq(cookie(a), theirs);
+	cr_assert_eq(cookie(b), theirs);
+	cr_assert_neq(cookie(own), theirs);
+	cr_assert_eq(relay_listen_via_userns(userns, netns, AF_UNIX, &a),
+		     -EAFNOSUPPORT);
+	/* A bad namespace fd: the helper's error comes back. */
+	cr_assert_lt(relay_listen_via_userns(own, netns, AF_INET, &b), 0);
+	close(a);
+	close(b);
+	close(own);
+	close(userns);
+	close(netns);
+	close(down[1]);
+	waitpid(pid, NULL, 0);
 }
