@@ -3,7 +3,12 @@
 # relay) against the same connect uncaged, with and without
 # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP; one trapped execve (fork+exec+wait
 # of /bin/true) against uncaged; relay throughput against a direct
-# connection. Loopback only. Figures, not pass/fail.
+# connection. Loopback only. Figures, not pass/fail. A brokered connect
+# returns once the agent's socket is connected to the relay on the cage's
+# loopback; the relay dials the host endpoint asynchronously, so the
+# "broker" connect column does not include the upstream handshake (and
+# can be faster than the uncaged one when the host server is slow to
+# accept on a loaded machine).
 set -eu
 B=${AKIOS_BUILD:-build}
 BENCH=$B/bench/bench_broker
