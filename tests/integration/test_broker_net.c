@@ -268,3 +268,36 @@ Test(broker_net, isolated_policy_refuses_even_localhost_services, .timeout = 30)
 	cr_assert_eq(t->ok.accepted, 0);
 	teardown(t);
 }
+
+/* The relay listens on the cage's own loopback, where the agent can see
+ * it (/proc/net/tcp): a direct connect to it is refused by the broker. */
+Test(broker_net, relay_port_refused_to_the_agent, .timeout = 30)
+{
+	struct two *t = setup();
+	static const char code[] =
+	    "import socket\n"
+	    "ports = []\n"
+	    "for name in ('/proc/net/tcp', '/proc/net/tcp6'):\n"
+	    "    for line in open(name).readlines()[1:]:\n"
+	    "        f = line.split()\n"
+	    "        if f[3] == '0A':\n"
+	    "            ports.append((name, int(f[1].split(':')[1], 16)))\n"
+	    "print(len(ports))\n"
+	    "for name, p in ports:\n"
+	    "    a = '::1' if name.endswith('6') else '127.0.0.1'\n"
+	    "    try:\n"
+	    "        socket.create_connection((a, p), timeout=5)\n"
+	    "        print('connected')\n"
+	    "    except ConnectionRefusedError:\n"
+	    "        print('refused')\n";
+	char *argv[] = {PYTHON, "-c", (char *)code, NULL};
+
+	cr_assert_eq(cage_run(&t->c, argv), 0, "%s", t->c.outbuf);
+	cr_assert(!strncmp(t->c.outbuf, "1\nrefused\n", 10) ||
+		      !strcmp(t->c.outbuf, "2\nrefused\nrefused\n"),
+		  "%s", t->c.outbuf);
+	cr_assert_geq(cage_count(&t->c, BROKER_EV_CONNECT, "deny",
+				 "broker.relay-port", NULL),
+		      1);
+	teardown(t);
+}
