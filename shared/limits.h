@@ -20,5 +20,11 @@
 
 /* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
 #define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)
+/* broker (issue 6) */
+#define AKIOS_MAX_RESOLVED_ADDRS  16u		   /* addresses kept per name */
+#define AKIOS_MAX_HOSTS_BYTES	  (256ul * 1024ul) /* generated /etc/hosts */
+#define AKIOS_MAX_RELAY_CONNS	  1024u		  /* live relayed connections */
+#define AKIOS_MAX_EXEC_ARGS	  256u		  /* argv entries audited */
+#define AKIOS_MAX_EXEC_ARGV_BYTES (64ul * 1024ul) /* argv bytes audited */
 
 #endif

@@ -10,6 +10,7 @@
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/run.h"
 #include "supervisor/cli.h"
+#include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
 #include "supervisor/commands.h"
 
@@ -105,6 +106,8 @@ static int dry_run(struct run_state *s, bool json)
 
 	akios_buf_init(&out, 4ul * 1024 * 1024);
 	rc = cage_plan_describe(&s->plan, &out, json);
+	if (rc == 0)
+		rc = run_broker_describe(s, &out, json);
 	if (rc == 0)
 		fwrite(out.ptr, 1, out.len, stdout);
 	akios_buf_free(&out);

@@ -10,6 +10,7 @@
 #include "shared/keys.h"
 #include "supervisor/cage/landlock.h"
 #include "supervisor/cli.h"
+#include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
@@ -192,6 +193,7 @@ static void *seccomp_thread(void *arg)
 	struct run_state *s = arg;
 	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
 
+	o.notify_syscalls = run_broker_notify_syscalls(&o.n_notify);
 	s->bpf_rc = cage_seccomp_build(&o, &s->bpf, &s->bpf_err);
 	return NULL;
 }

@@ -5,6 +5,7 @@
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cli.h"
+#include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
@@ -102,22 +103,32 @@ int run_cage(struct run_state *s)
 	};
 	struct cage_result r;
 	struct akios_err err = {0};
-	int rc = run_prepare(s);
+	struct run_broker rb;
+	int rc = run_broker_prepare(s, &rb);
+
+	if (rc == 0)
+		rc = run_prepare(s);
+	if (rc == 0 && s->plan.seccomp)
+		run_broker_hook(&rb, &o);
 
 	if (rc != 0) {
 		cJSON *f = run_start_fields(s);
 
 		cJSON_AddStringToObject(f, "reason", "setup failed");
 		(void)!run_event(s, "run.refused", "deny", f);
+		run_broker_free(&rb);
 		return rc;
 	}
 	/* After prepare, so the report says what is really enforced. */
 	if (run_event(s, "run.start", "allow", run_start_fields(s)) != 0 ||
-	    run_degraded_event(s) != 0)
+	    run_degraded_event(s) != 0) {
+		run_broker_free(&rb);
 		return AKIOS_EXIT_INTERNAL;
+	}
 	o.cgroup = s->cgroup;
 	if (cage_run(&o, &r, &err) != 0)
 		cli_error_err("run", &err);
+	run_broker_free(&rb);
 	tell_user(&r);
 	rc = limit_events(s, &r);
 	if (run_event(s, "run.end", NULL, end_fields(&r)) != 0 || rc != 0)

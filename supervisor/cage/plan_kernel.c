@@ -200,8 +200,8 @@ int plan_build_kernel(struct cage_plan *p, const struct cage_plan_input *in)
 				    pr->landlock_abi);
 	p->net_deny = in->policy->security.network == POLICY_NET_ISOLATED;
 	if (rc == 0 && !p->net_deny)
-		rc = cage_plan_note(p, "security.network: allowlist is not "
-				       "brokered yet: the cage has loopback "
-				       "only");
+		rc = cage_plan_note(p, "security.network: allowlist: each "
+				       "connect is decided by the broker and "
+				       "relayed; nothing else leaves the cage");
 	return rc ? rc : plan_limits(p, in);
 }

@@ -1,0 +1,435 @@
+/* broker: the notify loop's dispatch and the network handlers. A connect
+ * to an allowed host endpoint is never CONTINUEd: the broker connects
+ * its own copy of the agent's socket to the relay and registers the
+ * destination it read, so a thread rewriting the sockaddr afterwards
+ * changes nothing. Everything not allowed is answered with an error and
+ * an audit event naming the rule. */
+#include "shared/common.h"
+
+#include "supervisor/broker/broker_int.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#if defined(__x86_64__)
+#define BROKER_NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define BROKER_NATIVE_ARCH AUDIT_ARCH_AARCH64
+#else
+/* Unknown here: no arch matches, so every trapped call is refused. */
+#define BROKER_NATIVE_ARCH 0
+#endif
+
+void broker_emit(struct broker *b, const struct broker_event *ev)
+{
+	if (b->audit)
+		b->audit(b->audit_ctx, ev);
+}
+
+int broker_reply(struct broker *b, int err)
+{
+	int rc = err ? notify_reply_error(b->nfd, &b->nb, err)
+		     : notify_reply_value(b->nfd, &b->nb, 0);
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int broker_continue(struct broker *b)
+{
+	int rc = notify_reply_continue(b->nfd, &b->nb);
+
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static void on_relay_event(void *ctx, const struct relay_event *rev)
+{
+	struct broker *b = ctx;
+	char dest[64] = "";
+	struct broker_event ev = {.pid = rev->pid,
+				  .rule = rev->rule,
+				  .host = rev->host,
+				  .error = rev->error,
+				  .bytes_up = rev->bytes_up,
+				  .bytes_down = rev->bytes_down,
+				  .dest = dest};
+	const struct ng_addr *a =
+	    rev->kind == RELAY_DROPPED_UNKNOWN ? rev->peer : rev->upstream;
+
+	if (a && netguard_format(a, true, dest, sizeof(dest)) != 0)
+		dest[0] = '\0';
+	ev.kind = rev->kind == RELAY_DROPPED_UNKNOWN ? BROKER_EV_RELAY_DROP
+						     : BROKER_EV_RELAY_CLOSE;
+	ev.decision = rev->kind == RELAY_CLOSED ? "allow" : "deny";
+	if (rev->kind == RELAY_DROPPED_UNKNOWN)
+		ev.rule = "broker.relay-unknown";
+	broker_emit(b, &ev);
+}
+
+static int ep_add(int ep, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+int broker_new(const struct broker_opts *o, struct broker **out)
+{
+	struct broker *b = calloc(1, sizeof(*b));
+	int r4 = o->relay4, r6 = o->relay6;
+	int rc = -ENOMEM;
+
+	if (!b) {
+		close(o->notify_fd);
+		goto fail_fds;
+	}
+	b->nfd = o->notify_fd;
+	b->policy = o->policy;
+	b->audit = o->audit;
+	b->audit_ctx = o->audit_ctx;
+	b->exec_extra = o->exec_extra;
+	b->n_exec_extra = o->n_exec_extra;
+	b->ep = epoll_create1(EPOLL_CLOEXEC);
+	rc = 0;
+	/* No relay (it could not be made in the cage's namespace): then
+	 * nothing is brokered, every host endpoint is refused. */
+	if (r4 >= 0 || r6 >= 0)
+		rc = relay_new(r4, r6, on_relay_event, b, &b->relay);
+	r4 = r6 = -1;
+	if (rc == 0)
+		rc = b->ep < 0 ? -errno : notify_buf_init(&b->nb);
+	if (rc == 0)
+		rc = ep_add(b->ep, b->nfd);
+	if (rc == 0 && b->relay)
+		rc = ep_add(b->ep, relay_fd(b->relay));
+	if (rc != 0)
+		goto fail;
+	resolve_policy(o->endpoints, &b->pol);
+	if (b->relay)
+		relay_ports(b->relay, &b->pol.relay_port4, &b->pol.relay_port6);
+	b->sync_wakeup =
+	    !o->no_sync_wakeup && notify_set_sync_wakeup(b->nfd) == 0;
+	*out = b;
+	return 0;
+fail:
+	broker_free(b);
+fail_fds:
+	if (r4 >= 0)
+		close(r4);
+	if (r6 >= 0)
+		close(r6);
+	return rc;
+}
+
+void broker_free(struct broker *b)
+{
+	if (!b)
+		return;
+	relay_free(b->relay);
+	notify_buf_free(&b->nb);
+	if (b->ep >= 0)
+		close(b->ep);
+	if (b->nfd >= 0)
+		close(b->nfd);
+	free(b);
+}
+
+int broker_fd(const struct broker *b)
+{
+	return b->ep;
+}
+
+bool broker_notify_done(const struct broker *b)
+{
+	return b->notify_done;
+}
+
+bool broker_sync_wakeup(const struct broker *b)
+{
+	return b->sync_wakeup;
+}
+
+unsigned broker_relay_count(const struct broker *b)
+{
+	return b->relay ? relay_count(b->relay) : 0;
+}
+
+static void emit_net(struct broker *b, enum broker_event_kind kind,
+		     const char *decision, const char *rule, int error,
+		     const struct ng_addr *dst, const char *host)
+{
+	char dest[64] = "non-ip";
+	struct broker_event ev = {.kind = kind,
+				  .decision = decision,
+				  .rule = rule,
+				  .pid = (pid_t)b->nb.req->pid,
+				  .error = error,
+				  .dest = dest,
+				  .host = host};
+
+	if (dst && (dst->family == AF_INET || dst->family == AF_INET6)) {
+		if (netguard_format(dst, true, dest, sizeof(dest)) != 0)
+			dest[0] = '\0';
+		ev.addr_class = netguard_class_name(netguard_classify(dst));
+	}
+	broker_emit(b, &ev);
+}
+
+static int deny_net(struct broker *b, enum broker_event_kind kind,
+		    const char *rule, int error, const struct ng_addr *dst)
+{
+	emit_net(b, kind, "deny", rule, error, dst, NULL);
+	return broker_reply(b, error);
+}
+
+/* Reads the sockaddr at addr (len bytes, as the call gave them). */
+static int read_sockaddr(struct broker *b, uint64_t addr, uint64_t len,
+			 struct sockaddr_storage *ss)
+{
+	const struct seccomp_notif *n = b->nb.req;
+
+	if (len < sizeof(sa_family_t) || len > sizeof(*ss))
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	return notify_read_mem(b->nfd, n->id, (pid_t)n->pid, addr, ss,
+			       (size_t)len);
+}
+
+static int sock_int(int fd, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0)
+		return -errno;
+	return v;
+}
+
+/* Connects the agent's own socket (a pidfd_getfd copy: same open file
+ * description) to the relay and registers dst for it. Returns the errno
+ * to give the agent: 0, EINPROGRESS, or a failure. */
+static int connect_via_relay(struct broker *b, int sock,
+			     const struct ng_decision *d,
+			     const struct ng_addr *dst)
+{
+	struct sockaddr_storage relay, local;
+	socklen_t len = sizeof(local);
+	struct ng_addr peer;
+	int fam = sock_int(sock, SO_DOMAIN);
+	int rc;
+
+	if (sock_int(sock, SO_TYPE) != SOCK_STREAM ||
+	    sock_int(sock, SO_PROTOCOL) != IPPROTO_TCP)
+		return -EPROTOTYPE;
+	rc = relay_sockaddr(b->relay, fam, &relay);
+	if (rc < 0)
+		return rc;
+	/* A blocking agent socket makes this a blocking connect, which on
+	 * the cage's loopback to a listening relay completes at once. */
+	int err = 0;
+
+	if (connect(sock, (struct sockaddr *)&relay, (socklen_t)rc) != 0)
+		err = errno;
+	if (err != 0 && err != EINPROGRESS)
+		return -err;
+	if (getsockname(sock, (struct sockaddr *)&local, &len) != 0 ||
+	    netguard_from_sockaddr(&local, len, &peer) != 0)
+		return -ECONNREFUSED;
+	/* Registered before the loop next runs the relay's accept: the
+	 * relay cannot see this connection before it knows it. */
+	rc = relay_expect(b->relay, &peer, dst, d->rule, d->ep->host,
+			  (pid_t)b->nb.req->pid);
+	if (rc != 0)
+		return -ECONNREFUSED; /* the relay resets it as unknown */
+	return err;
+}
+
+static int broker_connect(struct broker *b, const struct ng_decision *d,
+			  const struct ng_addr *dst)
+{
+	const struct seccomp_notif *n = b->nb.req;
+	int sock = -1;
+
+	if (!b->relay)
+		return deny_net(b, BROKER_EV_CONNECT, "broker.no-relay",
+				ECONNREFUSED, dst);
+	int rc = notify_getfd(b->nfd, n->id, (pid_t)n->pid,
+			      (int)n->data.args[0], &sock);
+
+	if (rc == -ENOENT)
+		return 0; /* the task is gone: nothing to answer */
+	if (rc == 0)
+		rc = connect_via_relay(b, sock, d, dst);
+	if (sock >= 0)
+		close(sock);
+	if (rc == -EPROTOTYPE)
+		return deny_net(b, BROKER_EV_CONNECT, "broker.tcp-only", EACCES,
+				dst);
+	if (rc < 0)
+		return deny_net(b, BROKER_EV_CONNECT, "broker.relay-connect",
+				-rc, dst);
+	emit_net(b, BROKER_EV_CONNECT, "allow", d->rule, 0, dst, d->ep->host);
+	return broker_reply(b, rc);
+}
+
+/* Families with no destination outside the cage: AF_UNIX (the
+ * filesystem view and Landlock decide), AF_NETLINK (the cage's own
+ * netns), AF_UNSPEC (a disconnect). */
+static bool family_local(sa_family_t fam)
+{
+	return fam == AF_UNIX || fam == AF_NETLINK || fam == AF_UNSPEC;
+}
+
+static int handle_connect(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+	struct sockaddr_storage ss;
+	struct ng_addr dst = {0};
+	struct ng_decision d;
+	int rc = read_sockaddr(b, n->data.args[1], n->data.args[2], &ss);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return broker_reply(b, -rc);
+	if (family_local(ss.ss_family))
+		return broker_continue(b);
+	if (netguard_from_sockaddr(&ss, (size_t)n->data.args[2], &dst) != 0)
+		return deny_net(b, BROKER_EV_CONNECT, "broker.family", EACCES,
+				NULL);
+	netguard_decide(&b->pol, &dst, &d);
+	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK) {
+		emit_net(b, BROKER_EV_CONNECT, "continue", d.rule, 0, &dst,
+			 NULL);
+		return broker_continue(b);
+	}
+	if (d.verdict == NG_DENY)
+		return deny_net(b, BROKER_EV_CONNECT, d.rule, d.error, &dst);
+	return broker_connect(b, &d, &dst);
+}
+
+/* A destination on a send: only the cage's own loopback (or a local
+ * family) is let through; UDP and friends are not brokered. */
+static int send_to(struct broker *b, uint64_t addr, uint64_t len)
+{
+	struct sockaddr_storage ss;
+	struct ng_addr dst = {0};
+	struct ng_decision d;
+	int rc = read_sockaddr(b, addr, len, &ss);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return broker_reply(b, -rc);
+	if (family_local(ss.ss_family))
+		return broker_continue(b);
+	if (netguard_from_sockaddr(&ss, (size_t)len, &dst) != 0)
+		return deny_net(b, BROKER_EV_SEND, "broker.family", EACCES,
+				NULL);
+	netguard_decide(&b->pol, &dst, &d);
+	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK)
+		return broker_continue(b);
+	return deny_net(b, BROKER_EV_SEND,
+			d.verdict == NG_ALLOW_BROKERED
+			    ? "broker.send-not-brokered"
+			    : d.rule,
+			EACCES, &dst);
+}
+
+static int handle_sendto(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+
+	/* TCP Fast Open connects and sends in one call, past connect(). */
+	if (n->data.args[3] & MSG_FASTOPEN)
+		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				EOPNOTSUPP, NULL);
+	if (n->data.args[4] == 0)
+		return broker_continue(b);
+	return send_to(b, n->data.args[4], n->data.args[5]);
+}
+
+static int handle_sendmsg(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+	struct msghdr mh;
+	int rc;
+
+	if (n->data.args[2] & MSG_FASTOPEN)
+		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				EOPNOTSUPP, NULL);
+	rc = notify_read_mem(b->nfd, n->id, (pid_t)n->pid, n->data.args[1], &mh,
+			     sizeof(mh));
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return broker_reply(b, -rc);
+	if (!mh.msg_name || mh.msg_namelen == 0)
+		return broker_continue(b);
+	return send_to(b, (uintptr_t)mh.msg_name, mh.msg_namelen);
+}
+
+static int dispatch(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+
+	/* The cage's filter kills other ABIs; a stray one is refused
+	 * rather than decoded with the wrong syscall table. */
+	if (n->data.arch != BROKER_NATIVE_ARCH)
+		return broker_reply(b, ENOSYS);
+	switch (n->data.nr) {
+	case SYS_connect:
+		return handle_connect(b);
+	case SYS_sendto:
+		return handle_sendto(b);
+	case SYS_sendmsg:
+		return handle_sendmsg(b);
+	case SYS_execve:
+		return broker_handle_exec(b, false);
+	case SYS_execveat:
+		return broker_handle_exec(b, true);
+	default:
+		/* Trapped but unknown here: fail closed. */
+		return broker_reply(b, ENOSYS);
+	}
+}
+
+/* Handles the pending notifications; RECV is only called when poll says
+ * one is there, so the loop never blocks on the agent. */
+static int handle_notify(struct broker *b)
+{
+	for (int i = 0; i < 64; i++) {
+		struct pollfd p = {.fd = b->nfd, .events = POLLIN};
+
+		if (poll(&p, 1, 0) <= 0)
+			return 0;
+		if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			b->notify_done = true;
+			return epoll_ctl(b->ep, EPOLL_CTL_DEL, b->nfd, NULL);
+		}
+		int rc = notify_recv(b->nfd, &b->nb);
+
+		if (rc == -ENOENT || rc == -EINTR)
+			continue;
+		if (rc == 0)
+			rc = dispatch(b);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int broker_handle_ready(struct broker *b)
+{
+	int rc = 0;
+
+	if (!b->notify_done)
+		rc = handle_notify(b);
+	if (rc == 0 && b->relay)
+		rc = relay_handle_ready(b->relay);
+	return rc;
+}

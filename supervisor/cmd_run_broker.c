@@ -1,0 +1,271 @@
+/* The broker in `akios run`: the glue between the cage's run loop
+ * (cage_run_opts hooks), the broker and the audit log. Invariants: the
+ * relay is created inside the cage's network namespace before the first
+ * trapped call can be answered; without it nothing is brokered (host
+ * endpoints are refused, never reached another way); every broker
+ * decision becomes one audit event. */
+#include "shared/common.h"
+
+#include "shared/exitcodes.h"
+#include "shared/limits.h"
+#include "supervisor/broker/relay.h"
+#include "supervisor/cli.h"
+#include "supervisor/cmd_run_broker.h"
+#include "supervisor/cmd_run_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+/* sendto/sendmsg are not trapped in the cage: with an address they can
+ * only reach the cage's own namespace (lo and a relay that resets what
+ * it did not set up), send() is sendto() on every write, and the cage
+ * child hands its listener over with sendmsg before anyone listens. */
+static const int notify_calls[] = {SYS_connect, SYS_execve, SYS_execveat};
+
+const int *run_broker_notify_syscalls(unsigned *n)
+{
+	*n = AKIOS_ARRAY_SIZE(notify_calls);
+	return notify_calls;
+}
+
+int run_broker_prepare(struct run_state *s, struct run_broker *rb)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	struct akios_err err = {0};
+
+	memset(rb, 0, sizeof(*rb));
+	rb->s = s;
+	rb->relay4 = rb->relay6 = -1;
+	rb->extra[0] = s->argv[0];
+	if (resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rb->rs,
+			      &err) != 0) {
+		cli_error_err("run: network", &err);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (sigaction(SIGPIPE, &ign, NULL) != 0)
+		return AKIOS_EXIT_INTERNAL;
+	return 0;
+}
+
+static const char *event_type(enum broker_event_kind k)
+{
+	switch (k) {
+	case BROKER_EV_CONNECT:
+		return "net.connect";
+	case BROKER_EV_SEND:
+		return "net.send";
+	case BROKER_EV_EXEC:
+		return "exec";
+	case BROKER_EV_RELAY_CLOSE:
+		return "net.close";
+	case BROKER_EV_RELAY_DROP:
+		break;
+	}
+	return "net.drop";
+}
+
+static void add_str(cJSON *f, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(f, k, v);
+}
+
+static cJSON *event_fields(const struct broker_event *ev)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	if (!f)
+		return NULL;
+	add_str(f, "rule", ev->rule);
+	cJSON_AddNumberToObject(f, "pid", ev->pid);
+	add_str(f, "dest", ev->dest);
+	add_str(f, "class", ev->addr_class);
+	add_str(f, "host", ev->host);
+	if (ev->error)
+		add_str(f, "error", strerrorname_np(ev->error));
+	add_str(f, "path", ev->path);
+	add_str(f, "resolved", ev->resolved);
+	if (ev->kind == BROKER_EV_EXEC) {
+		cJSON *a = cJSON_AddArrayToObject(f, "argv");
+
+		for (unsigned i = 0; a && i < ev->argc; i++)
+			cJSON_AddItemToArray(a,
+					     cJSON_CreateString(ev->argv[i]));
+		cJSON_AddBoolToObject(f, "argv_truncated", ev->argv_truncated);
+	}
+	if (ev->kind == BROKER_EV_RELAY_CLOSE) {
+		cJSON_AddNumberToObject(f, "bytes_up", (double)ev->bytes_up);
+		cJSON_AddNumberToObject(f, "bytes_down",
+					(double)ev->bytes_down);
+	}
+	return f;
+}
+
+/* Appended without a commit each: the run's own commits (and run.end)
+ * make them durable; an fdatasync per exec would dominate its cost. */
+static void on_event(void *ctx, const struct broker_event *ev)
+{
+	struct run_broker *rb = ctx;
+	struct akios_err err = {0};
+	cJSON *f = event_fields(ev);
+
+	if (rb->s->log && audit_append(rb->s->log, event_type(ev->kind),
+				       ev->decision, f, &err) != 0)
+		cli_error_err("run: audit", &err);
+	cJSON_Delete(f);
+}
+
+static int open_ns(pid_t pid, const char *which)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, which);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* One listener in the cage's netns: directly as root, else (rootless)
+ * through a helper that joins the cage's user namespace first. */
+static int make_listener(pid_t pid, int netns, int family, int *fd)
+{
+	int rc = relay_listen_in_netns(netns, family, fd);
+
+	if (rc != -EPERM)
+		return rc;
+	int userns = open_ns(pid, "user");
+
+	if (userns < 0)
+		return userns;
+	rc = relay_listen_via_userns(userns, netns, family, fd);
+	close(userns);
+	return rc;
+}
+
+/* The agent's pid is known: make the relay inside its network
+ * namespace. */
+static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
+{
+	struct run_broker *rb = ctx;
+	int rc;
+
+	(void)loop;
+	int ns = open_ns(pid, "net");
+
+	rc = ns < 0 ? ns : make_listener(pid, ns, AF_INET, &rb->relay4);
+	if (ns >= 0 && make_listener(pid, ns, AF_INET6, &rb->relay6) != 0)
+		rb->relay6 = -1;
+	if (ns >= 0)
+		close(ns);
+	if (rc != 0 && rb->rs->n > 0)
+		cli_error("run",
+			  "network broker: no relay in the cage (%s): "
+			  "the allowed endpoints are unreachable",
+			  strerror(-rc));
+	return 0;
+}
+
+static int on_ready(struct cage_loop *loop, int fd, uint32_t events, void *ctx)
+{
+	struct run_broker *rb = ctx;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	return broker_handle_ready(rb->b);
+}
+
+static int on_listener(void *ctx, struct cage_loop *loop, int fd)
+{
+	struct run_broker *rb = ctx;
+	struct broker_opts o = {.policy = rb->s->policy,
+				.endpoints = rb->rs,
+				.notify_fd = fd,
+				.relay4 = rb->relay4,
+				.relay6 = rb->relay6,
+				.audit = on_event,
+				.audit_ctx = rb,
+				.exec_extra = rb->extra,
+				.n_exec_extra = 1};
+	int rc;
+
+	rb->relay4 = rb->relay6 = -1; /* taken by broker_new */
+	rc = broker_new(&o, &rb->b);
+	if (rc == 0)
+		rc = cage_loop_add(loop, broker_fd(rb->b), EPOLLIN, on_ready,
+				   rb);
+	if (rc != 0)
+		cli_error("run", "network broker: %s", strerror(-rc));
+	return rc;
+}
+
+void run_broker_hook(struct run_broker *rb, struct cage_run_opts *o)
+{
+	o->want_listener = true;
+	o->hook_ctx = rb;
+	o->on_start = on_start;
+	o->on_listener = on_listener;
+}
+
+void run_broker_free(struct run_broker *rb)
+{
+	broker_free(rb->b);
+	rb->b = NULL;
+	if (rb->relay4 >= 0)
+		close(rb->relay4);
+	if (rb->relay6 >= 0)
+		close(rb->relay6);
+	rb->relay4 = rb->relay6 = -1;
+	resolve_set_free(rb->rs);
+	rb->rs = NULL;
+}
+
+/* The plan's JSON object gets a "network" key: the endpoints as
+ * resolve_describe prints them. */
+static int add_json(struct akios_buf *out, const struct akios_buf *net)
+{
+	cJSON *plan = cJSON_ParseWithLength(out->ptr, out->len);
+	cJSON *eps = cJSON_ParseWithLength(net->ptr, net->len);
+	char *txt = NULL;
+	int rc = -ENOMEM;
+
+	if (!plan || !eps || !cJSON_IsObject(plan) ||
+	    !cJSON_AddItemToObject(plan, "network", eps))
+		goto out;
+	eps = NULL;
+	txt = cJSON_PrintUnformatted(plan);
+	if (!txt)
+		goto out;
+	akios_buf_reset(out);
+	rc = akios_buf_append(out, txt, strlen(txt));
+	if (rc == 0)
+		rc = akios_buf_append(out, "\n", 1);
+out:
+	free(txt);
+	cJSON_Delete(eps);
+	cJSON_Delete(plan);
+	return rc;
+}
+
+int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+{
+	struct resolve_set *rs = NULL;
+	struct akios_buf net;
+	int rc =
+	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rs, NULL);
+
+	if (rc != 0)
+		return rc;
+	akios_buf_init(&net, AKIOS_MAX_HOSTS_BYTES);
+	rc = resolve_describe(rs, &net, json);
+	if (rc == 0 && json)
+		rc = add_json(out, &net);
+	else if (rc == 0)
+		rc = akios_buf_append(out, net.ptr, net.len);
+	akios_buf_free(&net);
+	resolve_set_free(rs);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/* The broker inside `akios run` (root: the relay is made in the cage's
+ * network namespace): a policy allowing 127.0.0.1:PORT lets curl reach a
+ * test server there and nothing else, tools.allow refuses a program it
+ * does not name, and each decision is in the audit log. Loopback only. */
+#include "tests/integration/broker_harness.h"
+#include "tests/lib/cagetest.h"
+
+static struct cage_ws W;
+
+static void policy(uint16_t port, const char *tools)
+{
+	char yaml[1024];
+
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: broker\n"
+		 "security:\n  network: allowlist\n"
+		 "  allowed_endpoints: [\"127.0.0.1:%u\"]\n"
+		 "filesystem:\n  allow:\n    - path: \"${CWD}\"\n"
+		 "      mode: \"rw\"\n%s",
+		 (unsigned)port, tools ? tools : "");
+	cr_assert_eq(cagetest_policy(&W, yaml), 0);
+}
+
+/* True when the audit log holds a record containing every needle. */
+static bool audited(const char *a, const char *b)
+{
+	char path[600];
+	char *data = NULL;
+	size_t len = 0;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/events.log", W.audit);
+	FILE *f = fopen(path, "rb");
+
+	cr_assert_not_null(f);
+	data = malloc(1 << 20);
+	cr_assert_not_null(data);
+	len = fread(data, 1, (1 << 20) - 1, f);
+	fclose(f);
+	data[len] = '\0';
+	for (char *p = data; p < data + len && !found;) {
+		char *e = memchr(p, '\n', (size_t)(data + len - p));
+
+		if (!e)
+			e = data + len;
+		*e = '\0';
+		found = memmem(p, (size_t)(e - p), a, strlen(a)) &&
+			memmem(p, (size_t)(e - p), b, strlen(b));
+		p = e + 1;
+	}
+	free(data);
+	return found;
+}
+
+static void allowlisted_only(bool rootless)
+{
+	struct srv ok, bad;
+	char url[64], dest[64];
+	struct test_run r;
+
+	srv_start(&ok);
+	srv_start(&bad);
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	policy(ok.port, NULL);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ok.port);
+	char *cmd[] = {"curl", "-sS", "--max-time", "5", url, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "hello");
+	test_run_free(&r);
+	snprintf(dest, sizeof(dest), "\"dest\":\"127.0.0.1:%u\"",
+		 (unsigned)ok.port);
+	cr_assert(
+	    audited("\"type\":\"net.connect\",\"decision\":\"allow\"", dest));
+	cr_assert(audited("\"type\":\"net.close\"", "\"bytes_down\":43"));
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)bad.port);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 7, "curl: couldn't connect: %s", r.err);
+	test_run_free(&r);
+	srv_stop(&ok);
+	srv_stop(&bad);
+	cr_assert_eq(ok.accepted, 1);
+	cr_assert_eq(bad.accepted, 0, "the other port was reached");
+	cagetest_teardown(&W);
+}
+
+Test(broker_run, allowlisted_loopback_endpoint_only_root, .timeout = 60)
+{
+	allowlisted_only(false);
+}
+
+/* Rootless: the relay is made by a helper that joins the cage's user
+ * namespace first. */
+Test(broker_run, allowlisted_loopback_endpoint_only_rootless, .timeout = 60)
+{
+	allowlisted_only(true);
+}
+
+Test(broker_run, tools_allow_refuses_unlisted_programs, .timeout = 60)
+{
+	struct test_run r;
+	char *cmd[] = {"sh", "-c",
+		       "env true; echo env=$?; cat /dev/null; echo cat=$?",
+		       NULL};
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	policy(1, "tools:\n  allow:\n    - name: \"curl\"\n");
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "env=126\ncat=126\n");
+	test_run_free(&r);
+	cr_assert(audited("\"decision\":\"deny\",\"rule\":\"tools.allow\"",
+			  "\"argv\":[\"cat\",\"/dev/null\"]"));
+	cagetest_teardown(&W);
+}
+
+/* A name that resolves to 127.0.0.1 is refused (no literal listed): the
+ * dry run says so, and a live curl to it never reaches the host. */
+Test(broker_run, name_resolving_to_loopback_is_refused, .timeout = 60)
+{
+	struct srv ok;
+	char yaml[512], url[64];
+	struct test_run r;
+	char *dry[] = {"--dry-run", NULL};
+	char *drycmd[] = {"true", NULL};
+
+	srv_start(&ok);
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: broker\n"
+		 "security:\n  network: allowlist\n"
+		 "  allowed_endpoints: [\"localhost:%u\"]\n"
+		 "filesystem:\n  allow:\n    - path: \"${CWD}\"\n"
+		 "      mode: \"rw\"\n",
+		 (unsigned)ok.port);
+	cr_assert_eq(cagetest_policy(&W, yaml), 0);
+	cr_assert_eq(cagetest_run(&W, dry, drycmd, NULL, 30, &r), 0);
+	cr_assert_not_null(strstr(r.out, "refuse 127.0.0.1 (loopback, "
+					 "guard.resolved-special)"),
+			   "%s", r.out);
+	test_run_free(&r);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)ok.port);
+	char *cmd[] = {"curl", "-sS", "--max-time", "5", url, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 7, "%s", r.err);
+	test_run_free(&r);
+	srv_stop(&ok);
+	cr_assert_eq(ok.accepted, 0);
+	cagetest_teardown(&W);
+}
