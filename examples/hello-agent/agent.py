@@ -47,11 +47,13 @@ def main():
         ("writing outside the workspace",
          lambda: open("escape.txt", "w", encoding="utf-8")),
         ("reading /etc/shadow", lambda: open("/etc/shadow", "rb")),
-        ("connecting to 1.1.1.1:443",
-         lambda: socket.create_connection(("1.1.1.1", 443), timeout=2)),
     ]
     for what, fn in checks:
         print(attempt(what, fn))
+    # Network isolation is shown without sending anything anywhere: the
+    # cage's network namespace has no interface but loopback.
+    nics = sorted(name for _, name in socket.if_nameindex())
+    print(f"  network interfaces in the cage: {', '.join(nics)}")
     return 0
 
 
