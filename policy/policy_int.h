@@ -68,7 +68,6 @@ const char *policy_secret_find(const char *s, size_t len, size_t *at)
     AKIOS_NONNULL(1, 3);
 
 /* Optimal string alignment distance, capped at 99 for long strings. */
-unsigned policy_edit_distance(const char *a, const char *b) AKIOS_NONNULL(1, 2);
 
 /* The validator's state while walking one tree (policy/validate.c owns
  * the walk, policy/schema.c the tables, policy/check.c the value checks). */

@@ -4,6 +4,7 @@
  * Invariant: a value that fails a check never reaches the struct. */
 #include "shared/common.h"
 #include "policy/policy_int.h"
+#include "shared/strdist.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -249,35 +250,6 @@ bool v_enum(struct vctx *c, const struct pnode *n, const struct venum *e,
 	return false;
 }
 
-unsigned policy_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-	size_t lb = strlen(b);
-	unsigned d[33][33];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-			if (d[i - 1][j] + 1 < v)
-				v = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 static void unknown_key(struct vctx *c, const struct pnode *key,
 			const struct vkey *keys)
 {
@@ -285,7 +257,7 @@ static void unknown_key(struct vctx *c, const struct pnode *key,
 	unsigned best_d = key->len <= 3 ? 2 : 3; /* close enough to suggest */
 
 	for (const struct vkey *k = keys; k->name; k++) {
-		unsigned d = policy_edit_distance(key->str, k->name);
+		unsigned d = akios_edit_distance(key->str, k->name);
 
 		if (d < best_d) {
 			best_d = d;

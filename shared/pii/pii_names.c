@@ -3,6 +3,7 @@
  * change once released: policies in the field refer to them. */
 #include "shared/common.h"
 #include "shared/pii/pii_names.h"
+#include "shared/strdist.h"
 
 static const struct pii_name names[] = {
     {"aba_routing", "financial"},
@@ -91,45 +92,14 @@ bool pii_name_known(const char *name)
 	return false;
 }
 
-/* Optimal string alignment distance, capped: names are short. */
-static unsigned distance(const char *a, const char *b)
-{
-	size_t la = strlen(a);
-	size_t lb = strlen(b);
-	unsigned d[33][33];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = (unsigned)i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned cost = a[i - 1] != b[j - 1];
-			unsigned v = d[i - 1][j] + 1;
-
-			if (d[i][j - 1] + 1 < v)
-				v = d[i][j - 1] + 1;
-			if (d[i - 1][j - 1] + cost < v)
-				v = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	}
-	return d[la][lb];
-}
-
 const char *pii_name_suggest(const char *name)
 {
 	const char *best = NULL;
 	unsigned best_d = 3; /* suggest only within distance 2 */
 
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(names); i++) {
-		unsigned dn = distance(name, names[i].name);
-		unsigned dc = distance(name, names[i].category);
+		unsigned dn = akios_edit_distance(name, names[i].name);
+		unsigned dc = akios_edit_distance(name, names[i].category);
 
 		if (dn < best_d) {
 			best_d = dn;
