@@ -214,3 +214,51 @@ void test_rmtree(const char *path)
 		return;
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+/* Parses the usage's "  <name padded to 24> summary" lines after
+ * "Commands:". */
+unsigned test_list_commands(char names[][TEST_CMD_NAME_MAX], unsigned max)
+{
+	char *argv[] = {(char *)test_akios(), "--help", NULL};
+	struct test_run r;
+	char *save = NULL;
+	bool in_cmds = false;
+	unsigned n = 0;
+
+	if (test_run(argv, NULL, 0, NULL, 10, &r))
+		return 0;
+	for (char *line = strtok_r(r.out, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Commands:", 9) == 0) {
+			in_cmds = true;
+			continue;
+		}
+		if (!in_cmds)
+			continue;
+		if (strncmp(line, "  ", 2) != 0 || strlen(line) < 27)
+			break;
+		memcpy(names[n], line + 2, TEST_CMD_NAME_MAX - 1);
+		names[n][TEST_CMD_NAME_MAX - 1] = '\0';
+		for (int i = TEST_CMD_NAME_MAX - 2;
+		     i >= 0 && names[n][i] == ' '; i--)
+			names[n][i] = '\0';
+		n++;
+	}
+	test_run_free(&r);
+	return n;
+}
+
+int test_run_help(const char *cmd, struct test_run *r)
+{
+	char words[TEST_CMD_NAME_MAX];
+	char *sub;
+
+	snprintf(words, sizeof(words), "%s", cmd);
+	sub = strchr(words, ' ');
+	if (sub)
+		*sub++ = '\0';
+	char *argv[] = {(char *)test_akios(), words, sub ? sub : "--help",
+			sub ? "--help" : NULL, NULL};
+
+	return test_run(argv, NULL, 0, NULL, 10, r);
+}

@@ -31,6 +31,14 @@ int test_run(char *const argv[], const char *in, size_t in_len,
 	     char *const extra_env[], unsigned timeout_sec, struct test_run *r);
 void test_run_free(struct test_run *r);
 
+/* The commands `akios --help` lists ("audit verify" as two words), each
+ * NUL-terminated in names[i]; returns how many (at most max). */
+#define TEST_CMD_NAME_MAX 25
+unsigned test_list_commands(char names[][TEST_CMD_NAME_MAX], unsigned max);
+
+/* Runs `akios <cmd words> --help` (cmd as listed by test_list_commands). */
+int test_run_help(const char *cmd, struct test_run *r);
+
 /* mkdtemp under /tmp with the given prefix; returns a malloc'd path. */
 char *test_tmpdir(const char *prefix);
 /* Writes a file (mode 0644), creating nothing else. 0 or -errno. */
