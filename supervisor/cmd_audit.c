@@ -11,12 +11,10 @@
 #include "supervisor/cli.h"
 #include "supervisor/cmd_audit_int.h"
 #include "supervisor/commands.h"
+#include "supervisor/selfguard.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/landlock.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 
 const struct cli_command cmd_audit_subs[] = {
     {.name = "append",
@@ -49,39 +47,9 @@ const char *audit_cli_dir(const struct cli_spec *spec,
 	return d ? d : AUDIT_DEFAULT_DIR;
 }
 
-/* Landlock ABI 3's truncate right; older headers lack the name. */
-#define AUDIT_LL_TRUNCATE (1ULL << 14)
-
 int audit_cli_readonly(void)
 {
-	uint64_t write_rights =
-	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
-	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
-	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
-	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
-	struct landlock_ruleset_attr attr = {0};
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-			   LANDLOCK_CREATE_RULESET_VERSION);
-	int fd;
-	int rc = 0;
-
-	if (abi < 1)
-		return -EOPNOTSUPP; // no Landlock: run unconfined
-	if (abi >= 2)
-		write_rights |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		write_rights |= AUDIT_LL_TRUNCATE;
-	// Handled rights with no rule: denied everywhere. Reads stay free.
-	attr.handled_access_fs = write_rights;
-	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (fd < 0)
-		return -errno;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    syscall(SYS_landlock_restrict_self, fd, 0))
-		rc = -errno;
-	close(fd);
-	return rc;
+	return selfguard_no_fs_writes();
 }
 
 int audit_cli_u64(const char *s, uint64_t *out)

@@ -10,7 +10,9 @@
 #include "supervisor/cli.h"
 #include "supervisor/commands.h"
 #include "supervisor/policy_cli.h"
+#include "supervisor/selfguard.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -74,6 +76,19 @@ static const struct cli_spec verify_spec = {
     .max_pos = 1,
 };
 
+/* Policies are untrusted input: they are parsed by a process that can no
+ * longer write any file. A kernel without Landlock runs unconfined; a
+ * Landlock that refuses is an error (fail closed). */
+static int confine_reader(const char *context)
+{
+	int rc = selfguard_no_fs_writes();
+
+	if (rc == 0 || rc == -EOPNOTSUPP)
+		return 0;
+	cli_error(context, "cannot drop write rights: %s", strerror(-rc));
+	return rc;
+}
+
 static int cmd_policy_check(int argc, char **argv)
 {
 	struct cli_args args;
@@ -87,6 +102,8 @@ static int cmd_policy_check(int argc, char **argv)
 	rc = policy_cli_trust(&check_spec, &args, &trust);
 	if (rc)
 		return rc;
+	if (confine_reader("policy check"))
+		return AKIOS_EXIT_INTERNAL;
 	for (unsigned i = 0; i < args.n_pos; i++) {
 		struct akios_policy *p = NULL;
 
@@ -110,6 +127,8 @@ static int show_one(const struct cli_args *args, const char *path, bool json)
 
 	if (rc)
 		return rc;
+	if (confine_reader("policy show"))
+		return AKIOS_EXIT_INTERNAL;
 	if (policy_cli_load(&trust, path, &p))
 		return AKIOS_EXIT_FAIL;
 	akios_buf_init(&out, AKIOS_MAX_POLICY_BYTES * 4);
@@ -187,6 +206,8 @@ static int cmd_policy_verify(int argc, char **argv)
 					   "not both");
 		return AKIOS_EXIT_USAGE;
 	}
+	if (confine_reader("policy verify"))
+		return AKIOS_EXIT_INTERNAL;
 	if (policy_verify_file(args.pos[0], pub, dir, key_id, &err)) {
 		cli_error_err("policy verify", &err);
 		return AKIOS_EXIT_FAIL;

@@ -9,12 +9,11 @@
 #include "shared/pii/pii.h"
 #include "supervisor/cli.h"
 #include "supervisor/commands.h"
+#include "supervisor/selfguard.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <seccomp.h>
-#include <sys/prctl.h>
 
 #define MAX_NAMES 64
 
@@ -190,45 +189,6 @@ static int run_json(struct redact_run *run)
 	return rc;
 }
 
-/* STYLE.md §25: once the engine is built and the report file is open,
- * the filter needs only memory and I/O on open descriptors. Anything
- * else fails with EPERM, so a bug in a parser cannot open files, spawn
- * or connect. Sanitizer builds skip it: LeakSanitizer's exit-time scan
- * uses clone and ptrace. */
-static int confine(void)
-{
-#ifdef __SANITIZE_ADDRESS__
-	return 0;
-#else
-	static const int allowed[] = {
-	    SCMP_SYS(read),	    SCMP_SYS(write),
-	    SCMP_SYS(close),	    SCMP_SYS(fstat),
-	    SCMP_SYS(newfstatat),   SCMP_SYS(lseek),
-	    SCMP_SYS(mmap),	    SCMP_SYS(munmap),
-	    SCMP_SYS(mremap),	    SCMP_SYS(brk),
-	    SCMP_SYS(madvise),	    SCMP_SYS(futex),
-	    SCMP_SYS(exit),	    SCMP_SYS(exit_group),
-	    SCMP_SYS(rt_sigreturn), SCMP_SYS(clock_gettime),
-	    SCMP_SYS(getrandom),
-	};
-	scmp_filter_ctx ctx;
-	int rc = -ENOMEM;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return -errno;
-	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx)
-		return rc;
-	rc = 0;
-	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(allowed) && !rc; i++)
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-	if (!rc)
-		rc = seccomp_load(ctx);
-	seccomp_release(ctx);
-	return rc;
-#endif
-}
-
 static FILE *open_report(const char *path)
 {
 	int fd;
@@ -268,7 +228,7 @@ static int redact_main(const struct cli_args *a)
 		rc = AKIOS_EXIT_INTERNAL;
 		goto out;
 	}
-	rc = confine();
+	rc = selfguard_stdio_only();
 	if (rc) {
 		cli_error("redact", "cannot confine the filter: %s",
 			  strerror(-rc));
