@@ -92,3 +92,19 @@ Test(cli_binary, every_listed_command_has_help)
 	cr_assert_gt(n, 0);
 	test_run_free(&r);
 }
+
+/* Start-up cost: libcurl (and its ~30 dependencies) is loaded only by an
+ * upload (shared/http_upload.c), never at exec. The dynamic loader lists
+ * what exec loads when LD_TRACE_LOADED_OBJECTS is set (what ldd does). */
+Test(cli_binary, libcurl_is_not_loaded_at_exec)
+{
+	char *argv[] = {(char *)test_akios(), NULL};
+	char *env[] = {"LD_TRACE_LOADED_OBJECTS=1", NULL};
+	struct test_run r;
+
+	cr_assert_eq(test_run(argv, NULL, 0, env, 10, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "libc.so.6"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "libcurl"), "%s", r.out);
+	test_run_free(&r);
+}
