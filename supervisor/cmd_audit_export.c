@@ -1,4 +1,4 @@
-/* akios audit export (to a file, stdout, or a URL through libcurl: HTTP
+/* akios audit export (to a file, stdout, or a URL through http_upload: HTTP
  * PUT/POST or file://), akios audit proof and akios audit verify-proof.
  * An upload is staged in an unlinked temp file so a failing sink never
  * sees half an export from us, and memory stays fixed. */
@@ -8,11 +8,11 @@
 #include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "shared/fileio.h"
+#include "shared/http_upload.h"
 #include "shared/limits.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_audit_int.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -48,43 +48,6 @@ static int parse_format(const char *s, enum audit_export_format *f)
 		*f = AUDIT_EXPORT_CSV;
 	else
 		return -EINVAL;
-	return 0;
-}
-
-static size_t read_cb(char *buf, size_t size, size_t n, void *ctx)
-{
-	return fread(buf, size, n, (FILE *)ctx);
-}
-
-static int upload(FILE *f, const char *url, bool post, long size,
-		  struct akios_err *err)
-{
-	CURL *c = curl_easy_init();
-	char ebuf[CURL_ERROR_SIZE] = "";
-	CURLcode cc;
-
-	if (!c)
-		return -ENOMEM;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, f);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	if (post) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)size);
-	} else {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-	}
-	cc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
-	if (cc != CURLE_OK)
-		return akios_err_set(err, url, 0, 0, "upload failed: %s",
-				     ebuf[0] ? ebuf : curl_easy_strerror(cc));
 	return 0;
 }
 
@@ -125,8 +88,8 @@ static int export_run(const struct cli_args *args, enum audit_export_format fmt,
 	if (!rc && url) {
 		size = ftell(f);
 		rewind(f);
-		rc = upload(f, url, method && !strcmp(method, "POST"), size,
-			    err);
+		rc = http_upload(f, url, method && !strcmp(method, "POST"),
+				 size, err);
 	}
 	if (f != stdout && fclose(f) && !rc)
 		rc = akios_err_set(err, "export", 0, 0, "%s", strerror(errno));

@@ -76,17 +76,18 @@ static int check_names(const struct pii_config *cfg, struct akios_err *err)
 	return 0;
 }
 
-static int width_ok(const char *re, struct akios_err *err)
+static int width_ok(const struct pii_hs *hs, const char *re,
+		    struct akios_err *err)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *ce = NULL;
 	int rc = 0;
 
-	if (hs_expression_info(re, HS_FLAG_SOM_LEFTMOST, &info, &ce) !=
+	if (hs->expression_info(re, HS_FLAG_SOM_LEFTMOST, &info, &ce) !=
 	    HS_SUCCESS) {
 		rc = akios_err_set(err, NULL, 0, 0, "PII regex /%s/: %s", re,
 				   ce ? ce->message : "invalid");
-		hs_free_compile_error(ce);
+		hs->free_compile_error(ce);
 		return rc;
 	}
 	if (info->max_width > PII_MAX_MATCH)
@@ -116,7 +117,7 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 		if (t[i].mode > cfg->mode ||
 		    (cfg->n_names && !named(cfg, t[i].name)))
 			continue;
-		rc = width_ok(t[i].regex, err);
+		rc = width_ok(&eng->v.hs, t[i].regex, err);
 		if (rc)
 			goto out;
 		exprs[eng->n_ids] = t[i].regex;
@@ -127,8 +128,9 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 	rc = 0;
 	if (eng->n_ids == 0)
 		goto out;
-	if (hs_compile_multi(exprs, flags, ids, eng->n_ids, HS_MODE_BLOCK, NULL,
-			     &db, &ce) != HS_SUCCESS) {
+	if (eng->v.hs.compile_multi(exprs, flags, ids, eng->n_ids,
+				    HS_MODE_BLOCK, NULL, &db,
+				    &ce) != HS_SUCCESS) {
 		rc = akios_err_set(err, NULL, 0, 0,
 				   "PII patterns do not compile: %s",
 				   ce ? ce->message : "?");
@@ -136,11 +138,11 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 		goto out;
 	}
 	eng->v.db = db;
-	if (hs_alloc_scratch(db, (hs_scratch_t **)&eng->v.scratch) !=
+	if (eng->v.hs.alloc_scratch(db, (hs_scratch_t **)&eng->v.scratch) !=
 	    HS_SUCCESS)
 		rc = -ENOMEM;
 out:
-	hs_free_compile_error(ce);
+	eng->v.hs.free_compile_error(ce);
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -178,7 +180,9 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
 	else if ((rc = crypto_random(eng->key, sizeof(eng->key))) != 0)
 		goto fail;
-	rc = compile(eng, cfg, err);
+	rc = pii_hs_load(&eng->v.hs, err);
+	if (rc == 0)
+		rc = compile(eng, cfg, err);
 	if (rc)
 		goto fail;
 	*out = eng;
@@ -192,8 +196,11 @@ void pii_engine_free(struct pii_engine *eng)
 {
 	if (!eng)
 		return;
-	hs_free_scratch(eng->v.scratch);
-	hs_free_database(eng->v.db);
+	if (eng->v.hs.lib) {
+		eng->v.hs.free_scratch(eng->v.scratch);
+		eng->v.hs.free_database(eng->v.db);
+	}
+	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);
 	free(eng->v.raw);
 	free(eng->v.sel);

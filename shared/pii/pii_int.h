@@ -5,6 +5,7 @@
 
 #include "shared/common.h"
 #include "shared/pii/pii.h"
+#include "shared/pii/pii_hs.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -156,8 +157,9 @@ struct pii_sel {
 };
 
 struct pii_engine_view {
-	void *db;      /* hs_database_t */
-	void *scratch; /* hs_scratch_t */
+	struct pii_hs hs; /* libhs, loaded per engine */
+	void *db;	  /* hs_database_t */
+	void *scratch;	  /* hs_scratch_t */
 	const struct pii_pattern *pats;
 	const unsigned *ids; /* Vectorscan id -> table index */
 	unsigned flags;

@@ -187,7 +187,7 @@ static int scan_at(struct pii_engine_view *v, const struct pii_round *r,
 	if (r->len + 64 > v->scan_cap)
 		return -E2BIG;
 	memcpy(p, r->text, r->len);
-	he = hs_scan(v->db, p, (unsigned)r->len, 0, v->scratch, on_match, v);
+	he = v->hs.scan(v->db, p, (unsigned)r->len, 0, v->scratch, on_match, v);
 	if (v->scan_err)
 		return v->scan_err;
 	return he == HS_SUCCESS ? 0 : -EIO;

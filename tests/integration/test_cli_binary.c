@@ -67,3 +67,22 @@ Test(cli_binary, every_listed_command_has_help)
 		test_run_free(&h);
 	}
 }
+
+/* Start-up cost: libcurl (and its ~30 dependencies) is loaded only by an
+ * upload (shared/http_upload.c), libhs only by a PII engine
+ * (shared/pii/pii_hs.c), never at exec. The dynamic loader lists what exec
+ * loads when LD_TRACE_LOADED_OBJECTS is set (what ldd does). libstdc++,
+ * which libhs needs, is not checked: make asan's ubsan runtime loads it. */
+Test(cli_binary, libcurl_and_libhs_are_not_loaded_at_exec)
+{
+	char *argv[] = {(char *)test_akios(), NULL};
+	char *env[] = {"LD_TRACE_LOADED_OBJECTS=1", NULL};
+	struct test_run r;
+
+	cr_assert_eq(test_run(argv, NULL, 0, env, 10, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "libc.so.6"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "libcurl"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "libhs"), "%s", r.out);
+	test_run_free(&r);
+}
