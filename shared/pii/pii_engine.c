@@ -1,6 +1,6 @@
 /* pii_engine: builds an engine from a config (which patterns, which
- * replacement style) and compiles them into one Vectorscan block-mode
- * database with leftmost start-of-match, once per engine. Also makes the
+ * replacement style) and compiles them into Vectorscan block-mode
+ * databases with leftmost start-of-match, once per engine. Also makes the
  * replacement text. Invariant: a replacement never contains the value;
  * the hash style is an HMAC under the engine's key, never a bare hash. */
 #include "shared/common.h"
@@ -76,7 +76,7 @@ static int check_names(const struct pii_config *cfg, struct akios_err *err)
 	return 0;
 }
 
-static int width_ok(const struct pii_hs *hs, const char *re,
+static int width_ok(const struct pii_hs *hs, const char *re, size_t *width,
 		    struct akios_err *err)
 {
 	hs_expr_info_t *info = NULL;
@@ -95,10 +95,31 @@ static int width_ok(const struct pii_hs *hs, const char *re,
 				   "PII regex /%s/ may match more than %u "
 				   "bytes",
 				   re, PII_MAX_MATCH);
+	*width = info->max_width;
 	free(info);
 	return rc;
 }
 
+static int build_db(const struct pii_hs *hs, const char *const *exprs,
+		    const unsigned *flags, const unsigned *ids, unsigned n,
+		    void **db, struct akios_err *err)
+{
+	hs_compile_error_t *ce = NULL;
+	int rc = 0;
+
+	if (n && hs->compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL,
+				   (hs_database_t **)db, &ce) != HS_SUCCESS) {
+		akios_err_set(err, NULL, 0, 0,
+			      "PII patterns do not compile: %s",
+			      ce ? ce->message : "?");
+		rc = -EIO;
+	}
+	hs->free_compile_error(ce);
+	return rc;
+}
+
+/* One database per scan kind (pii_int.h). Vectorscan ids are the
+ * positions in kind order; v.ids maps them to table rows. */
 static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 		   struct akios_err *err)
 {
@@ -107,42 +128,35 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 	const char **exprs = calloc(n, sizeof(*exprs));
 	unsigned *flags = calloc(n, sizeof(*flags));
 	unsigned *ids = calloc(n, sizeof(*ids));
-	hs_compile_error_t *ce = NULL;
-	hs_database_t *db = NULL;
-	int rc = -ENOMEM;
+	size_t width = 0;
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
 
-	if (!exprs || !flags || !ids)
-		goto out;
-	for (unsigned i = 0; i < n; i++) {
-		if (t[i].mode > cfg->mode ||
-		    (cfg->n_names && !named(cfg, t[i].name)))
-			continue;
-		rc = width_ok(&eng->v.hs, t[i].regex, err);
-		if (rc)
-			goto out;
-		exprs[eng->n_ids] = t[i].regex;
-		flags[eng->n_ids] = HS_FLAG_SOM_LEFTMOST | t[i].hs_flags;
-		ids[eng->n_ids] = eng->n_ids;
-		((unsigned *)eng->v.ids)[eng->n_ids++] = i;
+	for (unsigned k = 0; !rc && k < PII_SCAN_KINDS; k++) {
+		unsigned first = eng->n_ids;
+
+		for (unsigned i = 0; !rc && i < n; i++) {
+			if (t[i].scan != k || t[i].mode > cfg->mode ||
+			    (cfg->n_names && !named(cfg, t[i].name)))
+				continue;
+			rc = width_ok(&eng->v.hs, t[i].regex, &width, err);
+			if (k != PII_SCAN_ALL && width + 1 > eng->v.reach)
+				eng->v.reach = width + 1;
+			exprs[eng->n_ids] = t[i].regex;
+			flags[eng->n_ids] =
+			    HS_FLAG_SOM_LEFTMOST | t[i].hs_flags;
+			ids[eng->n_ids] = eng->n_ids;
+			((unsigned *)eng->v.ids)[eng->n_ids++] = i;
+		}
+		if (!rc)
+			rc = build_db(&eng->v.hs, exprs + first, flags + first,
+				      ids + first, eng->n_ids - first,
+				      &eng->v.db[k], err);
+		/* one scratch, grown to fit every database */
+		if (!rc && eng->v.db[k] &&
+		    eng->v.hs.alloc_scratch(eng->v.db[k],
+					    (hs_scratch_t **)&eng->v.scratch))
+			rc = -ENOMEM;
 	}
-	rc = 0;
-	if (eng->n_ids == 0)
-		goto out;
-	if (eng->v.hs.compile_multi(exprs, flags, ids, eng->n_ids,
-				    HS_MODE_BLOCK, NULL, &db,
-				    &ce) != HS_SUCCESS) {
-		rc = akios_err_set(err, NULL, 0, 0,
-				   "PII patterns do not compile: %s",
-				   ce ? ce->message : "?");
-		rc = -EIO;
-		goto out;
-	}
-	eng->v.db = db;
-	if (eng->v.hs.alloc_scratch(db, (hs_scratch_t **)&eng->v.scratch) !=
-	    HS_SUCCESS)
-		rc = -ENOMEM;
-out:
-	eng->v.hs.free_compile_error(ce);
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -198,7 +212,8 @@ void pii_engine_free(struct pii_engine *eng)
 		return;
 	if (eng->v.hs.lib) {
 		eng->v.hs.free_scratch(eng->v.scratch);
-		eng->v.hs.free_database(eng->v.db);
+		for (unsigned k = 0; k < PII_SCAN_KINDS; k++)
+			eng->v.hs.free_database(eng->v.db[k]);
 	}
 	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);

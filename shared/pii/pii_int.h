@@ -36,6 +36,16 @@ struct pii_cand {
 
 typedef bool (*pii_check_fn)(struct pii_cand *c);
 
+/* How pii_scan.c runs a row; one Vectorscan database per kind. */
+enum pii_scan_kind {
+	/* over every byte of the window */
+	PII_SCAN_ALL,
+	/* every match holds an ASCII digit: only around the digits of the
+	 * window (most prose has few) */
+	PII_SCAN_DIGITS,
+	PII_SCAN_KINDS
+};
+
 struct pii_pattern {
 	const char *name;  /* stable name (pii_names.c) */
 	const char *label; /* replacement label */
@@ -48,6 +58,7 @@ struct pii_pattern {
 	 * the start (Vectorscan's leftmost-start tracking cannot afford
 	 * long bounded repeats). */
 	unsigned max_len;
+	enum pii_scan_kind scan;
 };
 
 /* The regex table, in priority order (earlier wins a tie). */
@@ -73,6 +84,8 @@ bool pii_tail_value(struct pii_cand *c, const char *set, size_t min);
 /* Narrows the value span to the last n digits (seps allowed between). */
 bool pii_tail_digits(struct pii_cand *c, size_t n, const char *seps);
 size_t pii_digits(const char *s, size_t n, char *out, size_t max);
+/* Offset of the first ASCII digit in p[from, len), or len (pii_scan.c). */
+size_t pii_next_digit(const char *p, size_t from, size_t len);
 
 /* Validators referenced by the table. */
 bool pii_chk_card(struct pii_cand *c);
@@ -157,9 +170,11 @@ struct pii_sel {
 };
 
 struct pii_engine_view {
-	struct pii_hs hs; /* libhs, loaded per engine */
-	void *db;	  /* hs_database_t */
-	void *scratch;	  /* hs_scratch_t */
+	struct pii_hs hs;	  /* libhs, loaded per engine */
+	void *db[PII_SCAN_KINDS]; /* hs_database_t per kind, or NULL */
+	size_t reach;		  /* widest match of a digit row + 1 */
+	size_t scan_off;	  /* window offset of the bytes being scanned */
+	void *scratch;		  /* hs_scratch_t, fits every database */
 	const struct pii_pattern *pats;
 	const unsigned *ids; /* Vectorscan id -> table index */
 	unsigned flags;
@@ -168,7 +183,7 @@ struct pii_engine_view {
 	struct pii_sel *sel;
 	size_t cap_sel;
 	int scan_err;
-	char *scan; /* 64-byte aligned copy of the window (pii_scan.c) */
+	char *scan; /* 64-byte aligned copy of what is scanned */
 	size_t scan_cap;
 };
 struct pii_engine_view *pii_engine_view(struct pii_engine *eng);

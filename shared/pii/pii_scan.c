@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <hs/hs.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int grow(void **p, size_t *cap, size_t elem, size_t need)
 {
@@ -48,8 +51,10 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			return 1; /* stop the scan: fail closed */
 		}
 	}
-	v->raw[v->n_raw++] = (struct pii_raw){
-	    .idx = v->ids[id], .s = (uint32_t)from, .e = (uint32_t)to};
+	v->raw[v->n_raw++] =
+	    (struct pii_raw){.idx = v->ids[id],
+			     .s = (uint32_t)(from + v->scan_off),
+			     .e = (uint32_t)(to + v->scan_off)};
 	return 0;
 }
 
@@ -170,27 +175,106 @@ static int emit(struct pii_engine *eng, struct pii_round *r, long n, size_t hi,
 	return rc;
 }
 
-/* Vectorscan 5.4.9 (Debian 12) can miss a match depending on the
- * address alignment of the bytes it scans (its vector accelerators lose
- * a pattern's first bytes at some offsets within a 64-byte line; found
- * by tests/fuzz/fuzz_pii.c, cf. vectorscan PRs 325/358/368). So every
- * window is copied to an address congruent to its input offset mod 64,
- * which makes the result a function of the input alone (chunking
- * invariance), and scanned twice, half a line apart, and the two match
- * lists are joined (duplicates are harmless: emit skips overlaps). */
-static int scan_at(struct pii_engine_view *v, const struct pii_round *r,
-		   unsigned shift)
+/* SSE2: sixteen bytes per step; prose is mostly digit-free. */
+size_t pii_next_digit(const char *p, size_t from, size_t len)
 {
-	char *p = v->scan + (r->base + shift) % 64;
-	hs_error_t he;
+	size_t i = from;
 
-	if (r->len + 64 > v->scan_cap)
+#ifdef __SSE2__
+	const __m128i zero = _mm_set1_epi8('0');
+	const __m128i nine = _mm_set1_epi8(9);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i d = _mm_sub_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+		    zero);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < len; i++) {
+		if ((unsigned char)(p[i] - '0') < 10)
+			return i;
+	}
+	return len;
+}
+
+/* Vectorscan 5.4.9 (Debian 12) can miss a match depending on the
+ * address alignment of the bytes it scans, with leftmost start-of-match
+ * (found by tests/fuzz/fuzz_pii.c; seen for the `\b0...` phone row
+ * alone and for the IPv6 row within the non-digit database, cf.
+ * vectorscan PRs 325/358/368). So the bytes are copied to an address
+ * congruent to their input offset mod 64, which makes the result a
+ * function of the input alone (chunking invariance), and scanned twice,
+ * half a line apart; the match lists are joined (duplicates are
+ * harmless: emit skips overlaps). */
+static int scan(struct pii_engine_view *v, const struct pii_round *r,
+		unsigned k, size_t a, size_t b)
+{
+	hs_error_t he = HS_SUCCESS;
+
+	if (b - a + 64 > v->scan_cap)
 		return -E2BIG;
-	memcpy(p, r->text, r->len);
-	he = v->hs.scan(v->db, p, (unsigned)r->len, 0, v->scratch, on_match, v);
+	v->scan_off = a;
+	for (unsigned shift = 0; shift < 64 && he == HS_SUCCESS && !v->scan_err;
+	     shift += 32) {
+		char *p = v->scan + (r->base + a + shift) % 64;
+
+		memcpy(p, r->text + a, b - a);
+		he = v->hs.scan(v->db[k], p, (unsigned)(b - a), 0, v->scratch,
+				on_match, v);
+	}
 	if (v->scan_err)
 		return v->scan_err;
 	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
+/* Every digit-row match holds a digit t and lies in [t - reach + 2,
+ * t + reach - 1), so scanning [t - reach, t + reach + 1) around each
+ * digit (merged into disjoint pieces) finds every match a whole-window
+ * scan finds, with a byte of context for \b on each side. No piece can
+ * report a match the window would not: a false one at a cut piece edge
+ * would hold a digit within `reach` of it, which would have widened the
+ * piece. */
+static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
+{
+	size_t reach = v->reach;
+	size_t d = pii_next_digit(r->text, 0, r->len);
+	int rc = 0;
+
+	while (!rc && d < r->len) {
+		size_t a = d > reach ? d - reach : 0;
+		size_t b = d + reach + 1;
+
+		while (b < r->len) {
+			d = pii_next_digit(r->text, d + 1, r->len);
+			if (d >= r->len || d > b + reach)
+				break;
+			b = d + reach + 1;
+		}
+		if (b >= r->len) {
+			b = r->len;
+			d = r->len;
+		}
+		rc = scan(v, r, PII_SCAN_DIGITS, a, b);
+	}
+	return rc;
+}
+
+static int scan_all(struct pii_engine_view *v, const struct pii_round *r)
+{
+	int rc = 0;
+
+	if (r->len > UINT32_MAX)
+		return -E2BIG;
+	if (v->db[PII_SCAN_ALL])
+		rc = scan(v, r, PII_SCAN_ALL, 0, r->len);
+	if (!rc && v->db[PII_SCAN_DIGITS])
+		rc = scan_digits(v, r);
+	return rc;
 }
 
 int pii_round_run(struct pii_engine *eng, struct pii_round *r,
@@ -199,22 +283,18 @@ int pii_round_run(struct pii_engine *eng, struct pii_round *r,
 	struct pii_engine_view *v = pii_engine_view(eng);
 	size_t lo = (size_t)(r->done - r->base);
 	size_t hi = (size_t)(r->limit - r->base);
-	long n = 0;
+	long n;
+	int rc;
 
 	if (hi <= lo)
 		return 0;
 	v->n_raw = 0;
 	v->scan_err = 0;
-	if (v->db) {
-		int rc = scan_at(v, r, 0);
-
-		if (!rc)
-			rc = scan_at(v, r, 32);
-		if (rc)
-			return rc;
-		n = validate(v, r, lo, hi);
-		if (n < 0)
-			return (int)n;
-	}
+	rc = scan_all(v, r);
+	if (rc)
+		return rc;
+	n = validate(v, r, lo, hi);
+	if (n < 0)
+		return (int)n;
 	return emit(eng, r, n, hi, out);
 }

@@ -306,3 +306,64 @@ Test(pii_engine, output_limit_fails_closed)
 	cr_assert_null(out.ptr);
 	pii_engine_free(eng);
 }
+
+/* The digit finder behind the digit-row pieces: every byte value, at
+ * every position of a buffer longer than one SIMD step, and from every
+ * start offset. */
+Test(pii_engine, next_digit_finds_the_first_digit)
+{
+	char buf[40];
+
+	for (int c = 0; c < 256; c++) {
+		bool digit = c >= '0' && c <= '9';
+
+		for (size_t at = 0; at < sizeof(buf); at++) {
+			memset(buf, 'a', sizeof(buf));
+			buf[at] = (char)c;
+			for (size_t from = 0; from <= at; from += 7) {
+				size_t got =
+				    pii_next_digit(buf, from, sizeof(buf));
+
+				cr_assert_eq(got, digit ? at : sizeof(buf),
+					     "byte %d at %zu from %zu", c, at,
+					     from);
+			}
+		}
+	}
+	cr_assert_eq(pii_next_digit("12", 2, 2), 2);
+}
+
+/* Digit rows run only around digits: a match whose first digit is far
+ * from its start (a context word, then a spelled-out month) is found in
+ * long digit-free prose, at the very start and the very end of the
+ * input, and next to other digits. */
+Test(pii_engine, digit_rows_found_far_from_other_digits)
+{
+	static const char dob[] = "date of birth:  September 15, 1990";
+	struct pii_config cfg = {.mode = PII_MODE_AGGRESSIVE};
+	struct pii_engine *eng = NULL;
+	struct akios_buf in;
+	struct akios_buf out;
+
+	cr_assert_eq(pii_engine_new(&cfg, &eng, NULL), 0);
+	akios_buf_init(&in, 1 << 20);
+	akios_buf_init(&out, 1 << 20);
+	cr_assert_eq(akios_buf_appendf(&in, "%s ", dob), 0);
+	for (int i = 0; i < 700; i++)
+		cr_assert_eq(akios_buf_appendf(&in, "quiet words here "), 0);
+	cr_assert_eq(
+	    akios_buf_appendf(&in, "%s and ssn 123-45-6789 %s", dob, dob), 0);
+	cr_assert_eq(pii_redact_buffer(eng, in.ptr, in.len, &out, NULL, NULL),
+		     0);
+	cr_assert(strstr(out.ptr, "1990") == NULL, "%s", out.ptr);
+	cr_assert(strstr(out.ptr, "6789") == NULL);
+	cr_assert(
+	    strncmp(out.ptr, "date of birth:  [DATE_OF_BIRTH] quiet", 37) == 0,
+	    "%.60s", out.ptr);
+	cr_assert(
+	    strstr(out.ptr, "and ssn [SSN] date of birth:  [DATE_OF_BIRTH]") !=
+	    NULL);
+	akios_buf_free(&in);
+	akios_buf_free(&out);
+	pii_engine_free(eng);
+}
