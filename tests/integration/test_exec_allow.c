@@ -267,3 +267,35 @@ Test(exec_allow, without_tools_allow_everything_runs, .timeout = 30)
 	test_run_free(&r);
 	cagetest_teardown(&W);
 }
+
+/* A script tool runs with its #! interpreter, which the agent still
+ * cannot start by itself. */
+Test(exec_allow, script_tool_runs_with_its_interpreter, .timeout = 30)
+{
+	char yaml[1024];
+	struct test_run r;
+	char *cmd[] = {"python3", "-c",
+		       "import subprocess\n"
+		       "r = subprocess.run(['which', 'jq'], "
+		       "capture_output=True)\n"
+		       "print(r.returncode, r.stdout.decode().strip())\n"
+		       "try:\n"
+		       "    subprocess.run(['sh', '-c', 'true'])\n"
+		       "except PermissionError:\n"
+		       "    print('sh refused')\n",
+		       NULL};
+
+	cr_assert_eq(cagetest_setup(&W, true), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nname: script\n"
+		 "filesystem:\n  allow:\n    - path: \"%s\"\n"
+		 "      mode: \"rw\"\n"
+		 "tools:\n  allow:\n    - name: which\n    - name: jq\n",
+		 W.ws);
+	cr_assert_eq(cagetest_policy(&W, yaml), 0);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 20, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "0 /usr/bin/jq\nsh refused\n");
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
