@@ -3,7 +3,8 @@
  * kernel run an allowed exec with CONTINUE. That is sound only because
  * the real exec boundary is Landlock's EXECUTE right on the files that
  * may run: a thread racing to rewrite the path after our read can change
- * what the audit log says was attempted, never what is allowed to run.
+ * what the audit log says was attempted, never what is allowed to run
+ * (those grants: supervisor/cage/plan_exec.c, README "Tools allowlist").
  * A refusal needs no such argument: the call simply fails. */
 #include "shared/common.h"
 

@@ -65,6 +65,7 @@ int plan_rule(struct cage_plan *p, const char *path, unsigned access)
 	if (!p->rules[p->n_rules].path)
 		return -ENOMEM;
 	p->rules[p->n_rules].access = access;
+	p->rules[p->n_rules].why = NULL;
 	p->n_rules++;
 	return 0;
 }
@@ -118,7 +119,8 @@ static int add_system(struct cage_plan *p, const struct cage_plan_input *in)
 		rc = add_host_entry(p, sys_dirs[i], CAGE_MF_RO, "system");
 		if (rc == 0 && p->n_mounts &&
 		    p->mounts[p->n_mounts - 1].kind == CAGE_MNT_BIND &&
-		    strcmp(p->mounts[p->n_mounts - 1].dst, sys_dirs[i]) == 0)
+		    strcmp(p->mounts[p->n_mounts - 1].dst, sys_dirs[i]) == 0 &&
+		    !p->exec_allowlist) /* else plan_exec.c grants per file */
 			rc = plan_rule(p, sys_dirs[i],
 				       CAGE_ACC_READ | CAGE_ACC_EXEC);
 	}
@@ -232,7 +234,8 @@ static int add_one_allow(struct cage_plan *p, const struct policy_path *a)
 {
 	struct stat st;
 	bool w = a->mode & POLICY_FS_W;
-	unsigned acc = CAGE_ACC_READ | CAGE_ACC_EXEC | (w ? CAGE_ACC_WRITE : 0);
+	bool x = !p->exec_allowlist;
+	unsigned acc;
 	int rc = check_forbidden(p, a);
 
 	if (rc != 0 || !p->allowed)
@@ -249,8 +252,14 @@ static int add_one_allow(struct cage_plan *p, const struct policy_path *a)
 				   a->loc.line, a->path);
 	if (!w && already_ro(p, a->path))
 		return 0; /* a system directory the view has already */
+	/* tools.allow: programs run only from read-only system directories
+	 * or a read-only single-file bind (nothing else to read there), so
+	 * directories and writable paths are noexec (plan_exec.c). */
+	acc =
+	    CAGE_ACC_READ | (x ? CAGE_ACC_EXEC : 0) | (w ? CAGE_ACC_WRITE : 0);
+	x = x || (!w && !S_ISDIR(st.st_mode));
 	rc = plan_add(p, CAGE_MNT_BIND,
-		      (w ? 0 : CAGE_MF_RO) |
+		      (w ? 0 : CAGE_MF_RO) | (x ? 0 : CAGE_MF_NOEXEC) |
 			  (S_ISDIR(st.st_mode) ? CAGE_MF_DIR : 0),
 		      a->path, a->path, "policy");
 	return rc ? rc : plan_rule(p, a->path, acc);
@@ -340,6 +349,7 @@ int cage_plan_build(const struct cage_plan_input *in, struct cage_plan *p,
 	p->allowed = true;
 	p->uid = in->uid;
 	p->gid = in->gid;
+	p->exec_allowlist = in->policy->tools.allow_set;
 	rc = plan_copy_argv(p, in->argv);
 	if (rc == 0) {
 		p->cwd = strdup(in->policy->tools.working_dir
@@ -351,6 +361,8 @@ int cage_plan_build(const struct cage_plan_input *in, struct cage_plan *p,
 		rc = build_view(p, in);
 	if (rc == 0)
 		rc = plan_build_env(p, in);
+	if (rc == 0 && p->allowed)
+		rc = plan_build_exec(p, in);
 	if (rc == 0)
 		rc = plan_build_kernel(p, in);
 	if (rc != 0) {

@@ -68,6 +68,7 @@ enum cage_access {
 struct cage_rule {
 	char *path; /* inside the view */
 	unsigned access;
+	const char *why; /* static, or NULL: why an exec grant exists */
 };
 
 /* What may run weaker with --allow-degraded=WHAT (recorded). */
@@ -125,7 +126,11 @@ struct cage_plan {
 	int landlock_abi; /* as probed */
 	bool seccomp;	  /* load the allowlist filter */
 	bool net_deny;	  /* security.network: isolated */
-	bool use_cgroup;  /* limits through a cgroup */
+	/* tools.allow is set: EXECUTE only on the files plan_exec.c lists,
+	 * executables readable only per allowed file, policy directories
+	 * noexec, memfd_create denied (README "Tools allowlist"). */
+	bool exec_allowlist;
+	bool use_cgroup; /* limits through a cgroup */
 	enum cage_cgroup_backend cgroup;
 	struct cage_limits limits; /* for the cgroup */
 	struct cage_rlimits rlimits;

@@ -29,6 +29,8 @@ int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 int plan_build_env(struct cage_plan *p,
 		   const struct cage_plan_input *in) AKIOS_NODISCARD;
 void plan_free_env(struct cage_plan *p);
+int plan_build_exec(struct cage_plan *p,
+		    const struct cage_plan_input *in) AKIOS_NODISCARD;
 int plan_build_kernel(struct cage_plan *p,
 		      const struct cage_plan_input *in) AKIOS_NODISCARD;
 

@@ -89,10 +89,21 @@ static int text_rest(const struct cage_plan *p, struct akios_buf *o)
 	int rc = akios_buf_appendf(o, "landlock: %s (ABI %d)\n",
 				   p->landlock ? "on" : "OFF", p->landlock_abi);
 
+	if (rc == 0)
+		rc = akios_buf_appendf(
+		    o, "exec: %s\n",
+		    p->exec_allowlist
+			? "tools allowlist (execute only where a rule says "
+			  "exec; policy paths noexec; memfd_create denied)"
+			: "any program in the view (each exec audited)");
+
 	for (unsigned i = 0; i < p->n_rules && rc == 0 && p->landlock; i++)
 		rc = akios_buf_appendf(
-		    o, "  %-30s %s\n", p->rules[i].path,
-		    access_str(p->rules[i].access, a, sizeof(a)));
+		    o, "  %-30s %s%s%s%s\n", p->rules[i].path,
+		    access_str(p->rules[i].access, a, sizeof(a)),
+		    p->rules[i].why ? "  [" : "",
+		    p->rules[i].why ? p->rules[i].why : "",
+		    p->rules[i].why ? "]" : "");
 	if (rc == 0)
 		rc = akios_buf_appendf(
 		    o,
@@ -128,7 +139,7 @@ static int text_rest(const struct cage_plan *p, struct akios_buf *o)
 
 static int text_seccomp(const struct cage_plan *p, struct akios_buf *o)
 {
-	struct cage_seccomp_opts so = {0};
+	struct cage_seccomp_opts so = {.deny_memfd = p->exec_allowlist};
 	int rc = akios_buf_appendf(o, "seccomp: %s\n",
 				   p->seccomp ? "allowlist filter" : "OFF");
 
@@ -173,6 +184,8 @@ static cJSON *json_rules(const struct cage_plan *p)
 		cJSON_AddStringToObject(j, "path", p->rules[i].path);
 		cJSON_AddStringToObject(
 		    j, "access", access_str(p->rules[i].access, a, sizeof(a)));
+		if (p->rules[i].why)
+			cJSON_AddStringToObject(j, "why", p->rules[i].why);
 	}
 	return arr;
 }
@@ -228,6 +241,7 @@ cJSON *cage_plan_report_json(const struct cage_plan *p)
 	cJSON_AddNumberToObject(r, "landlock_abi",
 				p->landlock ? p->landlock_abi : 0);
 	cJSON_AddBoolToObject(r, "seccomp", p->seccomp);
+	cJSON_AddBoolToObject(r, "exec_allowlist", p->exec_allowlist);
 	cJSON_AddStringToObject(
 	    r, "degraded", cage_degrade_str(p->degraded, deg, sizeof(deg)));
 	cJSON_AddStringToObject(
