@@ -57,6 +57,7 @@ Test(selfguard, no_fs_writes_blocks_creation_but_not_reads)
 	rmdir(dir);
 }
 
+#ifndef __SANITIZE_ADDRESS__
 static int open_after_stdio_only(const char *unused)
 {
 	(void)unused;
@@ -68,6 +69,7 @@ static int open_after_stdio_only(const char *unused)
 		   ? 0
 		   : 4;
 }
+#endif
 
 Test(selfguard, stdio_only_refuses_open)
 {
