@@ -156,3 +156,22 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 				     strerror(-rc));
 	return 0;
 }
+
+int fileio_mkdir_p(const char *dir, mode_t mode)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, mode) && errno != EEXIST)
+			return -errno;
+		path[i] = i == len ? '\0' : '/';
+	}
+	return 0;
+}

@@ -29,6 +29,11 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 			mode_t mode, unsigned flags, struct akios_err *err)
     AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
+/* mkdir -p: creates each missing component of dir with mode (existing
+ * ones are left as they are). Returns 0 or -errno. */
+int fileio_mkdir_p(const char *dir, mode_t mode)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
 /* write(2) until done; retries EINTR. Returns 0 or -errno. */
 int fileio_write_full(int fd, const void *data, size_t len) AKIOS_NODISCARD;
 

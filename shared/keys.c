@@ -1,6 +1,7 @@
 /* keys: default locations of the akios key pair.
  * Invariant: never returns a relative directory. */
 #include "shared/common.h"
+#include "shared/fileio.h"
 #include "shared/keys.h"
 
 #include <errno.h>
@@ -47,21 +48,5 @@ int keys_path(const char *dir, const char *name, char *buf, size_t size)
 
 int keys_make_dir(const char *dir)
 {
-	char path[4096];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		char saved = path[i];
-
-		path[i] = '\0';
-		if (mkdir(path, i == len ? 0700 : 0755) && errno != EEXIST)
-			return -errno;
-		path[i] = saved;
-	}
-	return 0;
+	return fileio_mkdir_p(dir, 0700);
 }

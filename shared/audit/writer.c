@@ -32,25 +32,6 @@ void audit_set_io(struct audit_log *log, const struct audit_io *io)
 	log->io = *io;
 }
 
-static int mkdir_p(const char *dir)
-{
-	char path[4096];
-	size_t len = strlen(dir);
-
-	if (len == 0 || len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) && errno != EEXIST)
-			return -errno;
-		path[i] = i == len ? '\0' : '/';
-	}
-	return 0;
-}
-
 static int take_lock(struct audit_log *log, struct akios_err *err)
 {
 	char pid[32] = "";
@@ -302,7 +283,7 @@ static int init_log(struct audit_log *log, const char *dir,
 	rc = set_run_id(log, opts ? opts->run_id : NULL, err);
 	if (rc)
 		return rc;
-	rc = mkdir_p(dir);
+	rc = fileio_mkdir_p(dir, 0700);
 	if (rc)
 		return akios_err_set(err, dir, 0, 0, "%s", strerror(-rc));
 	log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
