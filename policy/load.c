@@ -24,25 +24,15 @@ struct lctx {
 void policy_errf(struct policy_errors *errs, const char *file, unsigned line,
 		 unsigned col, const char *fmt, ...)
 {
-	struct akios_err *e;
 	va_list ap;
-	int n;
 
 	if (errs->n >= POLICY_MAX_ERRORS) {
 		errs->dropped++;
 		return;
 	}
-	e = &errs->e[errs->n++];
-	e->file = file;
-	e->line = line;
-	e->col = col;
 	va_start(ap, fmt);
-	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	(void)akios_err_vset(&errs->e[errs->n++], file, line, col, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		e->msg[0] = '\0';
-	else if ((size_t)n >= sizeof(e->msg))
-		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
 }
 
 void pnode_free(struct pnode *n)

@@ -8,10 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-int akios_err_set(struct akios_err *err, const char *file, unsigned line,
-		  unsigned col, const char *fmt, ...)
+int akios_err_vset(struct akios_err *err, const char *file, unsigned line,
+		   unsigned col, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n;
 
 	if (!err)
@@ -19,14 +18,24 @@ int akios_err_set(struct akios_err *err, const char *file, unsigned line,
 	err->file = file;
 	err->line = line;
 	err->col = col;
-	va_start(ap, fmt);
 	n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		err->msg[0] = '\0';
 	else if ((size_t)n >= sizeof(err->msg))
 		memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
 	return -EINVAL;
+}
+
+int akios_err_set(struct akios_err *err, const char *file, unsigned line,
+		  unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = akios_err_vset(err, file, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 size_t akios_err_format(const struct akios_err *err, char *out, size_t size)

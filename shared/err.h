@@ -6,6 +6,8 @@
 
 #include "shared/common.h"
 
+#include <stdarg.h>
+
 struct akios_err {
 	char msg[256];
 	const char *file; /* borrowed; NULL when there is no file */
@@ -18,6 +20,12 @@ struct akios_err {
  * caller can write `return akios_err_set(...)`. */
 int akios_err_set(struct akios_err *err, const char *file, unsigned line,
 		  unsigned col, const char *fmt, ...) AKIOS_PRINTF(5, 6);
+
+/* The same with a va_list, for callers that keep their own lists of
+ * errors. Returns -EINVAL. */
+int akios_err_vset(struct akios_err *err, const char *file, unsigned line,
+		   unsigned col, const char *fmt, va_list ap)
+    AKIOS_PRINTF(5, 0);
 
 /* Formats "file:line:col: msg" (or the shorter forms when fields are
  * missing) into out. Returns the length written, never more than size-1. */
