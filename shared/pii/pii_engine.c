@@ -107,14 +107,35 @@ static int build_db(const struct pii_hs *hs, const char *const *exprs,
 	hs_compile_error_t *ce = NULL;
 	int rc = 0;
 
-	if (n && hs->compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL,
-				   (hs_database_t **)db, &ce) != HS_SUCCESS) {
+	if (n &&
+	    hs->compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, hs->platform,
+			      (hs_database_t **)db, &ce) != HS_SUCCESS) {
 		akios_err_set(err, NULL, 0, 0,
 			      "PII patterns do not compile: %s",
 			      ce ? ce->message : "?");
 		rc = -EIO;
 	}
 	hs->free_compile_error(ce);
+	return rc;
+}
+
+/* The trigger database: the rows scanned over every byte, compiled
+ * without start-of-match tracking, which costs Vectorscan about half its
+ * speed; pii_scan.c only needs their ends to know where to look. */
+static int build_trigger(struct pii_engine *eng, const char **exprs,
+			 unsigned *flags, const unsigned *ids,
+			 struct akios_err *err)
+{
+	int rc;
+
+	for (unsigned i = 0; i < eng->n_ids; i++)
+		flags[i] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST;
+	rc = build_db(&eng->v.hs, exprs, flags, ids, eng->n_ids,
+		      &eng->v.trigger, err);
+	if (!rc && eng->v.trigger &&
+	    eng->v.hs.alloc_scratch(eng->v.trigger,
+				    (hs_scratch_t **)&eng->v.scratch))
+		rc = -ENOMEM;
 	return rc;
 }
 
@@ -141,6 +162,8 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			rc = width_ok(&eng->v.hs, t[i].regex, &width, err);
 			if (k != PII_SCAN_ALL && width + 1 > eng->v.reach)
 				eng->v.reach = width + 1;
+			((unsigned *)eng->v.width)[eng->n_ids] =
+			    (unsigned)width;
 			exprs[eng->n_ids] = t[i].regex;
 			flags[eng->n_ids] =
 			    HS_FLAG_SOM_LEFTMOST | t[i].hs_flags;
@@ -151,6 +174,8 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			rc = build_db(&eng->v.hs, exprs + first, flags + first,
 				      ids + first, eng->n_ids - first,
 				      &eng->v.db[k], err);
+		if (!rc && k == PII_SCAN_ALL)
+			rc = build_trigger(eng, exprs, flags, ids, err);
 		/* one scratch, grown to fit every database */
 		if (!rc && eng->v.db[k] &&
 		    eng->v.hs.alloc_scratch(eng->v.db[k],
@@ -181,6 +206,7 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 		return -ENOMEM;
 	eng->v.pats = pii_patterns(&n);
 	eng->v.ids = calloc(n, sizeof(unsigned));
+	eng->v.width = calloc(n, sizeof(unsigned));
 	eng->v.flags = cfg->flags;
 	eng->style = cfg->style;
 	eng->win_cap = PII_STREAM_MAX_STATE + AKIOS_PII_SLICE;
@@ -188,7 +214,7 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 	eng->v.scan_cap = eng->win_cap + 128;
 	eng->v.scan = aligned_alloc(64, eng->v.scan_cap);
 	rc = -ENOMEM;
-	if (!eng->v.ids || !eng->win || !eng->v.scan)
+	if (!eng->v.ids || !eng->v.width || !eng->win || !eng->v.scan)
 		goto fail;
 	if (cfg->hash_key)
 		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
@@ -214,9 +240,12 @@ void pii_engine_free(struct pii_engine *eng)
 		eng->v.hs.free_scratch(eng->v.scratch);
 		for (unsigned k = 0; k < PII_SCAN_KINDS; k++)
 			eng->v.hs.free_database(eng->v.db[k]);
+		eng->v.hs.free_database(eng->v.trigger);
 	}
 	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);
+	free((void *)eng->v.width);
+	free(eng->v.piece);
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);

@@ -16,6 +16,28 @@ static void *sym(void *lib, const char *name, bool *ok)
 	return p;
 }
 
+/* Vectorscan 5.4.9's AVX-512 scan path (what hs_scan picks on an
+ * AVX-512 CPU) misses matches depending on the scanned bytes' address
+ * (tests/unit/test_pii_align.c); its AVX2 path, same database, does not.
+ * A fat-runtime libhs exports each path: on an AVX2 CPU take the AVX2
+ * one, and compile for AVX2 only (an AVX-512 database may use engines,
+ * such as 64-state Sheng, that the AVX2 path does not have). Without it (a single-ISA build), hs_scan is used and the scanner
+ * falls back to its address-pinned double scan. */
+static const hs_platform_info_t avx2_platform = {
+    .tune = HS_TUNE_FAMILY_GENERIC, .cpu_features = HS_CPU_FEATURES_AVX2};
+
+static void pick_scan(struct pii_hs *hs, void *lib)
+{
+	void *avx2 = dlsym(lib, "avx2_hs_scan");
+
+	hs->scan_exact = !__builtin_cpu_supports("avx512bw");
+	if (avx2 && __builtin_cpu_supports("avx2")) {
+		hs->scan = avx2;
+		hs->scan_exact = true;
+		hs->platform = &avx2_platform;
+	}
+}
+
 int pii_hs_load(struct pii_hs *hs, struct akios_err *err)
 {
 	bool ok = true;
@@ -34,6 +56,7 @@ int pii_hs_load(struct pii_hs *hs, struct akios_err *err)
 	hs->free_scratch = sym(lib, "hs_free_scratch", &ok);
 	hs->free_database = sym(lib, "hs_free_database", &ok);
 	hs->scan = sym(lib, "hs_scan", &ok);
+	pick_scan(hs, lib);
 	if (!ok) {
 		dlclose(lib);
 		memset(hs, 0, sizeof(*hs));

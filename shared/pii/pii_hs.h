@@ -8,6 +8,7 @@
 #include "shared/err.h"
 
 #include <hs/hs.h>
+#include <stdbool.h>
 
 /* The soname loaded; a missing library is an error naming it. */
 #define PII_HS_LIB "libhs.so.5"
@@ -22,6 +23,12 @@ struct pii_hs {
 	__typeof__(hs_free_scratch) *free_scratch;
 	__typeof__(hs_free_database) *free_database;
 	__typeof__(hs_scan) *scan;
+	/* scan's result does not depend on the bytes' address */
+	bool scan_exact;
+	/* what databases are compiled for: NULL (this CPU) or, with the
+	 * AVX2 scan path, AVX2 (an AVX-512 database may use engines that
+	 * path lacks) */
+	const hs_platform_info_t *platform;
 };
 
 /* Loads libhs (RTLD_NOW) and fills hs; on failure hs->lib is NULL. */

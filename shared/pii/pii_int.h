@@ -172,11 +172,20 @@ struct pii_sel {
 struct pii_engine_view {
 	struct pii_hs hs;	  /* libhs, loaded per engine */
 	void *db[PII_SCAN_KINDS]; /* hs_database_t per kind, or NULL */
+	void *trigger;		  /* PII_SCAN_ALL rows without SOM, or NULL */
 	size_t reach;		  /* widest match of a digit row + 1 */
 	size_t scan_off;	  /* window offset of the bytes being scanned */
 	void *scratch;		  /* hs_scratch_t, fits every database */
 	const struct pii_pattern *pats;
-	const unsigned *ids; /* Vectorscan id -> table index */
+	const unsigned *ids;   /* Vectorscan id -> table index */
+	const unsigned *width; /* Vectorscan id -> widest match */
+	/* pieces of the window to scan with start-of-match (pii_scan.c) */
+	struct pii_piece {
+		uint32_t a, b;
+	} * piece;
+	size_t n_piece, cap_piece;
+	size_t cut_a, cut_b; /* a match touching these is cut: dropped */
+	size_t scan_len;     /* the round's window length */
 	unsigned flags;
 	struct pii_raw *raw;
 	size_t n_raw, cap_raw;

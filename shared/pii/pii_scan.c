@@ -43,6 +43,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	int rc;
 
 	(void)flags;
+	if ((from + v->scan_off == v->cut_a) || (to + v->scan_off == v->cut_b))
+		return 0; /* the piece's edge may have made it (scan_pieces) */
 	if (v->n_raw == v->cap_raw) {
 		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
 			  v->n_raw + 1);
@@ -202,31 +204,37 @@ size_t pii_next_digit(const char *p, size_t from, size_t len)
 	return len;
 }
 
-/* Vectorscan 5.4.9 (Debian 12) can miss a match depending on the
- * address alignment of the bytes it scans, with leftmost start-of-match
- * (found by tests/fuzz/fuzz_pii.c; seen for the `\b0...` phone row
- * alone and for the IPv6 row within the non-digit database, cf.
- * vectorscan PRs 325/358/368). So the bytes are copied to an address
- * congruent to their input offset mod 64, which makes the result a
- * function of the input alone (chunking invariance), and scanned twice,
- * half a line apart; the match lists are joined (duplicates are
- * harmless: emit skips overlaps). */
-static int scan(struct pii_engine_view *v, const struct pii_round *r,
-		unsigned k, size_t a, size_t b)
+/* Vectorscan 5.4.9's AVX-512 path can miss a match depending on the
+ * address of the bytes it scans (pii_hs.c picks the AVX2 path when it
+ * can: then scan_exact, and the window is scanned in place, once).
+ * Otherwise the bytes are copied to an address congruent to their input
+ * offset mod 64, which makes the result a function of the input alone
+ * (chunking invariance), and scanned twice, half a line apart; the
+ * match lists are joined (duplicates are harmless: emit skips
+ * overlaps). */
+static int scan(struct pii_engine_view *v, const struct pii_round *r, void *db,
+		match_event_handler fn, size_t a, size_t b)
 {
 	hs_error_t he = HS_SUCCESS;
 
+	v->scan_off = a;
+	v->cut_a = a ? a : SIZE_MAX;
+	v->cut_b = b < r->len ? b : SIZE_MAX;
+	if (v->hs.scan_exact) {
+		he = v->hs.scan(db, r->text + a, (unsigned)(b - a), 0,
+				v->scratch, fn, v);
+		goto out;
+	}
 	if (b - a + 64 > v->scan_cap)
 		return -E2BIG;
-	v->scan_off = a;
 	for (unsigned shift = 0; shift < 64 && he == HS_SUCCESS && !v->scan_err;
 	     shift += 32) {
 		char *p = v->scan + (r->base + a + shift) % 64;
 
 		memcpy(p, r->text + a, b - a);
-		he = v->hs.scan(v->db[k], p, (unsigned)(b - a), 0, v->scratch,
-				on_match, v);
+		he = v->hs.scan(db, p, (unsigned)(b - a), 0, v->scratch, fn, v);
 	}
+out:
 	if (v->scan_err)
 		return v->scan_err;
 	return he == HS_SUCCESS ? 0 : -EIO;
@@ -259,8 +267,89 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 			b = r->len;
 			d = r->len;
 		}
-		rc = scan(v, r, PII_SCAN_DIGITS, a, b);
+		rc = scan(v, r, v->db[PII_SCAN_DIGITS], on_match, a, b);
 	}
+	return rc;
+}
+
+/* A trigger hit: some row matches [s, to) with to - s <= its width, so
+ * [to - width - 1, to + 1) holds it with a byte of context each side
+ * (for \b). Hits arrive mostly in end order: extend the last piece. */
+static int on_hit(unsigned id, unsigned long long from, unsigned long long to,
+		  unsigned flags, void *ctx)
+{
+	struct pii_engine_view *v = ctx;
+	size_t w = (size_t)v->width[id] + 1;
+	uint32_t a = (uint32_t)(to > w ? to - w : 0);
+	uint32_t b = (uint32_t)(to + 1 < v->scan_len ? to + 1 : v->scan_len);
+	struct pii_piece *last = v->n_piece ? &v->piece[v->n_piece - 1] : NULL;
+	int rc;
+
+	(void)from;
+	(void)flags;
+	if (last && a >= last->a && a <= last->b) {
+		if (b > last->b)
+			last->b = b;
+		return 0;
+	}
+	if (v->n_piece == v->cap_piece) {
+		rc = grow((void **)&v->piece, &v->cap_piece, sizeof(*v->piece),
+			  v->n_piece + 1);
+		if (rc) {
+			v->scan_err = rc;
+			return 1;
+		}
+	}
+	v->piece[v->n_piece++] = (struct pii_piece){.a = a, .b = b};
+	return 0;
+}
+
+static int cmp_piece(const void *x, const void *y)
+{
+	const struct pii_piece *p = x;
+	const struct pii_piece *q = y;
+
+	return p->a < q->a ? -1 : (p->a > q->a);
+}
+
+/* Sorts and joins overlapping pieces; returns how many are left. */
+static size_t merge_pieces(struct pii_piece *p, size_t n)
+{
+	size_t k = 0;
+
+	if (n > 1)
+		qsort(p, n, sizeof(*p), cmp_piece);
+	for (size_t i = 0; i < n; i++) {
+		if (k && p[i].a <= p[k - 1].b) {
+			if (p[i].b > p[k - 1].b)
+				p[k - 1].b = p[i].b;
+			continue;
+		}
+		p[k++] = p[i];
+	}
+	return k;
+}
+
+/* The rows of PII_SCAN_ALL: the trigger database (no start of match)
+ * finds where matches end; only the pieces around those ends are scanned
+ * again with leftmost start of match. Each real match lies in a piece
+ * with a byte of context each side, so the piece scan reports it with
+ * the same leftmost start the whole window would; a match touching a cut
+ * piece edge could be an artefact of the cut and is dropped (on_match):
+ * a real one never touches a cut edge, being no wider than its row. */
+static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
+{
+	int rc;
+
+	v->n_piece = 0;
+	v->scan_len = r->len;
+	rc = scan(v, r, v->trigger, on_hit, 0, r->len);
+	if (rc)
+		return rc;
+	v->n_piece = merge_pieces(v->piece, v->n_piece);
+	for (size_t i = 0; !rc && i < v->n_piece; i++)
+		rc = scan(v, r, v->db[PII_SCAN_ALL], on_match, v->piece[i].a,
+			  v->piece[i].b);
 	return rc;
 }
 
@@ -268,10 +357,10 @@ static int scan_all(struct pii_engine_view *v, const struct pii_round *r)
 {
 	int rc = 0;
 
-	if (r->len > UINT32_MAX)
+	if (r->len > UINT32_MAX - 2)
 		return -E2BIG;
 	if (v->db[PII_SCAN_ALL])
-		rc = scan(v, r, PII_SCAN_ALL, 0, r->len);
+		rc = scan_triggered(v, r);
 	if (!rc && v->db[PII_SCAN_DIGITS])
 		rc = scan_digits(v, r);
 	return rc;
