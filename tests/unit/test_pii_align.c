@@ -71,7 +71,7 @@ Test(pii_align, libhs_scan_path_finds_repro_everywhere)
 
 /* The engine redacts the reproducer alike at every offset, and the
  * phone number is gone each time. */
-Test(pii_align, engine_output_is_address_free)
+static void engine_output_is_address_free(void)
 {
 	struct pii_config cfg = {.mode = PII_MODE_BALANCED};
 	struct pii_engine *eng = NULL;
@@ -99,4 +99,23 @@ Test(pii_align, engine_output_is_address_free)
 	}
 	akios_buf_free(&first);
 	pii_engine_free(eng);
+}
+
+Test(pii_align, engine_output_is_address_free)
+{
+	engine_output_is_address_free();
+}
+
+/* The fallback for a libhs without per-ISA entry points: hs_scan (the
+ * AVX-512 path on such a CPU) over a copy at an input-congruent address,
+ * twice, half a line apart. Test builds select it by environment. */
+Test(pii_align, fallback_double_scan_is_address_free)
+{
+	struct pii_hs hs;
+
+	cr_assert_eq(setenv("AKIOS_TEST_PII_HS_SCAN", "1", 1), 0);
+	cr_assert_eq(pii_hs_load(&hs, NULL), 0);
+	cr_assert_eq(hs.platform, NULL);
+	pii_hs_unload(&hs);
+	engine_output_is_address_free();
 }
