@@ -31,20 +31,54 @@ const int *run_broker_notify_syscalls(unsigned *n)
 	return notify_calls;
 }
 
+/* The resolved names become the cage's /etc/hosts: a file the plan
+ * writes into the view's private root (never the host's /etc). */
+static int serve_hosts(struct run_state *s, const struct resolve_set *rs)
+{
+	struct akios_buf hosts;
+	int rc;
+
+	akios_buf_init(&hosts, AKIOS_MAX_HOSTS_BYTES);
+	rc = resolve_hosts_file(rs, &hosts);
+	if (rc == 0)
+		rc = akios_buf_append(&hosts, "", 1); /* the NUL */
+	if (rc == 0)
+		rc = cage_plan_set_file(&s->plan, "/etc/hosts", hosts.ptr);
+	akios_buf_free(&hosts);
+	return rc;
+}
+
+int run_broker_resolve(struct run_state *s, struct resolve_set **rs)
+{
+	struct akios_err err = {0};
+	int rc =
+	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, rs, &err);
+
+	if (rc != 0) {
+		cli_error_err("run: network", &err);
+		return AKIOS_EXIT_INTERNAL;
+	}
+	rc = serve_hosts(s, *rs);
+	if (rc != 0) {
+		cli_error("run", "network: cannot serve /etc/hosts: %s",
+			  strerror(-rc));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 int run_broker_prepare(struct run_state *s, struct run_broker *rb)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN};
-	struct akios_err err = {0};
+	int rc;
 
 	memset(rb, 0, sizeof(*rb));
 	rb->s = s;
 	rb->relay4 = rb->relay6 = -1;
 	rb->extra[0] = s->argv[0];
-	if (resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rb->rs,
-			      &err) != 0) {
-		cli_error_err("run: network", &err);
-		return AKIOS_EXIT_INTERNAL;
-	}
+	rc = run_broker_resolve(s, &rb->rs);
+	if (rc != 0)
+		return rc;
 	if (sigaction(SIGPIPE, &ign, NULL) != 0)
 		return AKIOS_EXIT_INTERNAL;
 	return 0;
@@ -250,22 +284,23 @@ out:
 	return rc;
 }
 
-int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+int run_broker_describe(const struct resolve_set *rs, struct akios_buf *out,
+			bool json)
 {
-	struct resolve_set *rs = NULL;
 	struct akios_buf net;
-	int rc =
-	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rs, NULL);
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	akios_buf_init(&net, AKIOS_MAX_HOSTS_BYTES);
 	rc = resolve_describe(rs, &net, json);
 	if (rc == 0 && json)
 		rc = add_json(out, &net);
 	else if (rc == 0)
 		rc = akios_buf_append(out, net.ptr, net.len);
+	/* The JSON plan shows the file's content among its mounts. */
+	if (rc == 0 && !json)
+		rc = akios_buf_appendf(out, "/etc/hosts in the cage:\n");
+	if (rc == 0 && !json)
+		rc = resolve_hosts_file(rs, out);
 	akios_buf_free(&net);
-	resolve_set_free(rs);
 	return rc;
 }
