@@ -19,11 +19,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-/* sendto/sendmsg are not trapped in the cage: with an address they can
- * only reach the cage's own namespace (lo and a relay that resets what
- * it did not set up), send() is sendto() on every write, and the cage
- * child hands its listener over with sendmsg before anyone listens. */
-static const int notify_calls[] = {SYS_connect, SYS_execve, SYS_execveat};
+/* sendto traps only with a destination or MSG_FASTOPEN (the table's
+ * notify rule in supervisor/cage/seccomp_table.c: send() is sendto() on
+ * every write); sendmsg/sendmmsg carry theirs in memory, so they always
+ * trap. The cage child hands its listener over by number, not with
+ * sendmsg, so nothing needs the broker before it listens. */
+static const int notify_calls[] = {SYS_connect,	 SYS_sendto, SYS_sendmsg,
+				   SYS_sendmmsg, SYS_execve, SYS_execveat};
 
 const int *run_broker_notify_syscalls(unsigned *n)
 {

@@ -6,6 +6,7 @@
  * an audit event naming the rule. */
 #include "shared/common.h"
 
+#include "shared/limits.h"
 #include "supervisor/broker/broker_int.h"
 
 #include <errno.h>
@@ -313,31 +314,42 @@ static int handle_connect(struct broker *b)
 }
 
 /* A destination on a send: only the cage's own loopback (or a local
- * family) is let through; UDP and friends are not brokered. */
+ * family) is let through; UDP and friends are not brokered. Returns 0 to
+ * let it through, or the errno it was refused with (audited). */
+static int send_check(struct broker *b, const struct sockaddr_storage *ss,
+		      size_t len)
+{
+	struct ng_addr dst = {0};
+	struct ng_decision d;
+
+	if (family_local(ss->ss_family))
+		return 0;
+	if (netguard_from_sockaddr(ss, len, &dst) != 0) {
+		emit_net(b, BROKER_EV_SEND, "deny", "broker.family", EACCES,
+			 NULL, NULL);
+		return EACCES;
+	}
+	netguard_decide(&b->pol, &dst, &d);
+	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK)
+		return 0;
+	emit_net(b, BROKER_EV_SEND, "deny",
+		 d.verdict == NG_ALLOW_BROKERED ? "broker.send-not-brokered"
+						: d.rule,
+		 EACCES, &dst, NULL);
+	return EACCES;
+}
+
 static int send_to(struct broker *b, uint64_t addr, uint64_t len)
 {
 	struct sockaddr_storage ss;
-	struct ng_addr dst = {0};
-	struct ng_decision d;
 	int rc = read_sockaddr(b, addr, len, &ss);
 
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0)
 		return broker_reply(b, -rc);
-	if (family_local(ss.ss_family))
-		return broker_continue(b);
-	if (netguard_from_sockaddr(&ss, (size_t)len, &dst) != 0)
-		return deny_net(b, BROKER_EV_SEND, "broker.family", EACCES,
-				NULL);
-	netguard_decide(&b->pol, &dst, &d);
-	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK)
-		return broker_continue(b);
-	return deny_net(b, BROKER_EV_SEND,
-			d.verdict == NG_ALLOW_BROKERED
-			    ? "broker.send-not-brokered"
-			    : d.rule,
-			EACCES, &dst);
+	rc = send_check(b, &ss, (size_t)len);
+	return rc ? broker_reply(b, rc) : broker_continue(b);
 }
 
 static int handle_sendto(struct broker *b)
@@ -373,6 +385,44 @@ static int handle_sendmsg(struct broker *b)
 	return send_to(b, (uintptr_t)mh.msg_name, mh.msg_namelen);
 }
 
+/* Every message of the vector is checked; one refused destination
+ * refuses the whole call (nothing was sent). */
+static int handle_sendmmsg(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+	unsigned vlen = (unsigned)n->data.args[2];
+	struct mmsghdr *v;
+	int rc;
+
+	if (n->data.args[3] & MSG_FASTOPEN)
+		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				EOPNOTSUPP, NULL);
+	if (vlen > AKIOS_MAX_SENDMMSG)
+		vlen = AKIOS_MAX_SENDMMSG; /* the kernel's own cap */
+	if (vlen == 0)
+		return broker_continue(b);
+	v = calloc(vlen, sizeof(*v));
+	if (!v)
+		return broker_reply(b, ENOMEM);
+	rc = notify_read_mem(b->nfd, n->id, (pid_t)n->pid, n->data.args[1], v,
+			     vlen * sizeof(*v));
+	for (unsigned i = 0; rc == 0 && i < vlen; i++) {
+		struct sockaddr_storage ss;
+		struct msghdr *mh = &v[i].msg_hdr;
+
+		if (!mh->msg_name || mh->msg_namelen == 0)
+			continue;
+		rc = read_sockaddr(b, (uintptr_t)mh->msg_name, mh->msg_namelen,
+				   &ss);
+		if (rc == 0 && send_check(b, &ss, mh->msg_namelen) != 0)
+			rc = -EACCES;
+	}
+	free(v);
+	if (rc == -ENOENT)
+		return 0;
+	return rc ? broker_reply(b, -rc) : broker_continue(b);
+}
+
 static int dispatch(struct broker *b)
 {
 	const struct seccomp_notif *n = b->nb.req;
@@ -388,6 +438,8 @@ static int dispatch(struct broker *b)
 		return handle_sendto(b);
 	case SYS_sendmsg:
 		return handle_sendmsg(b);
+	case SYS_sendmmsg:
+		return handle_sendmmsg(b);
 	case SYS_execve:
 		return broker_handle_exec(b, false);
 	case SYS_execveat:

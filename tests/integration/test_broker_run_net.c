@@ -10,7 +10,7 @@
 
 static struct cage_ws W;
 
-AKIOS_UNUSED static bool audited(const char *a, const char *b)
+static bool audited(const char *a, const char *b)
 {
 	char path[600];
 	size_t len = 0;
@@ -32,7 +32,8 @@ AKIOS_UNUSED static bool audited(const char *a, const char *b)
 		if (!e)
 			e = data + len;
 		*e = '\0';
-		found = strstr(p, a) && (!b || strstr(p, b));
+		found = memmem(p, (size_t)(e - p), a, strlen(a)) &&
+			(!b || memmem(p, (size_t)(e - p), b, strlen(b)));
 		p = e + 1;
 	}
 	free(data);
@@ -148,5 +149,72 @@ Test(broker_run_net, etc_hosts_serves_allowed_names_only, .timeout = 60)
 	cr_assert_not_null(
 	    strstr(strstr(r.out, "/etc/hosts in the cage"), want));
 	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+/* A UDP socket of the test on the host's 127.0.0.1: nothing the cage
+ * sends may arrive there. */
+static int udp_host(uint16_t *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* sendto/sendmsg with an address are trapped in akios run: the cage's
+ * own loopback works, an allowed host endpoint is not reached by UDP,
+ * MSG_FASTOPEN is refused, and plain send() is untouched. */
+Test(broker_run_net, sends_with_an_address, .timeout = 60)
+{
+	char eps[64], script[2048], rule[96];
+	struct test_run r;
+	uint16_t port;
+	int host = udp_host(&port);
+	char buf[16];
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	snprintf(eps, sizeof(eps), "\"127.0.0.1:%u\"", (unsigned)port);
+	policy_eps(eps);
+	snprintf(
+	    script, sizeof(script),
+	    "import socket\n"
+	    "def err(f):\n"
+	    "    try:\n"
+	    "        f(); return 0\n"
+	    "    except OSError as e:\n"
+	    "        return e.errno\n"
+	    "r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+	    "r.bind(('127.0.0.1', 0))\n"
+	    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+	    "s.sendto(b'a', r.getsockname())\n"
+	    "s.sendmsg([b'b'], [], 0, r.getsockname())\n"
+	    "print(r.recv(9), r.recv(9))\n"
+	    "print(err(lambda: s.sendto(b'x', ('127.0.0.1', %u))))\n"
+	    "print(err(lambda: s.sendmsg([b'x'], [], 0, ('127.0.0.1', %u))))\n"
+	    "t = socket.socket()\n"
+	    "print(err(lambda: t.sendto(b'x', socket.MSG_FASTOPEN, "
+	    "r.getsockname())))\n"
+	    "s.connect(r.getsockname()); s.send(b'c'); print(r.recv(9))\n",
+	    (unsigned)port, (unsigned)port);
+	char *cmd[] = {"python3", "-c", script, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "b'a' b'b'\n13\n13\n95\nb'c'\n");
+	test_run_free(&r);
+	cr_assert_lt(recv(host, buf, sizeof(buf), 0), 0,
+		     "UDP reached the host");
+	close(host);
+	snprintf(rule, sizeof(rule), "\"dest\":\"127.0.0.1:%u\"",
+		 (unsigned)port);
+	cr_assert(audited("\"rule\":\"broker.send-not-brokered\"", rule));
+	cr_assert(audited("\"type\":\"net.send\"", "broker.msg-fastopen"));
 	cagetest_teardown(&W);
 }
