@@ -120,6 +120,7 @@ static cJSON *event_fields(const struct broker_event *ev)
 	add_str(f, "dest", ev->dest);
 	add_str(f, "class", ev->addr_class);
 	add_str(f, "host", ev->host);
+	add_str(f, "outcome", ev->outcome);
 	if (ev->error)
 		add_str(f, "error", strerrorname_np(ev->error));
 	add_str(f, "path", ev->path);

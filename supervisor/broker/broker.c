@@ -16,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 #if defined(__x86_64__)
 #define BROKER_NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -50,6 +51,11 @@ int broker_continue(struct broker *b)
 static void on_relay_event(void *ctx, const struct relay_event *rev)
 {
 	struct broker *b = ctx;
+
+	if (rev->kind == RELAY_DIALED || rev->kind == RELAY_DIAL_FAILED) {
+		broker_dial_done(b, rev->cookie, rev->error);
+		return;
+	}
 	char dest[64] = "";
 	struct broker_event ev = {.pid = rev->pid,
 				  .rule = rev->rule,
@@ -89,6 +95,9 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 		goto fail_fds;
 	}
 	b->nfd = o->notify_fd;
+	b->tfd = -1;
+	for (unsigned i = 0; i < AKIOS_MAX_PENDING_CONNECTS; i++)
+		b->pend[i].sock = -1;
 	b->policy = o->policy;
 	b->audit = o->audit;
 	b->audit_ctx = o->audit_ctx;
@@ -107,6 +116,11 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 		rc = ep_add(b->ep, b->nfd);
 	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
+	if (rc == 0) {
+		b->tfd =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		rc = b->tfd < 0 ? -errno : ep_add(b->ep, b->tfd);
+	}
 	if (rc != 0)
 		goto fail;
 	resolve_policy(o->endpoints, &b->pol);
@@ -130,8 +144,11 @@ void broker_free(struct broker *b)
 {
 	if (!b)
 		return;
+	broker_pending_free(b);
 	relay_free(b->relay);
 	notify_buf_free(&b->nb);
+	if (b->tfd >= 0)
+		close(b->tfd);
 	if (b->ep >= 0)
 		close(b->ep);
 	if (b->nfd >= 0)
@@ -159,18 +176,18 @@ unsigned broker_relay_count(const struct broker *b)
 	return b->relay ? relay_count(b->relay) : 0;
 }
 
-static void emit_net(struct broker *b, enum broker_event_kind kind,
-		     const char *decision, const char *rule, int error,
-		     const struct ng_addr *dst, const char *host)
+void broker_emit_net(struct broker *b, const struct broker_net_ev *ne)
 {
 	char dest[64] = "non-ip";
-	struct broker_event ev = {.kind = kind,
-				  .decision = decision,
-				  .rule = rule,
-				  .pid = (pid_t)b->nb.req->pid,
-				  .error = error,
+	struct broker_event ev = {.kind = ne->kind,
+				  .decision = ne->decision,
+				  .rule = ne->rule,
+				  .pid = ne->pid,
+				  .error = ne->error,
 				  .dest = dest,
-				  .host = host};
+				  .host = ne->host,
+				  .outcome = ne->outcome};
+	const struct ng_addr *dst = ne->dst;
 
 	if (dst && (dst->family == AF_INET || dst->family == AF_INET6)) {
 		if (netguard_format(dst, true, dest, sizeof(dest)) != 0)
@@ -180,7 +197,22 @@ static void emit_net(struct broker *b, enum broker_event_kind kind,
 	broker_emit(b, &ev);
 }
 
-static int deny_net(struct broker *b, enum broker_event_kind kind,
+static void emit_net(struct broker *b, enum broker_event_kind kind,
+		     const char *decision, const char *rule, int error,
+		     const struct ng_addr *dst, const char *host)
+{
+	struct broker_net_ev ne = {.kind = kind,
+				   .decision = decision,
+				   .rule = rule,
+				   .pid = (pid_t)b->nb.req->pid,
+				   .error = error,
+				   .dst = dst,
+				   .host = host};
+
+	broker_emit_net(b, &ne);
+}
+
+int broker_deny_net(struct broker *b, enum broker_event_kind kind,
 		    const char *rule, int error, const struct ng_addr *dst)
 {
 	emit_net(b, kind, "deny", rule, error, dst, NULL);
@@ -198,83 +230,6 @@ static int read_sockaddr(struct broker *b, uint64_t addr, uint64_t len,
 	memset(ss, 0, sizeof(*ss));
 	return notify_read_mem(b->nfd, n->id, (pid_t)n->pid, addr, ss,
 			       (size_t)len);
-}
-
-static int sock_int(int fd, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0)
-		return -errno;
-	return v;
-}
-
-/* Connects the agent's own socket (a pidfd_getfd copy: same open file
- * description) to the relay and registers dst for it. Returns the errno
- * to give the agent: 0, EINPROGRESS, or a failure. */
-static int connect_via_relay(struct broker *b, int sock,
-			     const struct ng_decision *d,
-			     const struct ng_addr *dst)
-{
-	struct sockaddr_storage relay, local;
-	socklen_t len = sizeof(local);
-	struct ng_addr peer;
-	int fam = sock_int(sock, SO_DOMAIN);
-	int rc;
-
-	if (sock_int(sock, SO_TYPE) != SOCK_STREAM ||
-	    sock_int(sock, SO_PROTOCOL) != IPPROTO_TCP)
-		return -EPROTOTYPE;
-	rc = relay_sockaddr(b->relay, fam, &relay);
-	if (rc < 0)
-		return rc;
-	/* A blocking agent socket makes this a blocking connect, which on
-	 * the cage's loopback to a listening relay completes at once. */
-	int err = 0;
-
-	if (connect(sock, (struct sockaddr *)&relay, (socklen_t)rc) != 0)
-		err = errno;
-	if (err != 0 && err != EINPROGRESS)
-		return -err;
-	if (getsockname(sock, (struct sockaddr *)&local, &len) != 0 ||
-	    netguard_from_sockaddr(&local, len, &peer) != 0)
-		return -ECONNREFUSED;
-	/* Registered before the loop next runs the relay's accept: the
-	 * relay cannot see this connection before it knows it. */
-	rc = relay_expect(b->relay, &peer, dst, d->rule, d->ep->host,
-			  (pid_t)b->nb.req->pid);
-	if (rc != 0)
-		return -ECONNREFUSED; /* the relay resets it as unknown */
-	return err;
-}
-
-static int broker_connect(struct broker *b, const struct ng_decision *d,
-			  const struct ng_addr *dst)
-{
-	const struct seccomp_notif *n = b->nb.req;
-	int sock = -1;
-
-	if (!b->relay)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.no-relay",
-				ECONNREFUSED, dst);
-	int rc = notify_getfd(b->nfd, n->id, (pid_t)n->pid,
-			      (int)n->data.args[0], &sock);
-
-	if (rc == -ENOENT)
-		return 0; /* the task is gone: nothing to answer */
-	if (rc == 0)
-		rc = connect_via_relay(b, sock, d, dst);
-	if (sock >= 0)
-		close(sock);
-	if (rc == -EPROTOTYPE)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.tcp-only", EACCES,
-				dst);
-	if (rc < 0)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.relay-connect",
-				-rc, dst);
-	emit_net(b, BROKER_EV_CONNECT, "allow", d->rule, 0, dst, d->ep->host);
-	return broker_reply(b, rc);
 }
 
 /* Families with no destination outside the cage: AF_UNIX (the
@@ -300,8 +255,8 @@ static int handle_connect(struct broker *b)
 	if (family_local(ss.ss_family))
 		return broker_continue(b);
 	if (netguard_from_sockaddr(&ss, (size_t)n->data.args[2], &dst) != 0)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.family", EACCES,
-				NULL);
+		return broker_deny_net(b, BROKER_EV_CONNECT, "broker.family",
+				       EACCES, NULL);
 	netguard_decide(&b->pol, &dst, &d);
 	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK) {
 		emit_net(b, BROKER_EV_CONNECT, "continue", d.rule, 0, &dst,
@@ -309,7 +264,8 @@ static int handle_connect(struct broker *b)
 		return broker_continue(b);
 	}
 	if (d.verdict == NG_DENY)
-		return deny_net(b, BROKER_EV_CONNECT, d.rule, d.error, &dst);
+		return broker_deny_net(b, BROKER_EV_CONNECT, d.rule, d.error,
+				       &dst);
 	return broker_connect(b, &d, &dst);
 }
 
@@ -358,8 +314,8 @@ static int handle_sendto(struct broker *b)
 
 	/* TCP Fast Open connects and sends in one call, past connect(). */
 	if (n->data.args[3] & MSG_FASTOPEN)
-		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
-				EOPNOTSUPP, NULL);
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
 	if (n->data.args[4] == 0)
 		return broker_continue(b);
 	return send_to(b, n->data.args[4], n->data.args[5]);
@@ -372,8 +328,8 @@ static int handle_sendmsg(struct broker *b)
 	int rc;
 
 	if (n->data.args[2] & MSG_FASTOPEN)
-		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
-				EOPNOTSUPP, NULL);
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
 	rc = notify_read_mem(b->nfd, n->id, (pid_t)n->pid, n->data.args[1], &mh,
 			     sizeof(mh));
 	if (rc == -ENOENT)
@@ -395,8 +351,8 @@ static int handle_sendmmsg(struct broker *b)
 	int rc;
 
 	if (n->data.args[3] & MSG_FASTOPEN)
-		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
-				EOPNOTSUPP, NULL);
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
 	if (vlen > AKIOS_MAX_SENDMMSG)
 		vlen = AKIOS_MAX_SENDMMSG; /* the kernel's own cap */
 	if (vlen == 0)
@@ -483,5 +439,9 @@ int broker_handle_ready(struct broker *b)
 		rc = handle_notify(b);
 	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);
+	if (rc == 0 && b->n_pend)
+		rc = broker_pending_tick(b);
+	if (rc == 0)
+		rc = b->cb_err;
 	return rc;
 }

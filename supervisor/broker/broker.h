@@ -36,6 +36,8 @@ struct broker_event {
 	const char *dest; /* "1.2.3.4:443" / "[::1]:80" / "unix" / NULL */
 	const char *addr_class;	 /* netguard class name, or NULL */
 	const char *host;	 /* the endpoint's name when brokered */
+	const char *outcome;	 /* connect: "connected", "refused-upstream",
+				    "in-progress" (held too long), or NULL */
 	const char *path;	 /* exec: the path as the agent gave it */
 	const char *resolved;	 /* exec: that path resolved, or NULL */
 	const char *const *argv; /* exec: argv (argc entries) */

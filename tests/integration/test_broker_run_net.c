@@ -154,12 +154,12 @@ Test(broker_run_net, etc_hosts_serves_allowed_names_only, .timeout = 60)
 
 /* A UDP socket of the test on the host's 127.0.0.1: nothing the cage
  * sends may arrive there. */
-static int udp_host(uint16_t *port)
+static int bound_host(int type, uint16_t *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -176,7 +176,7 @@ Test(broker_run_net, sends_with_an_address, .timeout = 60)
 	char eps[64], script[2048], rule[96];
 	struct test_run r;
 	uint16_t port;
-	int host = udp_host(&port);
+	int host = bound_host(SOCK_DGRAM, &port);
 	char buf[16];
 
 	cr_assert_eq(cagetest_setup(&W, false), 0);
@@ -216,5 +216,52 @@ Test(broker_run_net, sends_with_an_address, .timeout = 60)
 		 (unsigned)port);
 	cr_assert(audited("\"rule\":\"broker.send-not-brokered\"", rule));
 	cr_assert(audited("\"type\":\"net.send\"", "broker.msg-fastopen"));
+	cagetest_teardown(&W);
+}
+
+/* An allowed port with nothing listening: the broker dials first, so
+ * the agent sees ECONNREFUSED (curl exit 7 "Connection refused", python
+ * ConnectionRefusedError, blocking and asyncio), not a reset after a
+ * connect that seemed to succeed; the audit names the outcome. */
+Test(broker_run_net, refused_upstream_is_econnrefused, .timeout = 60)
+{
+	char eps[64], script[1024], url[64];
+	struct test_run r;
+	uint16_t port;
+	/* Bound, never listening: a connect there is refused. */
+	int closed = bound_host(SOCK_STREAM, &port);
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	snprintf(eps, sizeof(eps), "\"127.0.0.1:%u\"", (unsigned)port);
+	policy_eps(eps);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)port);
+	char *curl[] = {"curl", "-v", "--max-time", "5", url, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, curl, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 7, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "Connection refused"), "%s", r.err);
+	test_run_free(&r);
+	snprintf(script, sizeof(script),
+		 "import asyncio, socket\n"
+		 "try:\n"
+		 "    socket.create_connection(('127.0.0.1', %u), timeout=5)\n"
+		 "except ConnectionRefusedError:\n"
+		 "    print('refused')\n"
+		 "async def main():\n"
+		 "    try:\n"
+		 "        await asyncio.open_connection('127.0.0.1', %u)\n"
+		 "    except ConnectionRefusedError:\n"
+		 "        print('async refused')\n"
+		 "asyncio.run(main())\n",
+		 (unsigned)port, (unsigned)port);
+	char *py[] = {"python3", "-c", script, NULL};
+
+	cr_assert_eq(cagetest_run(&W, NULL, py, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "refused\nasync refused\n");
+	test_run_free(&r);
+	cr_assert(audited("\"outcome\":\"upstream-refused\"",
+			  "\"error\":\"ECONNREFUSED\""));
+	close(closed);
 	cagetest_teardown(&W);
 }
