@@ -76,7 +76,7 @@ int run_broker_prepare(struct run_state *s, struct run_broker *rb)
 
 	memset(rb, 0, sizeof(*rb));
 	rb->s = s;
-	rb->relay4 = rb->relay6 = -1;
+	rb->relay4 = rb->relay6 = rb->diag = -1;
 	rb->extra[0] = s->argv[0];
 	rc = run_broker_resolve(s, &rb->rs);
 	if (rc != 0)
@@ -195,6 +195,9 @@ static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
 	rc = ns < 0 ? ns : make_listener(pid, ns, AF_INET, &rb->relay4);
 	if (ns >= 0 && make_listener(pid, ns, AF_INET6, &rb->relay6) != 0)
 		rb->relay6 = -1;
+	/* Without it, every connect to a pathname Unix socket is refused. */
+	if (ns >= 0 && make_listener(pid, ns, AF_NETLINK, &rb->diag) != 0)
+		rb->diag = -1;
 	if (ns >= 0)
 		close(ns);
 	if (rc != 0 && rb->rs->n > 0)
@@ -223,13 +226,14 @@ static int on_listener(void *ctx, struct cage_loop *loop, int fd)
 				.notify_fd = fd,
 				.relay4 = rb->relay4,
 				.relay6 = rb->relay6,
+				.unix_diag = rb->diag,
 				.audit = on_event,
 				.audit_ctx = rb,
 				.exec_extra = rb->extra,
 				.n_exec_extra = 1};
 	int rc;
 
-	rb->relay4 = rb->relay6 = -1; /* taken by broker_new */
+	rb->relay4 = rb->relay6 = rb->diag = -1; /* taken by broker_new */
 	rc = broker_new(&o, &rb->b);
 	if (rc == 0)
 		rc = cage_loop_add(loop, broker_fd(rb->b), EPOLLIN, on_ready,
@@ -255,7 +259,9 @@ void run_broker_free(struct run_broker *rb)
 		close(rb->relay4);
 	if (rb->relay6 >= 0)
 		close(rb->relay6);
-	rb->relay4 = rb->relay6 = -1;
+	if (rb->diag >= 0)
+		close(rb->diag);
+	rb->relay4 = rb->relay6 = rb->diag = -1;
 	resolve_set_free(rb->rs);
 	rb->rs = NULL;
 }

@@ -17,6 +17,7 @@ struct run_broker {
 	struct resolve_set *rs;
 	struct broker *b;
 	int relay4, relay6;
+	int diag; /* the Unix socket census in the cage's netns, or -1 */
 	const char *extra[1]; /* the agent command, allowed by tools.allow */
 };
 

@@ -92,9 +92,12 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 
 	if (!b) {
 		close(o->notify_fd);
+		if (o->unix_diag > 0)
+			close(o->unix_diag);
 		goto fail_fds;
 	}
 	b->nfd = o->notify_fd;
+	b->udiag = o->unix_diag;
 	b->tfd = -1;
 	for (unsigned i = 0; i < AKIOS_MAX_PENDING_CONNECTS; i++)
 		b->pend[i].sock = -1;
@@ -149,6 +152,8 @@ void broker_free(struct broker *b)
 	notify_buf_free(&b->nb);
 	if (b->tfd >= 0)
 		close(b->tfd);
+	if (b->udiag > 0)
+		close(b->udiag);
 	if (b->ep >= 0)
 		close(b->ep);
 	if (b->nfd >= 0)
@@ -232,9 +237,10 @@ static int read_sockaddr(struct broker *b, uint64_t addr, uint64_t len,
 			       (size_t)len);
 }
 
-/* Families with no destination outside the cage: AF_UNIX (the
- * filesystem view and Landlock decide), AF_NETLINK (the cage's own
- * netns), AF_UNSPEC (a disconnect). */
+/* Families with no destination outside the cage: AF_UNIX abstract or
+ * unnamed (Landlock scopes abstract sockets; pathnames go to
+ * broker_unix.c), AF_NETLINK (the cage's own netns), AF_UNSPEC (a
+ * disconnect). */
 static bool family_local(sa_family_t fam)
 {
 	return fam == AF_UNIX || fam == AF_NETLINK || fam == AF_UNSPEC;
@@ -252,6 +258,8 @@ static int handle_connect(struct broker *b)
 		return 0;
 	if (rc != 0)
 		return broker_reply(b, -rc);
+	if (broker_unix_pathname(&ss, (size_t)n->data.args[2]))
+		return broker_connect_unix(b, &ss, (size_t)n->data.args[2]);
 	if (family_local(ss.ss_family))
 		return broker_continue(b);
 	if (netguard_from_sockaddr(&ss, (size_t)n->data.args[2], &dst) != 0)
@@ -278,6 +286,13 @@ static int send_check(struct broker *b, const struct sockaddr_storage *ss,
 	struct ng_addr dst = {0};
 	struct ng_decision d;
 
+	/* Unconnected datagrams to a path: not done on the agent's behalf,
+	 * so refused (connect the socket first, which is). */
+	if (broker_unix_pathname(ss, len)) {
+		emit_net(b, BROKER_EV_SEND, "deny", "broker.unix-send-path",
+			 EACCES, NULL, NULL);
+		return EACCES;
+	}
 	if (family_local(ss->ss_family))
 		return 0;
 	if (netguard_from_sockaddr(ss, len, &dst) != 0) {

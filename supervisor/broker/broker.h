@@ -54,6 +54,10 @@ struct broker_opts {
 	int notify_fd;			     /* taken: the seccomp listener */
 	int relay4; /* taken: relay listeners (relay_listen_in_netns) */
 	int relay6; /* -1 when absent */
+	/* Taken: a NETLINK_SOCK_DIAG socket made in the cage's netns
+	 * (relay_listen_in_netns(AF_NETLINK)); 0 or -1: none, and every
+	 * connect to a pathname Unix socket is refused. */
+	int unix_diag;
 	broker_audit_fn audit;
 	void *audit_ctx;
 	/* Programs that may run although tools.allow does not name them:

@@ -8,6 +8,8 @@
 #include "supervisor/broker/notify.h"
 #include "supervisor/broker/relay.h"
 
+#include <sys/socket.h>
+
 /* A connect held until its upstream answers (connect-first). */
 struct broker_pending {
 	uint64_t id; /* the notification it answers; the relay's cookie */
@@ -25,6 +27,7 @@ struct broker {
 	struct broker_pending pend[AKIOS_MAX_PENDING_CONNECTS];
 	unsigned n_pend;
 	int cb_err; /* a reply that failed inside a relay callback */
+	int udiag;  /* NETLINK_SOCK_DIAG in the cage's netns; <= 0: none */
 	int nfd;
 	bool notify_done;
 	bool sync_wakeup;
@@ -62,6 +65,13 @@ void broker_dial_done(struct broker *b, uint64_t cookie, int error);
 /* The timer: holds past their deadline, tasks that went away. */
 int broker_pending_tick(struct broker *b);
 void broker_pending_free(struct broker *b);
+
+/* broker_unix.c: a connect to a pathname Unix socket (sun_path[0] not
+ * NUL), done on the agent's behalf when the socket was bound inside the
+ * cage, refused otherwise. */
+bool broker_unix_pathname(const struct sockaddr_storage *ss, size_t len);
+int broker_connect_unix(struct broker *b, const struct sockaddr_storage *ss,
+			size_t len);
 
 /* Replies to the current notification; a reply that fails because the
  * task is gone (-ENOENT) is not an error of the broker. */

@@ -52,7 +52,8 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
  * socket is created by a short-lived thread that setns()es into that
  * namespace (and brings its lo up if it is down), so the supervisor
  * itself never changes namespace; a socket keeps the namespace it was
- * created in. Needs CAP_SYS_ADMIN over the
+ * created in. family AF_NETLINK gives a NETLINK_SOCK_DIAG socket there
+ * instead (unixdiag.h). Needs CAP_SYS_ADMIN over the
  * namespace; a rootless cage instead creates the listener in its child
  * and passes it up (then use relay_new directly). Returns 0 and the fd
  * (CLOEXEC, non-blocking) or -errno. */

@@ -6,6 +6,7 @@
 #include "tests/lib/cagetest.h"
 
 #include <netdb.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 static struct cage_ws W;
@@ -264,4 +265,65 @@ Test(broker_run_net, refused_upstream_is_econnrefused, .timeout = 60)
 			  "\"error\":\"ECONNREFUSED\""));
 	close(closed);
 	cagetest_teardown(&W);
+}
+
+/* A Unix socket a host service listens on inside the writable workspace
+ * is refused however it is named (absolute, relative, through a symlink
+ * the agent makes); a socket pair the agent makes itself works. */
+static void unix_sockets(bool rootless)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	struct test_run r;
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	static const char script[] =
+	    "import socket, os\n"
+	    "def err(f):\n"
+	    "    try:\n"
+	    "        f(); return 0\n"
+	    "    except OSError as e:\n"
+	    "        return e.errno\n"
+	    "def conn(p):\n"
+	    "    return err(lambda: socket.socket(socket.AF_UNIX).connect(p))\n"
+	    "os.symlink('host.sock', 'lnk')\n"
+	    "print(conn(os.path.abspath('host.sock')), conn('host.sock'),"
+	    " conn('lnk'))\n"
+	    "l = socket.socket(socket.AF_UNIX)\n"
+	    "l.bind('cage.sock'); l.listen()\n"
+	    "c = socket.socket(socket.AF_UNIX); c.connect('cage.sock')\n"
+	    "a, _ = l.accept(); c.send(b'hi'); print(a.recv(9))\n"
+	    "c = socket.socket(socket.AF_UNIX)\n"
+	    "c.connect(os.path.abspath('cage.sock')); "
+	    "print(l.accept()[0].fileno() > 0)\n";
+	char *cmd[] = {"python3", "-c", (char *)script, NULL};
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	policy_eps("\"127.0.0.1:9\"");
+	cr_assert_lt(strlen(W.ws) + 10, sizeof(un.sun_path));
+	memcpy(un.sun_path, W.ws, strlen(W.ws));
+	memcpy(un.sun_path + strlen(W.ws), "/host.sock", 10);
+	cr_assert_geq(l, 0);
+	cr_assert_eq(bind(l, (struct sockaddr *)&un, sizeof(un)), 0);
+	cr_assert_eq(chmod(un.sun_path, 0777), 0);
+	cr_assert_eq(listen(l, 8), 0);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "13 13 13\nb'hi'\nTrue\n");
+	test_run_free(&r);
+	cr_assert_lt(accept(l, NULL, NULL), 0, "the host socket was reached");
+	cr_assert(
+	    audited("\"rule\":\"broker.unix-outside-cage\"", "host.sock\""));
+	cr_assert(audited("\"decision\":\"allow\",\"rule\":\"broker.unix\"",
+			  "\"path\":\"cage.sock\""));
+	close(l);
+	cagetest_teardown(&W);
+}
+
+Test(broker_run_net, unix_sockets_of_the_host_refused_root, .timeout = 60)
+{
+	unix_sockets(false);
+}
+
+Test(broker_run_net, unix_sockets_of_the_host_refused_rootless, .timeout = 60)
+{
+	unix_sockets(true);
 }
