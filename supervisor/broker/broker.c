@@ -454,7 +454,9 @@ int broker_handle_ready(struct broker *b)
 		rc = handle_notify(b);
 	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);
-	if (rc == 0 && b->n_pend)
+	/* Always: a tick left over once nothing is pending must be read
+	 * (and the timer stopped), or the loop would spin on it. */
+	if (rc == 0)
 		rc = broker_pending_tick(b);
 	if (rc == 0)
 		rc = b->cb_err;

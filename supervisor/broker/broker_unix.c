@@ -115,6 +115,8 @@ int broker_connect_unix(struct broker *b, const struct sockaddr_storage *ss,
 	char path[sizeof(un->sun_path) + 1];
 	int fd, sock = -1, err;
 
+	if (len > sizeof(*un)) /* the kernel's own limit */
+		return broker_reply(b, EINVAL);
 	memcpy(path, un->sun_path, plen);
 	path[plen] = '\0';
 	if (b->udiag <= 0) {
