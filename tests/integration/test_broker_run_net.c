@@ -217,6 +217,14 @@ Test(broker_run_net, sends_with_an_address, .timeout = 60)
 		 (unsigned)port);
 	cr_assert(audited("\"rule\":\"broker.send-not-brokered\"", rule));
 	cr_assert(audited("\"type\":\"net.send\"", "broker.msg-fastopen"));
+	/* sendmmsg: each message's destination is checked. */
+	char portstr[16];
+	char *mm[] = {"./cage_try", "sendmmsg", portstr, NULL};
+
+	snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
+	cr_assert_eq(cagetest_run(&W, NULL, mm, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	test_run_free(&r);
 	cagetest_teardown(&W);
 }
 
