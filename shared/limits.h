@@ -21,10 +21,15 @@
 /* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
 #define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)
 /* broker (issue 6) */
-#define AKIOS_MAX_RESOLVED_ADDRS  16u		   /* addresses kept per name */
-#define AKIOS_MAX_HOSTS_BYTES	  (256ul * 1024ul) /* generated /etc/hosts */
-#define AKIOS_MAX_RELAY_CONNS	  1024u		  /* live relayed connections */
-#define AKIOS_MAX_EXEC_ARGS	  256u		  /* argv entries audited */
-#define AKIOS_MAX_EXEC_ARGV_BYTES (64ul * 1024ul) /* argv bytes audited */
+#define AKIOS_MAX_RESOLVED_ADDRS   16u /* addresses kept per name */
+#define AKIOS_MAX_HOSTS_BYTES	   (256ul * 1024ul) /* generated /etc/hosts */
+#define AKIOS_MAX_RELAY_CONNS	   1024u /* live relayed connections */
+#define AKIOS_MAX_EXEC_ARGS	   256u	 /* argv entries audited */
+#define AKIOS_MAX_EXEC_ARGV_BYTES  (64ul * 1024ul) /* argv bytes audited */
+#define AKIOS_MAX_PENDING_CONNECTS 256u /* connects held for upstream */
+/* A non-blocking connect is held this long for the upstream's answer,
+ * then answered EINPROGRESS (a later failure resets the socket). */
+#define AKIOS_BROKER_HOLD_MS 3000u
+#define AKIOS_MAX_SENDMMSG   1024u /* sendmmsg messages checked (UIO_MAXIOV) */
 
 #endif

@@ -102,15 +102,19 @@ static int parse_degraded(const struct cli_args *a, unsigned *bits)
 static int dry_run(struct run_state *s, bool json)
 {
 	struct akios_buf out;
-	int rc;
+	struct resolve_set *rs = NULL;
+	int rc = run_broker_resolve(s, &rs);
 
+	if (rc != 0)
+		return rc;
 	akios_buf_init(&out, 4ul * 1024 * 1024);
 	rc = cage_plan_describe(&s->plan, &out, json);
 	if (rc == 0)
-		rc = run_broker_describe(s, &out, json);
+		rc = run_broker_describe(rs, &out, json);
 	if (rc == 0)
 		fwrite(out.ptr, 1, out.len, stdout);
 	akios_buf_free(&out);
+	resolve_set_free(rs);
 	if (rc != 0) {
 		cli_error("run", "cannot print the plan: %s", strerror(-rc));
 		return AKIOS_EXIT_INTERNAL;

@@ -19,11 +19,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-/* sendto/sendmsg are not trapped in the cage: with an address they can
- * only reach the cage's own namespace (lo and a relay that resets what
- * it did not set up), send() is sendto() on every write, and the cage
- * child hands its listener over with sendmsg before anyone listens. */
-static const int notify_calls[] = {SYS_connect, SYS_execve, SYS_execveat};
+/* sendto traps only with a destination or MSG_FASTOPEN (the table's
+ * notify rule in supervisor/cage/seccomp_table.c: send() is sendto() on
+ * every write); sendmsg/sendmmsg carry theirs in memory, so they always
+ * trap. The cage child hands its listener over by number, not with
+ * sendmsg, so nothing needs the broker before it listens. */
+static const int notify_calls[] = {SYS_connect,	 SYS_sendto, SYS_sendmsg,
+				   SYS_sendmmsg, SYS_execve, SYS_execveat};
 
 const int *run_broker_notify_syscalls(unsigned *n)
 {
@@ -31,20 +33,54 @@ const int *run_broker_notify_syscalls(unsigned *n)
 	return notify_calls;
 }
 
-int run_broker_prepare(struct run_state *s, struct run_broker *rb)
+/* The resolved names become the cage's /etc/hosts: a file the plan
+ * writes into the view's private root (never the host's /etc). */
+static int serve_hosts(struct run_state *s, const struct resolve_set *rs)
 {
-	struct sigaction ign = {.sa_handler = SIG_IGN};
-	struct akios_err err = {0};
+	struct akios_buf hosts;
+	int rc;
 
-	memset(rb, 0, sizeof(*rb));
-	rb->s = s;
-	rb->relay4 = rb->relay6 = -1;
-	rb->extra[0] = s->argv[0];
-	if (resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rb->rs,
-			      &err) != 0) {
+	akios_buf_init(&hosts, AKIOS_MAX_HOSTS_BYTES);
+	rc = resolve_hosts_file(rs, &hosts);
+	if (rc == 0)
+		rc = akios_buf_append(&hosts, "", 1); /* the NUL */
+	if (rc == 0)
+		rc = cage_plan_set_file(&s->plan, "/etc/hosts", hosts.ptr);
+	akios_buf_free(&hosts);
+	return rc;
+}
+
+int run_broker_resolve(struct run_state *s, struct resolve_set **rs)
+{
+	struct akios_err err = {0};
+	int rc =
+	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, rs, &err);
+
+	if (rc != 0) {
 		cli_error_err("run: network", &err);
 		return AKIOS_EXIT_INTERNAL;
 	}
+	rc = serve_hosts(s, *rs);
+	if (rc != 0) {
+		cli_error("run", "network: cannot serve /etc/hosts: %s",
+			  strerror(-rc));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+int run_broker_prepare(struct run_state *s, struct run_broker *rb)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	int rc;
+
+	memset(rb, 0, sizeof(*rb));
+	rb->s = s;
+	rb->relay4 = rb->relay6 = rb->diag = -1;
+	rb->extra[0] = s->argv[0];
+	rc = run_broker_resolve(s, &rb->rs);
+	if (rc != 0)
+		return rc;
 	if (sigaction(SIGPIPE, &ign, NULL) != 0)
 		return AKIOS_EXIT_INTERNAL;
 	return 0;
@@ -84,6 +120,7 @@ static cJSON *event_fields(const struct broker_event *ev)
 	add_str(f, "dest", ev->dest);
 	add_str(f, "class", ev->addr_class);
 	add_str(f, "host", ev->host);
+	add_str(f, "outcome", ev->outcome);
 	if (ev->error)
 		add_str(f, "error", strerrorname_np(ev->error));
 	add_str(f, "path", ev->path);
@@ -158,6 +195,9 @@ static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
 	rc = ns < 0 ? ns : make_listener(pid, ns, AF_INET, &rb->relay4);
 	if (ns >= 0 && make_listener(pid, ns, AF_INET6, &rb->relay6) != 0)
 		rb->relay6 = -1;
+	/* Without it, every connect to a pathname Unix socket is refused. */
+	if (ns >= 0 && make_listener(pid, ns, AF_NETLINK, &rb->diag) != 0)
+		rb->diag = -1;
 	if (ns >= 0)
 		close(ns);
 	if (rc != 0 && rb->rs->n > 0)
@@ -186,13 +226,14 @@ static int on_listener(void *ctx, struct cage_loop *loop, int fd)
 				.notify_fd = fd,
 				.relay4 = rb->relay4,
 				.relay6 = rb->relay6,
+				.unix_diag = rb->diag,
 				.audit = on_event,
 				.audit_ctx = rb,
 				.exec_extra = rb->extra,
 				.n_exec_extra = 1};
 	int rc;
 
-	rb->relay4 = rb->relay6 = -1; /* taken by broker_new */
+	rb->relay4 = rb->relay6 = rb->diag = -1; /* taken by broker_new */
 	rc = broker_new(&o, &rb->b);
 	if (rc == 0)
 		rc = cage_loop_add(loop, broker_fd(rb->b), EPOLLIN, on_ready,
@@ -218,7 +259,9 @@ void run_broker_free(struct run_broker *rb)
 		close(rb->relay4);
 	if (rb->relay6 >= 0)
 		close(rb->relay6);
-	rb->relay4 = rb->relay6 = -1;
+	if (rb->diag >= 0)
+		close(rb->diag);
+	rb->relay4 = rb->relay6 = rb->diag = -1;
 	resolve_set_free(rb->rs);
 	rb->rs = NULL;
 }
@@ -250,22 +293,23 @@ out:
 	return rc;
 }
 
-int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+int run_broker_describe(const struct resolve_set *rs, struct akios_buf *out,
+			bool json)
 {
-	struct resolve_set *rs = NULL;
 	struct akios_buf net;
-	int rc =
-	    resolve_endpoints(s->policy, resolve_getaddrinfo, NULL, &rs, NULL);
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	akios_buf_init(&net, AKIOS_MAX_HOSTS_BYTES);
 	rc = resolve_describe(rs, &net, json);
 	if (rc == 0 && json)
 		rc = add_json(out, &net);
 	else if (rc == 0)
 		rc = akios_buf_append(out, net.ptr, net.len);
+	/* The JSON plan shows the file's content among its mounts. */
+	if (rc == 0 && !json)
+		rc = akios_buf_appendf(out, "/etc/hosts in the cage:\n");
+	if (rc == 0 && !json)
+		rc = resolve_hosts_file(rs, out);
 	akios_buf_free(&net);
-	resolve_set_free(rs);
 	return rc;
 }

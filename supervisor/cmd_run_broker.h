@@ -17,6 +17,7 @@ struct run_broker {
 	struct resolve_set *rs;
 	struct broker *b;
 	int relay4, relay6;
+	int diag; /* the Unix socket census in the cage's netns, or -1 */
 	const char *extra[1]; /* the agent command, allowed by tools.allow */
 };
 
@@ -35,10 +36,17 @@ void run_broker_hook(struct run_broker *rb, struct cage_run_opts *o)
 
 void run_broker_free(struct run_broker *rb) AKIOS_NONNULL(1);
 
-/* --dry-run: adds the network endpoints, resolved now, to the printed
- * plan in out (text: a section appended; JSON: a "network" key added to
- * the plan object). 0 or -errno. */
-int run_broker_describe(struct run_state *s, struct akios_buf *out, bool json)
+/* Resolves the policy's endpoints into *rs (owned by the caller:
+ * resolve_set_free) and serves the names as the plan's /etc/hosts. An
+ * error is printed. Returns 0 or an exit code. */
+int run_broker_resolve(struct run_state *s, struct resolve_set **rs)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* --dry-run: adds the network endpoints (from run_broker_resolve) to the
+ * printed plan in out (text: a section appended with the cage's
+ * /etc/hosts; JSON: a "network" key added to the plan object). 0 or
+ * -errno. */
+int run_broker_describe(const struct resolve_set *rs, struct akios_buf *out,
+			bool json) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
 #endif

@@ -6,6 +6,7 @@
  * an audit event naming the rule. */
 #include "shared/common.h"
 
+#include "shared/limits.h"
 #include "supervisor/broker/broker_int.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 
 #if defined(__x86_64__)
 #define BROKER_NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -49,6 +51,11 @@ int broker_continue(struct broker *b)
 static void on_relay_event(void *ctx, const struct relay_event *rev)
 {
 	struct broker *b = ctx;
+
+	if (rev->kind == RELAY_DIALED || rev->kind == RELAY_DIAL_FAILED) {
+		broker_dial_done(b, rev->cookie, rev->error);
+		return;
+	}
 	char dest[64] = "";
 	struct broker_event ev = {.pid = rev->pid,
 				  .rule = rev->rule,
@@ -85,9 +92,15 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 
 	if (!b) {
 		close(o->notify_fd);
+		if (o->unix_diag > 0)
+			close(o->unix_diag);
 		goto fail_fds;
 	}
 	b->nfd = o->notify_fd;
+	b->udiag = o->unix_diag;
+	b->tfd = -1;
+	for (unsigned i = 0; i < AKIOS_MAX_PENDING_CONNECTS; i++)
+		b->pend[i].sock = -1;
 	b->policy = o->policy;
 	b->audit = o->audit;
 	b->audit_ctx = o->audit_ctx;
@@ -106,6 +119,11 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 		rc = ep_add(b->ep, b->nfd);
 	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
+	if (rc == 0) {
+		b->tfd =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		rc = b->tfd < 0 ? -errno : ep_add(b->ep, b->tfd);
+	}
 	if (rc != 0)
 		goto fail;
 	resolve_policy(o->endpoints, &b->pol);
@@ -129,8 +147,13 @@ void broker_free(struct broker *b)
 {
 	if (!b)
 		return;
+	broker_pending_free(b);
 	relay_free(b->relay);
 	notify_buf_free(&b->nb);
+	if (b->tfd >= 0)
+		close(b->tfd);
+	if (b->udiag > 0)
+		close(b->udiag);
 	if (b->ep >= 0)
 		close(b->ep);
 	if (b->nfd >= 0)
@@ -158,18 +181,18 @@ unsigned broker_relay_count(const struct broker *b)
 	return b->relay ? relay_count(b->relay) : 0;
 }
 
-static void emit_net(struct broker *b, enum broker_event_kind kind,
-		     const char *decision, const char *rule, int error,
-		     const struct ng_addr *dst, const char *host)
+void broker_emit_net(struct broker *b, const struct broker_net_ev *ne)
 {
 	char dest[64] = "non-ip";
-	struct broker_event ev = {.kind = kind,
-				  .decision = decision,
-				  .rule = rule,
-				  .pid = (pid_t)b->nb.req->pid,
-				  .error = error,
+	struct broker_event ev = {.kind = ne->kind,
+				  .decision = ne->decision,
+				  .rule = ne->rule,
+				  .pid = ne->pid,
+				  .error = ne->error,
 				  .dest = dest,
-				  .host = host};
+				  .host = ne->host,
+				  .outcome = ne->outcome};
+	const struct ng_addr *dst = ne->dst;
 
 	if (dst && (dst->family == AF_INET || dst->family == AF_INET6)) {
 		if (netguard_format(dst, true, dest, sizeof(dest)) != 0)
@@ -179,7 +202,22 @@ static void emit_net(struct broker *b, enum broker_event_kind kind,
 	broker_emit(b, &ev);
 }
 
-static int deny_net(struct broker *b, enum broker_event_kind kind,
+static void emit_net(struct broker *b, enum broker_event_kind kind,
+		     const char *decision, const char *rule, int error,
+		     const struct ng_addr *dst, const char *host)
+{
+	struct broker_net_ev ne = {.kind = kind,
+				   .decision = decision,
+				   .rule = rule,
+				   .pid = (pid_t)b->nb.req->pid,
+				   .error = error,
+				   .dst = dst,
+				   .host = host};
+
+	broker_emit_net(b, &ne);
+}
+
+int broker_deny_net(struct broker *b, enum broker_event_kind kind,
 		    const char *rule, int error, const struct ng_addr *dst)
 {
 	emit_net(b, kind, "deny", rule, error, dst, NULL);
@@ -199,86 +237,10 @@ static int read_sockaddr(struct broker *b, uint64_t addr, uint64_t len,
 			       (size_t)len);
 }
 
-static int sock_int(int fd, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0)
-		return -errno;
-	return v;
-}
-
-/* Connects the agent's own socket (a pidfd_getfd copy: same open file
- * description) to the relay and registers dst for it. Returns the errno
- * to give the agent: 0, EINPROGRESS, or a failure. */
-static int connect_via_relay(struct broker *b, int sock,
-			     const struct ng_decision *d,
-			     const struct ng_addr *dst)
-{
-	struct sockaddr_storage relay, local;
-	socklen_t len = sizeof(local);
-	struct ng_addr peer;
-	int fam = sock_int(sock, SO_DOMAIN);
-	int rc;
-
-	if (sock_int(sock, SO_TYPE) != SOCK_STREAM ||
-	    sock_int(sock, SO_PROTOCOL) != IPPROTO_TCP)
-		return -EPROTOTYPE;
-	rc = relay_sockaddr(b->relay, fam, &relay);
-	if (rc < 0)
-		return rc;
-	/* A blocking agent socket makes this a blocking connect, which on
-	 * the cage's loopback to a listening relay completes at once. */
-	int err = 0;
-
-	if (connect(sock, (struct sockaddr *)&relay, (socklen_t)rc) != 0)
-		err = errno;
-	if (err != 0 && err != EINPROGRESS)
-		return -err;
-	if (getsockname(sock, (struct sockaddr *)&local, &len) != 0 ||
-	    netguard_from_sockaddr(&local, len, &peer) != 0)
-		return -ECONNREFUSED;
-	/* Registered before the loop next runs the relay's accept: the
-	 * relay cannot see this connection before it knows it. */
-	rc = relay_expect(b->relay, &peer, dst, d->rule, d->ep->host,
-			  (pid_t)b->nb.req->pid);
-	if (rc != 0)
-		return -ECONNREFUSED; /* the relay resets it as unknown */
-	return err;
-}
-
-static int broker_connect(struct broker *b, const struct ng_decision *d,
-			  const struct ng_addr *dst)
-{
-	const struct seccomp_notif *n = b->nb.req;
-	int sock = -1;
-
-	if (!b->relay)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.no-relay",
-				ECONNREFUSED, dst);
-	int rc = notify_getfd(b->nfd, n->id, (pid_t)n->pid,
-			      (int)n->data.args[0], &sock);
-
-	if (rc == -ENOENT)
-		return 0; /* the task is gone: nothing to answer */
-	if (rc == 0)
-		rc = connect_via_relay(b, sock, d, dst);
-	if (sock >= 0)
-		close(sock);
-	if (rc == -EPROTOTYPE)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.tcp-only", EACCES,
-				dst);
-	if (rc < 0)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.relay-connect",
-				-rc, dst);
-	emit_net(b, BROKER_EV_CONNECT, "allow", d->rule, 0, dst, d->ep->host);
-	return broker_reply(b, rc);
-}
-
-/* Families with no destination outside the cage: AF_UNIX (the
- * filesystem view and Landlock decide), AF_NETLINK (the cage's own
- * netns), AF_UNSPEC (a disconnect). */
+/* Families with no destination outside the cage: AF_UNIX abstract or
+ * unnamed (Landlock scopes abstract sockets; pathnames go to
+ * broker_unix.c), AF_NETLINK (the cage's own netns), AF_UNSPEC (a
+ * disconnect). */
 static bool family_local(sa_family_t fam)
 {
 	return fam == AF_UNIX || fam == AF_NETLINK || fam == AF_UNSPEC;
@@ -296,11 +258,13 @@ static int handle_connect(struct broker *b)
 		return 0;
 	if (rc != 0)
 		return broker_reply(b, -rc);
+	if (broker_unix_pathname(&ss, (size_t)n->data.args[2]))
+		return broker_connect_unix(b, &ss, (size_t)n->data.args[2]);
 	if (family_local(ss.ss_family))
 		return broker_continue(b);
 	if (netguard_from_sockaddr(&ss, (size_t)n->data.args[2], &dst) != 0)
-		return deny_net(b, BROKER_EV_CONNECT, "broker.family", EACCES,
-				NULL);
+		return broker_deny_net(b, BROKER_EV_CONNECT, "broker.family",
+				       EACCES, NULL);
 	netguard_decide(&b->pol, &dst, &d);
 	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK) {
 		emit_net(b, BROKER_EV_CONNECT, "continue", d.rule, 0, &dst,
@@ -308,36 +272,55 @@ static int handle_connect(struct broker *b)
 		return broker_continue(b);
 	}
 	if (d.verdict == NG_DENY)
-		return deny_net(b, BROKER_EV_CONNECT, d.rule, d.error, &dst);
+		return broker_deny_net(b, BROKER_EV_CONNECT, d.rule, d.error,
+				       &dst);
 	return broker_connect(b, &d, &dst);
 }
 
 /* A destination on a send: only the cage's own loopback (or a local
- * family) is let through; UDP and friends are not brokered. */
+ * family) is let through; UDP and friends are not brokered. Returns 0 to
+ * let it through, or the errno it was refused with (audited). */
+static int send_check(struct broker *b, const struct sockaddr_storage *ss,
+		      size_t len)
+{
+	struct ng_addr dst = {0};
+	struct ng_decision d;
+
+	/* Unconnected datagrams to a path: not done on the agent's behalf,
+	 * so refused (connect the socket first, which is). */
+	if (broker_unix_pathname(ss, len)) {
+		emit_net(b, BROKER_EV_SEND, "deny", "broker.unix-send-path",
+			 EACCES, NULL, NULL);
+		return EACCES;
+	}
+	if (family_local(ss->ss_family))
+		return 0;
+	if (netguard_from_sockaddr(ss, len, &dst) != 0) {
+		emit_net(b, BROKER_EV_SEND, "deny", "broker.family", EACCES,
+			 NULL, NULL);
+		return EACCES;
+	}
+	netguard_decide(&b->pol, &dst, &d);
+	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK)
+		return 0;
+	emit_net(b, BROKER_EV_SEND, "deny",
+		 d.verdict == NG_ALLOW_BROKERED ? "broker.send-not-brokered"
+						: d.rule,
+		 EACCES, &dst, NULL);
+	return EACCES;
+}
+
 static int send_to(struct broker *b, uint64_t addr, uint64_t len)
 {
 	struct sockaddr_storage ss;
-	struct ng_addr dst = {0};
-	struct ng_decision d;
 	int rc = read_sockaddr(b, addr, len, &ss);
 
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0)
 		return broker_reply(b, -rc);
-	if (family_local(ss.ss_family))
-		return broker_continue(b);
-	if (netguard_from_sockaddr(&ss, (size_t)len, &dst) != 0)
-		return deny_net(b, BROKER_EV_SEND, "broker.family", EACCES,
-				NULL);
-	netguard_decide(&b->pol, &dst, &d);
-	if (d.verdict == NG_CONTINUE_CAGE_LOOPBACK)
-		return broker_continue(b);
-	return deny_net(b, BROKER_EV_SEND,
-			d.verdict == NG_ALLOW_BROKERED
-			    ? "broker.send-not-brokered"
-			    : d.rule,
-			EACCES, &dst);
+	rc = send_check(b, &ss, (size_t)len);
+	return rc ? broker_reply(b, rc) : broker_continue(b);
 }
 
 static int handle_sendto(struct broker *b)
@@ -346,8 +329,8 @@ static int handle_sendto(struct broker *b)
 
 	/* TCP Fast Open connects and sends in one call, past connect(). */
 	if (n->data.args[3] & MSG_FASTOPEN)
-		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
-				EOPNOTSUPP, NULL);
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
 	if (n->data.args[4] == 0)
 		return broker_continue(b);
 	return send_to(b, n->data.args[4], n->data.args[5]);
@@ -360,8 +343,8 @@ static int handle_sendmsg(struct broker *b)
 	int rc;
 
 	if (n->data.args[2] & MSG_FASTOPEN)
-		return deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
-				EOPNOTSUPP, NULL);
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
 	rc = notify_read_mem(b->nfd, n->id, (pid_t)n->pid, n->data.args[1], &mh,
 			     sizeof(mh));
 	if (rc == -ENOENT)
@@ -371,6 +354,44 @@ static int handle_sendmsg(struct broker *b)
 	if (!mh.msg_name || mh.msg_namelen == 0)
 		return broker_continue(b);
 	return send_to(b, (uintptr_t)mh.msg_name, mh.msg_namelen);
+}
+
+/* Every message of the vector is checked; one refused destination
+ * refuses the whole call (nothing was sent). */
+static int handle_sendmmsg(struct broker *b)
+{
+	const struct seccomp_notif *n = b->nb.req;
+	unsigned vlen = (unsigned)n->data.args[2];
+	struct mmsghdr *v;
+	int rc;
+
+	if (n->data.args[3] & MSG_FASTOPEN)
+		return broker_deny_net(b, BROKER_EV_SEND, "broker.msg-fastopen",
+				       EOPNOTSUPP, NULL);
+	if (vlen > AKIOS_MAX_SENDMMSG)
+		vlen = AKIOS_MAX_SENDMMSG; /* the kernel's own cap */
+	if (vlen == 0)
+		return broker_continue(b);
+	v = calloc(vlen, sizeof(*v));
+	if (!v)
+		return broker_reply(b, ENOMEM);
+	rc = notify_read_mem(b->nfd, n->id, (pid_t)n->pid, n->data.args[1], v,
+			     vlen * sizeof(*v));
+	for (unsigned i = 0; rc == 0 && i < vlen; i++) {
+		struct sockaddr_storage ss;
+		struct msghdr *mh = &v[i].msg_hdr;
+
+		if (!mh->msg_name || mh->msg_namelen == 0)
+			continue;
+		rc = read_sockaddr(b, (uintptr_t)mh->msg_name, mh->msg_namelen,
+				   &ss);
+		if (rc == 0 && send_check(b, &ss, mh->msg_namelen) != 0)
+			rc = -EACCES;
+	}
+	free(v);
+	if (rc == -ENOENT)
+		return 0;
+	return rc ? broker_reply(b, -rc) : broker_continue(b);
 }
 
 static int dispatch(struct broker *b)
@@ -388,6 +409,8 @@ static int dispatch(struct broker *b)
 		return handle_sendto(b);
 	case SYS_sendmsg:
 		return handle_sendmsg(b);
+	case SYS_sendmmsg:
+		return handle_sendmmsg(b);
 	case SYS_execve:
 		return broker_handle_exec(b, false);
 	case SYS_execveat:
@@ -431,5 +454,11 @@ int broker_handle_ready(struct broker *b)
 		rc = handle_notify(b);
 	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);
+	/* Always: a tick left over once nothing is pending must be read
+	 * (and the timer stopped), or the loop would spin on it. */
+	if (rc == 0)
+		rc = broker_pending_tick(b);
+	if (rc == 0)
+		rc = b->cb_err;
 	return rc;
 }

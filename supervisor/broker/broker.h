@@ -36,6 +36,8 @@ struct broker_event {
 	const char *dest; /* "1.2.3.4:443" / "[::1]:80" / "unix" / NULL */
 	const char *addr_class;	 /* netguard class name, or NULL */
 	const char *host;	 /* the endpoint's name when brokered */
+	const char *outcome;	 /* connect: "connected", "refused-upstream",
+				    "in-progress" (held too long), or NULL */
 	const char *path;	 /* exec: the path as the agent gave it */
 	const char *resolved;	 /* exec: that path resolved, or NULL */
 	const char *const *argv; /* exec: argv (argc entries) */
@@ -52,6 +54,10 @@ struct broker_opts {
 	int notify_fd;			     /* taken: the seccomp listener */
 	int relay4; /* taken: relay listeners (relay_listen_in_netns) */
 	int relay6; /* -1 when absent */
+	/* Taken: a NETLINK_SOCK_DIAG socket made in the cage's netns
+	 * (relay_listen_in_netns(AF_NETLINK)); 0 or -1: none, and every
+	 * connect to a pathname Unix socket is refused. */
+	int unix_diag;
 	broker_audit_fn audit;
 	void *audit_ctx;
 	/* Programs that may run although tools.allow does not name them:

@@ -42,11 +42,15 @@ struct relay_conn {
 	int fd[2]; /* -1 while only expected / not yet dialled */
 	struct relay_tag tag[2];
 	struct relay_dir dir[2];
-	bool connected; /* upstream connect finished */
-	bool dead;	/* closed; freed at the end of the batch */
+	bool connected;	  /* both sides there, bytes flow */
+	bool upstream_ok; /* the upstream connect succeeded */
+	bool peer_set;	  /* peer is known: the agent side may arrive */
+	bool announce;	  /* relay_dial: report the dial's outcome */
+	bool dead;	  /* closed; freed at the end of the batch */
 	struct ng_addr peer, upstream;
 	const char *rule, *host;
 	pid_t pid;
+	uint64_t cookie;
 };
 
 struct relay {
@@ -203,22 +207,23 @@ int relay_sockaddr(const struct relay *r, int family,
 	return netguard_to_sockaddr(&a, family == AF_INET6, ss, sizeof(*ss));
 }
 
-int relay_expect(struct relay *r, const struct ng_addr *peer,
-		 const struct ng_addr *upstream, const char *rule,
-		 const char *host, pid_t pid)
+static struct relay_conn *conn_new(struct relay *r,
+				   const struct ng_addr *upstream,
+				   const char *rule, const char *host,
+				   pid_t pid)
 {
-	if (r->n >= AKIOS_MAX_RELAY_CONNS)
-		return -ENOSPC;
-	struct relay_conn *c = calloc(1, sizeof(*c));
+	struct relay_conn *c;
 
+	if (r->n >= AKIOS_MAX_RELAY_CONNS)
+		return NULL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	for (int i = 0; i < 2; i++) {
 		c->fd[i] = -1;
 		c->dir[i].pipe[0] = c->dir[i].pipe[1] = -1;
 		c->tag[i] = (struct relay_tag){.conn = c, .side = i};
 	}
-	c->peer = *peer;
 	c->upstream = *upstream;
 	c->rule = rule;
 	c->host = host;
@@ -226,6 +231,19 @@ int relay_expect(struct relay *r, const struct ng_addr *peer,
 	c->next = r->conns;
 	r->conns = c;
 	r->n++;
+	return c;
+}
+
+int relay_expect(struct relay *r, const struct ng_addr *peer,
+		 const struct ng_addr *upstream, const char *rule,
+		 const char *host, pid_t pid)
+{
+	struct relay_conn *c = conn_new(r, upstream, rule, host, pid);
+
+	if (!c)
+		return r->n >= AKIOS_MAX_RELAY_CONNS ? -ENOSPC : -ENOMEM;
+	c->peer = *peer;
+	c->peer_set = true;
 	return 0;
 }
 
@@ -250,7 +268,8 @@ static void emit(struct relay *r, struct relay_conn *c,
 				 .peer = &c->peer,
 				 .bytes_up = c->dir[0].bytes,
 				 .bytes_down = c->dir[1].bytes,
-				 .error = error};
+				 .error = error,
+				 .cookie = c->cookie};
 
 	if (r->on_event)
 		r->on_event(r->ctx, &ev);
@@ -355,7 +374,9 @@ static void conn_established(struct relay *r, struct relay_conn *c)
 	conn_pump(r, c);
 }
 
-/* The upstream socket became writable or failed: SO_ERROR says which. */
+/* The upstream socket became writable or failed: SO_ERROR says which.
+ * A dial the broker waits for (announce) is reported; otherwise a
+ * failure resets the agent side. */
 static void conn_check_upstream(struct relay *r, struct relay_conn *c)
 {
 	int soerr = 0;
@@ -363,43 +384,118 @@ static void conn_check_upstream(struct relay *r, struct relay_conn *c)
 
 	if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
 		soerr = errno;
-	if (soerr == EINPROGRESS || soerr == EALREADY)
+	if (soerr == EINPROGRESS || soerr == EALREADY || c->upstream_ok)
 		return;
 	if (soerr != 0) {
-		conn_end(r, c, RELAY_UPSTREAM_FAILED, soerr);
+		conn_end(r, c,
+			 c->announce ? RELAY_DIAL_FAILED
+				     : RELAY_UPSTREAM_FAILED,
+			 soerr);
 		return;
 	}
-	conn_established(r, c);
+	c->upstream_ok = true;
+	if (c->announce) {
+		c->announce = false;
+		emit(r, c, RELAY_DIALED, 0);
+	}
+	if (c->fd[0] >= 0 && !c->dead)
+		conn_established(r, c);
 }
 
-/* Dials the registered upstream from the supervisor's (host) network
- * namespace, non-blocking; the agent side waits unread until then. */
-static int conn_dial(struct relay *r, struct relay_conn *c)
+/* Starts the connect to the registered upstream from the supervisor's
+ * (host) network namespace, non-blocking, watched by the relay's epoll. */
+static int dial_upstream(struct relay *r, struct relay_conn *c)
 {
 	struct sockaddr_storage ss;
 	int len = netguard_to_sockaddr(&c->upstream, false, &ss, sizeof(ss));
 	int fd = socket(c->upstream.family,
 			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || len < 0)
+	if (fd < 0 || len < 0) {
+		if (fd >= 0)
+			close(fd);
 		return fd < 0 ? -errno : len;
+	}
 	c->fd[1] = fd;
 	if (connect(fd, (struct sockaddr *)&ss, (socklen_t)len) != 0 &&
 	    errno != EINPROGRESS)
 		return -errno;
-	const uint32_t ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-	int rc = ep_add(r->ep, c->fd[0], ev, &c->tag[0]);
+	return ep_add(r->ep, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		      &c->tag[1]);
+}
 
-	if (rc == 0)
-		rc = ep_add(r->ep, c->fd[1], ev, &c->tag[1]);
+/* The agent side arrived: watch it; dial now unless relay_dial did. */
+static int conn_accepted(struct relay *r, struct relay_conn *c, int fd)
+{
+	const uint32_t ev = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	int rc;
+
+	c->fd[0] = fd;
+	rc = ep_add(r->ep, fd, ev, &c->tag[0]);
+	if (rc == 0 && c->fd[1] < 0)
+		rc = dial_upstream(r, c);
+	if (rc == 0 && c->upstream_ok)
+		conn_established(r, c);
 	return rc;
+}
+
+int relay_dial(struct relay *r, const struct ng_addr *upstream,
+	       const char *rule, const char *host, pid_t pid, uint64_t cookie)
+{
+	struct relay_conn *c = conn_new(r, upstream, rule, host, pid);
+	int rc;
+
+	if (!c)
+		return r->n >= AKIOS_MAX_RELAY_CONNS ? -ENOSPC : -ENOMEM;
+	c->cookie = cookie;
+	c->announce = true;
+	rc = dial_upstream(r, c);
+	if (rc != 0) {
+		/* No event: the caller answers from the return value. */
+		conn_close_fds(c);
+		c->dead = true;
+	}
+	return rc;
+}
+
+static struct relay_conn *find_cookie(struct relay *r, uint64_t cookie)
+{
+	for (struct relay_conn *c = r->conns; c; c = c->next) {
+		if (!c->dead && !c->peer_set && c->cookie == cookie &&
+		    c->fd[1] >= 0)
+			return c;
+	}
+	return NULL;
+}
+
+int relay_attach(struct relay *r, uint64_t cookie, const struct ng_addr *peer)
+{
+	struct relay_conn *c = find_cookie(r, cookie);
+
+	if (!c)
+		return -ENOENT;
+	c->peer = *peer;
+	c->peer_set = true;
+	c->announce = false; /* a later failure resets the agent side */
+	return 0;
+}
+
+void relay_cancel(struct relay *r, uint64_t cookie)
+{
+	struct relay_conn *c = find_cookie(r, cookie);
+
+	if (!c)
+		return;
+	conn_close_fds(c);
+	c->dead = true;
 }
 
 static struct relay_conn *find_expected(struct relay *r,
 					const struct ng_addr *peer)
 {
 	for (struct relay_conn *c = r->conns; c; c = c->next) {
-		if (!c->dead && c->fd[0] < 0 && c->peer.port == peer->port &&
+		if (!c->dead && c->peer_set && c->fd[0] < 0 &&
+		    c->peer.port == peer->port &&
 		    netguard_same_ip(&c->peer, peer))
 			return c;
 	}
@@ -434,8 +530,7 @@ static int accept_one(struct relay *r, int lfd)
 		drop_unknown(r, fd, &peer);
 		return 0;
 	}
-	c->fd[0] = fd;
-	int rc = conn_dial(r, c);
+	int rc = conn_accepted(r, c, fd);
 
 	if (rc != 0)
 		conn_end(r, c, RELAY_UPSTREAM_FAILED, -rc);

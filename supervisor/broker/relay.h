@@ -25,6 +25,9 @@ enum relay_event_kind {
 	RELAY_CLOSED,	       /* a relayed connection ended */
 	RELAY_UPSTREAM_FAILED, /* the upstream connect failed; agent reset */
 	RELAY_DROPPED_UNKNOWN, /* a connection nobody expected: reset */
+	RELAY_DIALED,	       /* relay_dial's upstream is connected (cookie) */
+	RELAY_DIAL_FAILED,     /* relay_dial's upstream failed (cookie, error);
+			      nothing of it is left */
 };
 
 /* Borrowed for the duration of the callback only. */
@@ -38,6 +41,7 @@ struct relay_event {
 	uint64_t bytes_up;		/* agent → upstream, delivered */
 	uint64_t bytes_down;		/* upstream → agent, delivered */
 	int error;			/* errno, 0 for a clean close */
+	uint64_t cookie;		/* relay_dial's, else 0 */
 };
 
 typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
@@ -48,7 +52,8 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
  * socket is created by a short-lived thread that setns()es into that
  * namespace (and brings its lo up if it is down), so the supervisor
  * itself never changes namespace; a socket keeps the namespace it was
- * created in. Needs CAP_SYS_ADMIN over the
+ * created in. family AF_NETLINK gives a NETLINK_SOCK_DIAG socket there
+ * instead (unixdiag.h). Needs CAP_SYS_ADMIN over the
  * namespace; a rootless cage instead creates the listener in its child
  * and passes it up (then use relay_new directly). Returns 0 and the fd
  * (CLOEXEC, non-blocking) or -errno. */
@@ -99,6 +104,26 @@ int relay_expect(struct relay *r, const struct ng_addr *peer,
 		 const struct ng_addr *upstream, const char *rule,
 		 const char *host, pid_t pid)
     AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
+
+/* Connect-first (the agent learns the upstream's answer): starts a
+ * non-blocking connect to upstream now and reports its outcome with
+ * RELAY_DIALED or RELAY_DIAL_FAILED carrying cookie (a caller's unique
+ * id, e.g. the notification's). After RELAY_DIALED the caller connects
+ * the agent's socket to the relay and calls relay_attach with its local
+ * address; relay_attach before the outcome is allowed too (a later
+ * failure then resets the agent side, like relay_expect). Returns 0, or
+ * -errno when the connect failed at once (no event then). */
+int relay_dial(struct relay *r, const struct ng_addr *upstream,
+	       const char *rule, const char *host, pid_t pid, uint64_t cookie)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* The agent socket connected for cookie's dial has local address peer.
+ * 0, or -ENOENT when no such dial is waiting. */
+int relay_attach(struct relay *r, uint64_t cookie, const struct ng_addr *peer)
+    AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
+
+/* Drops cookie's dial that was not attached (the agent gone); no event. */
+void relay_cancel(struct relay *r, uint64_t cookie) AKIOS_NONNULL(1);
 
 /* Live relayed connections plus pending expectations (for tests). */
 unsigned relay_count(const struct relay *r) AKIOS_NONNULL(1);

@@ -8,6 +8,7 @@
 #include "shared/common.h"
 
 #include "supervisor/broker/relay.h"
+#include "supervisor/broker/unixdiag.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -27,8 +28,11 @@ static int listen_loopback(int family)
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
 	int one = 1;
-	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd;
 
+	if (family == AF_NETLINK) /* the Unix socket census, not a listener */
+		return unixdiag_open();
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (family == AF_INET) {
@@ -105,7 +109,7 @@ int relay_listen_in_netns(int netns_fd, int family, int *fd_out)
 	pthread_t t;
 	int rc;
 
-	if (family != AF_INET && family != AF_INET6)
+	if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
 		return -EAFNOSUPPORT;
 	rc = pthread_create(&t, NULL, listen_thread, &j);
 	if (rc != 0)
@@ -179,7 +183,7 @@ int relay_listen_via_userns(int userns_fd, int netns_fd, int family,
 	int rc;
 	pid_t pid;
 
-	if (family != AF_INET && family != AF_INET6)
+	if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
 		return -EAFNOSUPPORT;
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;

@@ -15,9 +15,10 @@
 
 /* Status socket messages (SOCK_SEQPACKET, one message each): the first
  * byte is the kind, the rest is text. */
-#define CAGE_MSG_ERROR	'E' /* setup failed: "E<reason>"; then exit 125 */
-#define CAGE_MSG_READY	'R' /* the agent is about to exec (creds: pid) */
-#define CAGE_MSG_LISTEN 'L' /* seccomp listener fd attached (SCM_RIGHTS) */
+#define CAGE_MSG_ERROR 'E' /* setup failed: "E<reason>"; then exit 125 */
+#define CAGE_MSG_READY 'R' /* the agent is about to exec (creds: pid) */
+#define CAGE_MSG_LISTEN                                                        \
+	'L' /* "L<fd>": the agent's listener fd number;\n\t\t\t     the supervisor copies it (pidfd_getfd)\n\t\t\t     and answers one byte */
 #define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
 #define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
 

@@ -112,22 +112,34 @@ static int exec_search(char *const *argv, char *const *envp, int *err)
 	return code;
 }
 
-static void send_listener(int fd, int listener)
+static void fmt_uint(char *buf, unsigned v)
 {
-	char byte = CAGE_MSG_LISTEN;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	char tmp[12];
+	int n = 0;
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+}
+
+/* The listener goes to the supervisor as a NUMBER, which it copies with
+ * pidfd_getfd: sendmsg(SCM_RIGHTS) is itself trapped once the filter is
+ * in place, with nobody listening yet. The fd must stay open here until
+ * the supervisor says it has its copy (one byte back); EOF means the
+ * supervisor is gone, and the cage with it. */
+static void hand_over_listener(int fd, int listener)
+{
+	char num[16];
+	char ack;
+
+	fmt_uint(num, (unsigned)listener);
+	cage_status_send(fd, CAGE_MSG_LISTEN, num, NULL, NULL, NULL);
+	while (recv(fd, &ack, 1, 0) < 0 && errno == EINTR)
+		;
 }
 
 static void landlock(const struct cage_child_args *a)
@@ -176,7 +188,7 @@ static void harden(const struct cage_child_args *a)
 	if (rc != 0)
 		die(a->status_fd, "seccomp", NULL, -rc);
 	if (listener >= 0) {
-		send_listener(a->status_fd, listener);
+		hand_over_listener(a->status_fd, listener);
 		close(listener);
 	}
 }
@@ -238,20 +250,6 @@ static pid_t spawn_agent(const struct cage_child_args *a)
 		    (void *)a);
 	(void)munmap(stack, size);
 	return pid;
-}
-
-static void fmt_uint(char *buf, unsigned v)
-{
-	char tmp[12];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (int i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[n] = '\0';
 }
 
 /* PID 1: reap everything; report the agent's end, then exit, which kills

@@ -22,14 +22,34 @@ static const char *const sys_dirs[] = {
  * synthetic passwd/group, TLS roots, time zone, alternatives (Debian's
  * /usr/bin/awk etc. point there), protocol tables and locale aliases. */
 static const char *const etc_names[] = {
-    "alternatives", "ca-certificates", "ca-certificates.conf",
-    "host.conf",    "hosts",	       "ld.so.cache",
-    "ld.so.conf",   "ld.so.conf.d",    "locale.alias",
-    "localtime",    "mime.types",      "nsswitch.conf",
-    "os-release",   "protocols",       "python3",
-    "python3.11",   "resolv.conf",     "services",
-    "ssl",	    "timezone",	       "xdg",
+    "alternatives",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "host.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "os-release",
+    "protocols",
+    "python3",
+    "python3.11",
+    "resolv.conf",
+    "services",
+    "ssl",
+    "timezone",
+    "xdg",
 };
+
+/* The cage's /etc/hosts is never the host's (which names the host's own
+ * services): a file written into the view's private root, read-only
+ * there, holding localhost until the broker fills in the names the
+ * policy allows (cage_plan_set_file). */
+static const char default_hosts[] = "127.0.0.1\tlocalhost\n"
+				    "::1\tlocalhost ip6-localhost\n";
 
 static const char *const dev_nodes[] = {
     "null", "zero", "full", "random", "urandom", "tty",
@@ -130,10 +150,32 @@ static int add_system(struct cage_plan *p, const struct cage_plan_input *in)
 			rc = add_host_entry(p, path, CAGE_MF_RO, "system");
 	}
 	if (rc == 0)
+		rc = plan_add(p, CAGE_MNT_FILE, 0, default_hosts, "/etc/hosts",
+			      "network");
+	if (rc == 0)
 		rc = plan_add_identity(p, in);
 	if (rc == 0)
 		rc = plan_rule(p, "/etc", CAGE_ACC_READ);
 	return rc;
+}
+
+int cage_plan_set_file(struct cage_plan *p, const char *dst,
+		       const char *content)
+{
+	for (unsigned i = 0; i < p->n_mounts; i++) {
+		struct cage_mount *m = &p->mounts[i];
+
+		if (m->kind != CAGE_MNT_FILE || strcmp(m->dst, dst) != 0)
+			continue;
+		char *c = strdup(content);
+
+		if (!c)
+			return -ENOMEM;
+		free(m->src);
+		m->src = c;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* /proc (fresh, its kernel knobs read-only), /dev (tmpfs with the host's

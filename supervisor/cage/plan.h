@@ -171,6 +171,14 @@ int cage_plan_describe(const struct cage_plan *plan, struct akios_buf *out,
 struct cJSON *cage_plan_report_json(const struct cage_plan *plan)
     AKIOS_NONNULL(1);
 
+/* Replaces the content of the planned file dst (a CAGE_MNT_FILE the plan
+ * writes into the view's private root, e.g. "/etc/hosts"): the broker
+ * serves its resolved names this way. Never touches the host. 0, -ENOENT
+ * when the plan has no such file, or -ENOMEM. */
+int cage_plan_set_file(struct cage_plan *plan, const char *dst,
+		       const char *content)
+    AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
+
 /* Resolves the secrets and builds "K=V" strings into envp (size max,
  * NULL-terminated). Returns 0 or -errno with err set. The caller wipes
  * and frees with cage_plan_env_wipe as soon as the child has its copy. */

@@ -162,6 +162,8 @@ static cJSON *json_mounts(const struct cage_plan *p)
 		cJSON_AddStringToObject(j, "path", m->dst);
 		if (m->kind == CAGE_MNT_BIND || m->kind == CAGE_MNT_SYMLINK)
 			cJSON_AddStringToObject(j, "source", m->src);
+		if (m->kind == CAGE_MNT_FILE)
+			cJSON_AddStringToObject(j, "content", m->src);
 		cJSON_AddBoolToObject(j, "read_only", m->flags & CAGE_MF_RO);
 		cJSON_AddBoolToObject(j, "noexec", m->flags & CAGE_MF_NOEXEC);
 		cJSON_AddBoolToObject(j, "placeholder",

@@ -122,21 +122,6 @@ static int got_ready(struct run_ctx *c, struct msghdr *mh)
 	return 0;
 }
 
-static int got_listener(struct run_ctx *c, struct msghdr *mh)
-{
-	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
-		int fd;
-
-		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
-			continue;
-		memcpy(&fd, CMSG_DATA(m), sizeof(fd));
-		if (c->o->on_listener)
-			return c->o->on_listener(c->o->hook_ctx, c->loop, fd);
-		close(fd);
-	}
-	return 0;
-}
-
 static int parse_code(const char *s, size_t n)
 {
 	int v = 0;
@@ -144,6 +129,25 @@ static int parse_code(const char *s, size_t n)
 	for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1000; i++)
 		v = v * 10 + (s[i] - '0');
 	return v;
+}
+
+/* "L<fd>": copy the agent's listener (it waits until we have), then let
+ * it go on. A failure stops the run: the broker's calls would hang. */
+static int got_listener(struct run_ctx *c, const char *num, size_t n)
+{
+	int target = parse_code(num, n);
+	int fd = c->agent_pidfd < 0
+		     ? -1
+		     : (int)syscall(SYS_pidfd_getfd, c->agent_pidfd, target, 0);
+	int rc = fd < 0 ? -errno : 0;
+
+	if (rc == 0 && c->o->on_listener)
+		rc = c->o->on_listener(c->o->hook_ctx, c->loop, fd);
+	else if (rc == 0)
+		close(fd);
+	if (rc == 0 && send(c->l.status_fd, "A", 1, MSG_NOSIGNAL) != 1)
+		rc = -errno;
+	return rc;
 }
 
 static int dispatch(struct run_ctx *c, const char *b, size_t n,
@@ -163,7 +167,7 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 	case CAGE_MSG_READY:
 		return got_ready(c, mh);
 	case CAGE_MSG_LISTEN:
-		return got_listener(c, mh);
+		return got_listener(c, b + 1, n - 1);
 	case CAGE_MSG_EXIT:
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';

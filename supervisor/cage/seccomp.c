@@ -154,10 +154,32 @@ static unsigned emit_rule(struct sock_filter *f, unsigned n,
 	return n;
 }
 
+#define ARG_HI(i)                                                              \
+	LD_W(offsetof(struct seccomp_data, args) + (size_t)8 * (i) + 4)
+
+/* A trapped call narrowed by a notify rule: USER_NOTIF when the pointer
+ * argument is non-NULL (both halves) or a flag is set, else ALLOW. */
+static unsigned emit_notify(struct sock_filter *f, unsigned n,
+			    const struct sc_notify_rule *r, int nr)
+{
+	f[n++] = LD_W(offsetof(struct seccomp_data, nr));
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 8);
+	f[n++] = ARG_LO(r->ptr_arg);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5);
+	f[n++] = ARG_HI(r->ptr_arg);
+	f[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3);
+	f[n++] = ARG_LO(r->flags_arg);
+	f[n++] = JUMP(BPF_JMP | BPF_JSET | BPF_K, r->flags, 1, 0);
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	return n;
+}
+
 /* The argument rules, guarded by their own architecture check (an i386
  * syscall number means something else); on any other architecture the
  * prefix jumps straight to libseccomp's program, which kills. */
-unsigned seccomp_prefix(struct sock_filter *f)
+unsigned seccomp_prefix(struct sock_filter *f, const int *notify,
+			unsigned n_notify)
 {
 	unsigned n = 2;
 
@@ -172,6 +194,13 @@ unsigned seccomp_prefix(struct sock_filter *f)
 			r.vals[r.n_vals++] = (uint32_t)personality(0xffffffffu);
 		if (nr >= 0 && n + 6 + r.n_vals <= SC_PREFIX_MAX)
 			n = emit_rule(f, n, &r, nr);
+	}
+	for (unsigned i = 0; i < sc_n_notify_rules; i++) {
+		int nr = sc_resolve(sc_notify_rules[i].syscall);
+
+		if (nr >= 0 && in_list(notify, n_notify, nr) &&
+		    n + 10 <= SC_PREFIX_MAX)
+			n = emit_notify(f, n, &sc_notify_rules[i], nr);
 	}
 	f[1] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
 		    (uint8_t)(n - 2));
@@ -270,7 +299,10 @@ int cage_seccomp_build(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 		goto out;
 	rc = export_body(ctx, &body, &nb);
 	if (rc == 0)
-		rc = join(out, prefix, seccomp_prefix(prefix), body, nb);
+		rc = join(
+		    out, prefix,
+		    seccomp_prefix(prefix, o->notify_syscalls, o->n_notify),
+		    body, nb);
 	if (rc < 0)
 		akios_err_set(err, NULL, 0, 0, "seccomp: exporting BPF: %s",
 			      strerror(-rc));

@@ -40,19 +40,34 @@ struct sc_arg_rule {
 	const char *why;
 };
 
+/* A trapped (user-notify) syscall narrowed by its arguments: it reaches
+ * the broker only when the pointer argument ptr_arg is non-NULL (all 64
+ * bits) or the flags argument has a bit of `flags`; otherwise it is
+ * allowed in the kernel. Applies only when the caller traps it. */
+struct sc_notify_rule {
+	const char *syscall;
+	unsigned ptr_arg;
+	unsigned flags_arg;
+	uint32_t flags;
+	const char *why;
+};
+
 extern const struct sc_group sc_groups[];
 extern const unsigned sc_n_groups;
 extern const struct sc_arg_rule sc_arg_rules[];
 extern const unsigned sc_n_arg_rules;
+extern const struct sc_notify_rule sc_notify_rules[];
+extern const unsigned sc_n_notify_rules;
 
 /* x86_64 number of a syscall name: libseccomp's table, then ours for the
  * calls newer than libseccomp 2.5.4. -1 when unknown. */
 int sc_resolve(const char *name);
 
 /* Writes the hand-compiled argument-rule prefix into f (room for
- * SC_PREFIX_MAX instructions) and returns its length. Exported for
- * tests/unit/test_cage_seccomp.c. */
-#define SC_PREFIX_MAX 96
-unsigned seccomp_prefix(struct sock_filter *f);
+ * SC_PREFIX_MAX instructions) and returns its length: the argument
+ * rules, then the notify rules of the syscalls in notify[] (n of them).
+ * Exported for tests/unit/test_cage_seccomp.c. */
+#define SC_PREFIX_MAX 128
+unsigned seccomp_prefix(struct sock_filter *f, const int *notify, unsigned n);
 
 #endif

@@ -23,7 +23,8 @@
  * ipc           allow   pipes, SysV and POSIX IPC (private ipc namespace)
  * network       allow   sockets in the cage's own net namespace (only lo;
  *                       socket() narrowed to unix/inet/inet6/netlink; the
- *                       broker, issue 6, traps connect)
+ *                       broker, issue 6, traps connect, sendmsg, sendmmsg
+ *                       and sendto with an address or MSG_FASTOPEN)
  * sched         allow   priorities, affinities, rlimits of itself
  * restrict      allow   seccomp/landlock/prctl/capget: a process may only
  *                       narrow itself further (no_new_privs is set)
@@ -214,6 +215,16 @@ const struct sc_arg_rule sc_arg_rules[] = {
      "unix, inet, inet6 and netlink only"},
 };
 const unsigned sc_n_arg_rules = AKIOS_ARRAY_SIZE(sc_arg_rules);
+
+/* sendto is every send() and write()-like call of a socket program: it
+ * reaches the broker only with a destination or MSG_FASTOPEN (sendmsg's
+ * destination lives in memory BPF cannot read: it always traps). */
+const struct sc_notify_rule sc_notify_rules[] = {
+    {"sendto", 4, 3, MSG_FASTOPEN,
+     "only with a destination address (arg 4) or MSG_FASTOPEN: send() on a "
+     "connected socket stays in the kernel"},
+};
+const unsigned sc_n_notify_rules = AKIOS_ARRAY_SIZE(sc_notify_rules);
 
 /* Newer than libseccomp 2.5.4's table (uapi asm/unistd_64.h numbers). */
 static const struct {

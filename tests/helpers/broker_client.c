@@ -11,7 +11,11 @@
  *                       another connects N times with it
  *   bench-connect PORT N   N connect+close, prints "us=" per connect
  *   bench-send PORT MB     sends MB MiB, prints "mbps="
- *   bench-exec N           N fork+execve(/bin/true)+wait, prints "us=" */
+ *   bench-exec N           N fork+execve(/bin/true)+wait, prints "us="
+ *   bench-udp N ADDR       N UDP datagrams to a socket of this process
+ *                          on 127.0.0.1, sendto with the address (ADDR 1)
+ *                          or sendmsg on the connected socket (ADDR 0),
+ *                          each received; prints "us=" per datagram */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -289,6 +293,34 @@ static int bench_exec(int n)
 	return 0;
 }
 
+static int bench_udp(int n, int with_addr)
+{
+	struct sockaddr_in a = lo(0);
+	socklen_t len = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	char c = 'u';
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	double t0;
+
+	if (bind(r, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(r, (struct sockaddr *)&a, &len) != 0 ||
+	    (!with_addr && connect(s, (struct sockaddr *)&a, len) != 0))
+		return report("udp setup", -1);
+	t0 = now_us();
+	for (int i = 0; i < n; i++) {
+		ssize_t w =
+		    with_addr ? sendto(s, &c, 1, 0, (struct sockaddr *)&a, len)
+			      : sendmsg(s, &mh, 0);
+
+		if (w != 1 || recv(r, &c, 1, 0) != 1)
+			return report("udp", -1);
+	}
+	printf("us=%.2f\n", (now_us() - t0) / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -312,6 +344,8 @@ int main(int argc, char **argv)
 		return bench_exec(port);
 	if (!strcmp(argv[1], "bench-connect") && argc == 4)
 		return bench_connect(port, (int)strtol(argv[3], NULL, 10));
+	if (!strcmp(argv[1], "bench-udp") && argc == 4)
+		return bench_udp(port, (int)strtol(argv[3], NULL, 10));
 	if (!strcmp(argv[1], "bench-send") && argc == 4)
 		return bench_send(port, (int)strtol(argv[3], NULL, 10));
 	if (!strcmp(argv[1], "race") && argc == 5)

@@ -12,6 +12,11 @@
  *   cage_try write PATH            create/write a file
  *   cage_try rename FROM TO        rename(2)
  *   cage_try mkdir PATH            mkdir(2)
+ *   cage_try sendmmsg PORT         sendmmsg of two UDP datagrams to a
+ *                                  socket of its own on the cage's lo:
+ *                                  must work; then with the second one to
+ *                                  127.0.0.1:PORT: must fail EACCES and
+ *                                  deliver nothing
  *   cage_try denied -              the always-denied syscalls, each with
  *                                  arguments that would fail with EFAULT,
  *                                  EBADF or EINVAL if it were allowed:
@@ -19,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +162,40 @@ static int try_denied(void)
 	_exit(allowed ? 1 : 0);
 }
 
+static int try_sendmmsg(const char *port)
+{
+	struct sockaddr_in own = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in host = own;
+	socklen_t len = sizeof(own);
+	int r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char b = 'm';
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct mmsghdr m[2] = {0};
+
+	host.sin_port = htons((uint16_t)strtol(port, NULL, 10));
+	if (bind(r, (struct sockaddr *)&own, len) != 0 ||
+	    getsockname(r, (struct sockaddr *)&own, &len) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		m[i].msg_hdr.msg_iov = &iov;
+		m[i].msg_hdr.msg_iovlen = 1;
+		m[i].msg_hdr.msg_name = &own;
+		m[i].msg_hdr.msg_namelen = len;
+	}
+	if (sendmmsg(s, m, 2, 0) != 2 || recv(r, &b, 1, 0) != 1 ||
+	    recv(r, &b, 1, 0) != 1)
+		return -1;
+	m[1].msg_hdr.msg_name = &host;
+	errno = 0;
+	if (sendmmsg(s, m, 2, 0) != -1 || errno != EACCES)
+		return (errno = errno ? errno : EPROTO, -1);
+	if (recv(r, &b, 1, 0) != -1) /* nothing at all was sent */
+		return (errno = EEXIST, -1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 2 ? argv[1] : "";
@@ -170,6 +210,8 @@ int main(int argc, char **argv)
 		return report(unix_sock(a, 0));
 	if (!strcmp(c, "connect-abstract"))
 		return report(unix_sock(a, 1));
+	if (!strcmp(c, "sendmmsg"))
+		return report(try_sendmmsg(a));
 	if (!strcmp(c, "tiocsti"))
 		return report(ioctl((int)strtol(a, NULL, 10), TIOCSTI, &ch));
 	if (!strcmp(c, "remount-rw"))

@@ -1,7 +1,8 @@
 /* The extension points the broker (issue 6) builds on, driven through the
  * library rather than the binary: the cage child hands the seccomp
- * listener fd to the supervisor over the status socket, the on_listener
- * hook receives it, and on_start sees the agent's pid before it execs. */
+ * listener fd number to the supervisor over the status socket, which
+ * copies it with pidfd_getfd; the on_listener hook receives it, and
+ * on_start sees the agent's pid before it execs. */
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "supervisor/cage/plan.h"

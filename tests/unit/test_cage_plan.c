@@ -7,6 +7,7 @@
 #include "tests/lib/testlib.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <criterion/criterion.h>
 #include <sys/stat.h>
 
@@ -352,4 +353,32 @@ Test(cage_plan, working_dir_must_be_a_directory)
 	cr_assert_eq(build(0, NULL), 0);
 	cr_assert_not(plan.allowed);
 	cr_assert_not_null(strstr(plan.refusal, "not a directory"));
+}
+
+/* The cage's /etc/hosts is a generated file in the view's private root,
+ * never a bind of the host's; the broker replaces its content. */
+Test(cage_plan, hosts_file_is_generated_not_bound)
+{
+	const struct cage_mount *m;
+	struct akios_buf out;
+
+	load(rw_home);
+	cr_assert_eq(build(0, NULL), 0);
+	cr_assert_null(find("/etc/hosts", CAGE_MNT_BIND));
+	m = find("/etc/hosts", CAGE_MNT_FILE);
+	cr_assert_not_null(m);
+	cr_assert_not_null(strstr(m->src, "127.0.0.1\tlocalhost\n"));
+	cr_assert_lt(index_of("/etc/hosts"), index_of(dir));
+	cr_assert_eq(
+	    cage_plan_set_file(&plan, "/etc/hosts", "192.0.2.7\tllm.example\n"),
+	    0);
+	cr_assert_str_eq(find("/etc/hosts", CAGE_MNT_FILE)->src,
+			 "192.0.2.7\tllm.example\n");
+	cr_assert_eq(cage_plan_set_file(&plan, "/etc/shadow", "x"), -ENOENT);
+	cr_assert_eq(cage_plan_set_file(&plan, "/usr", "x"), -ENOENT);
+	akios_buf_init(&out, 1 << 20);
+	cr_assert_eq(cage_plan_describe(&plan, &out, true), 0);
+	cr_assert_not_null(
+	    memmem(out.ptr, out.len, "192.0.2.7\\tllm.example", 22));
+	akios_buf_free(&out);
 }

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -82,7 +83,7 @@ Test(cage_seccomp, program_starts_with_arch_check)
 Test(cage_seccomp, prefix_jumps_stay_in_bounds)
 {
 	struct sock_filter f[SC_PREFIX_MAX];
-	unsigned n = seccomp_prefix(f);
+	unsigned n = seccomp_prefix(f, NULL, 0);
 
 	cr_assert_gt(n, 10);
 	cr_assert_leq(n, SC_PREFIX_MAX);
@@ -541,4 +542,59 @@ Test(cage_seccomp, personality_current_value_allowed)
 		_exit(persona_child());
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x", st);
+}
+
+/* A trapped sendto reaches the listener only with a destination or
+ * MSG_FASTOPEN: send() stays in the kernel (nobody answers it here). */
+Test(cage_seccomp, sendto_traps_only_with_an_address, .timeout = 10)
+{
+	static const int trap[] = {SYS_sendto};
+	struct cage_seccomp_opts o = {.notify_syscalls = trap, .n_notify = 1};
+	struct cage_bpf p = build(&o);
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	struct sockaddr_un to = {.sun_family = AF_UNIX};
+	int sv[2], l, st;
+	char c;
+	pid_t pid;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    cage_seccomp_load(&p, true, &l) != 0)
+			_exit(2);
+		send_fd(sv[1], l);
+		if (send(sv[1], "x", 1, 0) != 1)
+			_exit(3);
+		errno = 0;
+		if (sendto(sv[1], "y", 1, 0, (struct sockaddr *)&to,
+			   sizeof(sa_family_t)) != -1 ||
+		    errno != EACCES)
+			_exit(4);
+		_exit(send(sv[1], "z", 1, MSG_FASTOPEN) == -1 &&
+			      errno == EOPNOTSUPP
+			  ? 0
+			  : 5);
+	}
+	close(sv[1]);
+	l = recv_fd(sv[0]);
+	cr_assert_geq(l, 0);
+	cr_assert_eq(recv(sv[0], &c, 1, 0), 1);
+	cr_assert_eq(c, 'x');
+	for (int i = 0; i < 2; i++) {
+		memset(&req, 0, sizeof(req));
+		cr_assert_eq(ioctl(l, SECCOMP_IOCTL_NOTIF_RECV, &req), 0);
+		cr_assert_eq(req.data.nr, SYS_sendto);
+		cr_assert_eq(i == 0, req.data.args[4] != 0);
+		memset(&resp, 0, sizeof(resp));
+		resp.id = req.id;
+		resp.error = i == 0 ? -EACCES : -EOPNOTSUPP;
+		cr_assert_eq(ioctl(l, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%#x", st);
+	close(l);
+	close(sv[0]);
+	cage_bpf_free(&p);
 }

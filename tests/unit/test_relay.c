@@ -376,3 +376,57 @@ Test(relay, listeners_are_made_in_the_target_namespace, .timeout = 20)
 	close(down[1]);
 	waitpid(pid, NULL, 0);
 }
+
+/* Connect-first: the dial's outcome is reported before any agent socket
+ * exists; a refused upstream leaves nothing behind, a connected one is
+ * attached to the agent's socket afterwards and spliced as usual. */
+static void pump_until(struct relay *r, const struct events *ev, unsigned n)
+{
+	for (int i = 0; i < 500 && ev->n < n; i++) {
+		struct pollfd p = {.fd = relay_fd(r), .events = POLLIN};
+
+		(void)poll(&p, 1, 10);
+		cr_assert_eq(relay_handle_ready(r), 0);
+	}
+	cr_assert_eq(ev->n, n);
+}
+
+Test(relay, dial_first_reports_refusal_then_attaches)
+{
+	struct events ev = {0};
+	struct relay *r = make_relay(&ev);
+	uint16_t closed_port, up_port, peer_port;
+	int closed = bound_socket(&closed_port);
+	struct upstream u = {.lfd = bound_socket(&up_port)};
+	struct client c = {.fd = bound_socket(&peer_port)};
+	struct ng_addr bad = lo4(closed_port), up = lo4(up_port);
+	struct ng_addr peer = lo4(peer_port);
+	pthread_t tu, tc;
+
+	cr_assert_eq(relay_dial(r, &bad, "r", "h", 3, 11), 0);
+	pump_until(r, &ev, 1);
+	cr_assert_eq(ev.last.kind, RELAY_DIAL_FAILED);
+	cr_assert_eq(ev.last.error, ECONNREFUSED);
+	cr_assert_eq(ev.last.cookie, 11);
+	cr_assert_eq(relay_count(r), 0);
+	cr_assert_eq(relay_attach(r, 11, &peer), -ENOENT);
+
+	cr_assert_eq(listen(u.lfd, 4), 0);
+	cr_assert_eq(pthread_create(&tu, NULL, upstream_main, &u), 0);
+	cr_assert_eq(relay_dial(r, &up, "r", "h", 3, 12), 0);
+	pump_until(r, &ev, 2);
+	cr_assert_eq(ev.last.kind, RELAY_DIALED);
+	cr_assert_eq(ev.last.cookie, 12);
+	cr_assert_eq(relay_attach(r, 12, &peer), 0);
+	start_client(r, &c, &tc);
+	run_until(r, &c, 3, &ev, 0);
+	pthread_join(tc, NULL);
+	pthread_join(tu, NULL);
+	cr_assert_eq(ev.last.kind, RELAY_CLOSED);
+	cr_assert_eq(u.got, UP_BYTES);
+	cr_assert_eq(c.got, DOWN_BYTES);
+	close(c.fd);
+	close(u.lfd);
+	close(closed);
+	relay_free(r);
+}
