@@ -26,5 +26,6 @@
 #define AKIOS_MAX_RELAY_CONNS	  1024u		  /* live relayed connections */
 #define AKIOS_MAX_EXEC_ARGS	  256u		  /* argv entries audited */
 #define AKIOS_MAX_EXEC_ARGV_BYTES (64ul * 1024ul) /* argv bytes audited */
+#define AKIOS_MAX_TOOL_RUNS	  512u /* tool runs timed at once (pidfds) */
 
 #endif

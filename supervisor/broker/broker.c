@@ -70,6 +70,19 @@ static void on_relay_event(void *ctx, const struct relay_event *rev)
 	broker_emit(b, &ev);
 }
 
+static void on_tool_timeout(void *ctx, const struct toolrun_expiry *e)
+{
+	struct broker_event ev = {.kind = BROKER_EV_TOOL_TIMEOUT,
+				  .decision = "kill",
+				  .rule = "tools.timeout_sec",
+				  .pid = e->pid,
+				  .error = e->error,
+				  .path = e->tool,
+				  .limit_sec = e->limit_sec};
+
+	broker_emit(ctx, &ev);
+}
+
 static int ep_add(int ep, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
@@ -106,6 +119,11 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 		rc = ep_add(b->ep, b->nfd);
 	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
+	if (rc == 0 && b->policy && b->policy->tools.timeout_sec > 0)
+		rc = toolrun_new(b->policy->tools.timeout_sec, on_tool_timeout,
+				 b, &b->tools);
+	if (rc == 0 && b->tools)
+		rc = ep_add(b->ep, toolrun_fd(b->tools));
 	if (rc != 0)
 		goto fail;
 	resolve_policy(o->endpoints, &b->pol);
@@ -130,6 +148,7 @@ void broker_free(struct broker *b)
 	if (!b)
 		return;
 	relay_free(b->relay);
+	toolrun_free(b->tools);
 	notify_buf_free(&b->nb);
 	if (b->ep >= 0)
 		close(b->ep);
@@ -151,6 +170,11 @@ bool broker_notify_done(const struct broker *b)
 bool broker_sync_wakeup(const struct broker *b)
 {
 	return b->sync_wakeup;
+}
+
+unsigned broker_tool_runs(const struct broker *b)
+{
+	return b->tools ? toolrun_count(b->tools) : 0;
 }
 
 unsigned broker_relay_count(const struct broker *b)
@@ -431,5 +455,7 @@ int broker_handle_ready(struct broker *b)
 		rc = handle_notify(b);
 	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);
+	if (rc == 0 && b->tools)
+		rc = toolrun_handle_ready(b->tools);
 	return rc;
 }
