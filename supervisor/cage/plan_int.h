@@ -31,6 +31,7 @@ int plan_build_env(struct cage_plan *p,
 void plan_free_env(struct cage_plan *p);
 int plan_build_exec(struct cage_plan *p,
 		    const struct cage_plan_input *in) AKIOS_NODISCARD;
+int plan_noexec_progdirs(struct cage_plan *p) AKIOS_NODISCARD;
 int plan_build_kernel(struct cage_plan *p,
 		      const struct cage_plan_input *in) AKIOS_NODISCARD;
 
