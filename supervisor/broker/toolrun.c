@@ -1,9 +1,8 @@
-/* toolrun: deadlines of tool runs (toolrun.h). Invariants: a slot holds a
- * pidfd taken while the exec was trapped and checked against the
- * notification id, so a kill can only reach that process; the timerfd is
- * always armed for the earliest live deadline (or disarmed); an exec that
- * the kernel refused after our CONTINUE leaves the process's image as it
- * was, which the image stamp detects, and such a process is not killed. */
+/* toolrun: deadlines of tool runs (toolrun.h). Invariants: a slot's pidfd
+ * was taken while the exec was trapped and checked against the
+ * notification id, so a kill reaches only that process; the timerfd is
+ * armed for the earliest live deadline; a process whose exec failed
+ * (its image stamp unchanged) is never killed. */
 #include "shared/common.h"
 
 #include "shared/limits.h"

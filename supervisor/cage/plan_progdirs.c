@@ -1,11 +1,8 @@
-/* With tools.allow, the library directories are readable and the ELF
- * loader is executable, so `ld.so PROGRAM` could run any ELF program kept
- * in a library directory (/usr/lib/git-core, /usr/lib/openssh, ...).
- * This finds such program directories with a bounded scan and binds
- * each noexec in the view: the loader's mmap(PROT_EXEC) of a program
- * there then fails in the kernel. Invariant: only a directory whose whole
- * subtree was scanned and holds no shared object is made noexec, and
- * never one that holds a file the plan grants EXECUTE. */
+/* tools.allow: binds noexec the program directories found inside library
+ * directories (git-core, openssh, ...), so `ld.so PROGRAM` cannot map
+ * their programs (mmap PROT_EXEC fails on noexec). Invariant: only a
+ * directory whose whole subtree was scanned and holds no shared object,
+ * and no file the plan grants EXECUTE, is made noexec. */
 #include "shared/common.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/plan_int.h"

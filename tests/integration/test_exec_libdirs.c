@@ -1,10 +1,8 @@
-/* tools.allow and programs kept in library directories: /usr/lib is
- * readable and the ELF loader executable, so without more `ld.so
- * /usr/lib/git-core/git` would run git. The plan binds such program
- * directories noexec; the loader's mmap(PROT_EXEC) then fails in the
- * kernel. The policy names the loader as a tool, as a thread that won
- * the race past the broker's check would get it: only the kernel
- * decides here. Root and rootless. */
+/* tools.allow and programs in library directories: `ld.so
+ * /usr/lib/git-core/git` must not run git. The policy names the loader
+ * as a tool, as a thread that won the race past the broker's check would
+ * get it: only the kernel (the noexec bind of git-core) decides here.
+ * Root and rootless. */
 #include "tests/lib/cagetest.h"
 
 #include <criterion/criterion.h>
