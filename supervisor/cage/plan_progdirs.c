@@ -234,17 +234,17 @@ static int scan_dir(struct scan *s, int dfd, unsigned depth, unsigned *sub)
 	return 0;
 }
 
-int plan_noexec_progdirs(struct cage_plan *p)
+int plan_noexec_progdirs_in(struct cage_plan *p, const char *const *roots,
+			    size_t n_roots)
 {
 	struct scan *s = calloc(1, sizeof(*s));
 	char real[PATH_MAX];
 	unsigned sub;
 	int rc = s ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(prog_roots) && rc == 0; i++) {
+	for (size_t i = 0; i < n_roots && rc == 0; i++) {
 		/* /usr/lib64 may be a link into /usr/lib: scanned once. */
-		if (!realpath(prog_roots[i], real) ||
-		    strcmp(real, prog_roots[i]) != 0)
+		if (!realpath(roots[i], real) || strcmp(real, roots[i]) != 0)
 			continue;
 		int fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -269,4 +269,10 @@ int plan_noexec_progdirs(struct cage_plan *p)
 				   s->mixed, s->mixed_one);
 	free(s);
 	return rc;
+}
+
+int plan_noexec_progdirs(struct cage_plan *p)
+{
+	return plan_noexec_progdirs_in(p, prog_roots,
+				       AKIOS_ARRAY_SIZE(prog_roots));
 }
