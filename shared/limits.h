@@ -31,5 +31,6 @@
  * then answered EINPROGRESS (a later failure resets the socket). */
 #define AKIOS_BROKER_HOLD_MS 3000u
 #define AKIOS_MAX_SENDMMSG   1024u /* sendmmsg messages checked (UIO_MAXIOV) */
+#define AKIOS_MAX_TOOL_RUNS  512u  /* tool runs timed at once (pidfds) */
 
 #endif

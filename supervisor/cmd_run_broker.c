@@ -97,6 +97,8 @@ static const char *event_type(enum broker_event_kind k)
 		return "exec";
 	case BROKER_EV_RELAY_CLOSE:
 		return "net.close";
+	case BROKER_EV_TOOL_TIMEOUT:
+		return "tool.timeout";
 	case BROKER_EV_RELAY_DROP:
 		break;
 	}
@@ -123,8 +125,13 @@ static cJSON *event_fields(const struct broker_event *ev)
 	add_str(f, "outcome", ev->outcome);
 	if (ev->error)
 		add_str(f, "error", strerrorname_np(ev->error));
-	add_str(f, "path", ev->path);
+	add_str(f, ev->kind == BROKER_EV_TOOL_TIMEOUT ? "tool" : "path",
+		ev->path);
 	add_str(f, "resolved", ev->resolved);
+	if (ev->kind == BROKER_EV_TOOL_TIMEOUT) {
+		cJSON_AddNumberToObject(f, "limit_sec", ev->limit_sec);
+		cJSON_AddStringToObject(f, "signal", "SIGKILL");
+	}
 	if (ev->kind == BROKER_EV_EXEC) {
 		cJSON *a = cJSON_AddArrayToObject(f, "argv");
 

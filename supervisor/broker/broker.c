@@ -77,6 +77,19 @@ static void on_relay_event(void *ctx, const struct relay_event *rev)
 	broker_emit(b, &ev);
 }
 
+static void on_tool_timeout(void *ctx, const struct toolrun_expiry *e)
+{
+	struct broker_event ev = {.kind = BROKER_EV_TOOL_TIMEOUT,
+				  .decision = "kill",
+				  .rule = "tools.timeout_sec",
+				  .pid = e->pid,
+				  .error = e->error,
+				  .path = e->tool,
+				  .limit_sec = e->limit_sec};
+
+	broker_emit(ctx, &ev);
+}
+
 static int ep_add(int ep, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
@@ -124,6 +137,11 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 		    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		rc = b->tfd < 0 ? -errno : ep_add(b->ep, b->tfd);
 	}
+	if (rc == 0 && b->policy && b->policy->tools.timeout_sec > 0)
+		rc = toolrun_new(b->policy->tools.timeout_sec, on_tool_timeout,
+				 b, &b->tools);
+	if (rc == 0 && b->tools)
+		rc = ep_add(b->ep, toolrun_fd(b->tools));
 	if (rc != 0)
 		goto fail;
 	resolve_policy(o->endpoints, &b->pol);
@@ -149,6 +167,7 @@ void broker_free(struct broker *b)
 		return;
 	broker_pending_free(b);
 	relay_free(b->relay);
+	toolrun_free(b->tools);
 	notify_buf_free(&b->nb);
 	if (b->tfd >= 0)
 		close(b->tfd);
@@ -174,6 +193,11 @@ bool broker_notify_done(const struct broker *b)
 bool broker_sync_wakeup(const struct broker *b)
 {
 	return b->sync_wakeup;
+}
+
+unsigned broker_tool_runs(const struct broker *b)
+{
+	return b->tools ? toolrun_count(b->tools) : 0;
 }
 
 unsigned broker_relay_count(const struct broker *b)
@@ -460,5 +484,7 @@ int broker_handle_ready(struct broker *b)
 		rc = broker_pending_tick(b);
 	if (rc == 0)
 		rc = b->cb_err;
+	if (rc == 0 && b->tools)
+		rc = toolrun_handle_ready(b->tools);
 	return rc;
 }

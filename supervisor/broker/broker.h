@@ -19,11 +19,12 @@
 struct broker; /* opaque */
 
 enum broker_event_kind {
-	BROKER_EV_CONNECT,     /* a connect decision */
-	BROKER_EV_SEND,	       /* sendto/sendmsg with an address or flags */
-	BROKER_EV_EXEC,	       /* an execve/execveat attempt */
-	BROKER_EV_RELAY_CLOSE, /* a brokered connection ended (bytes) */
-	BROKER_EV_RELAY_DROP,  /* the relay reset a connection nobody set up */
+	BROKER_EV_CONNECT,	/* a connect decision */
+	BROKER_EV_SEND,		/* sendto/sendmsg with an address or flags */
+	BROKER_EV_EXEC,		/* an execve/execveat attempt */
+	BROKER_EV_RELAY_CLOSE,	/* a brokered connection ended (bytes) */
+	BROKER_EV_RELAY_DROP,	/* the relay reset a connection nobody set up */
+	BROKER_EV_TOOL_TIMEOUT, /* a tool run outlived tools.timeout_sec */
 };
 
 /* One audit event. Every pointer is borrowed for the callback only. */
@@ -43,13 +44,15 @@ struct broker_event {
 	const char *const *argv; /* exec: argv (argc entries) */
 	unsigned argc;
 	bool argv_truncated;
+	unsigned limit_sec;	       /* tool timeout: tools.timeout_sec */
 	uint64_t bytes_up, bytes_down; /* relay close */
 };
 
 typedef void (*broker_audit_fn)(void *ctx, const struct broker_event *ev);
 
 struct broker_opts {
-	const struct akios_policy *policy;   /* borrowed; tools.allow */
+	/* Borrowed; tools.allow, tools.timeout_sec. */
+	const struct akios_policy *policy;
 	const struct resolve_set *endpoints; /* borrowed; from resolve */
 	int notify_fd;			     /* taken: the seccomp listener */
 	int relay4; /* taken: relay listeners (relay_listen_in_netns) */
@@ -94,5 +97,8 @@ bool broker_sync_wakeup(const struct broker *b) AKIOS_NONNULL(1);
 
 /* Live relayed connections (for tests and the run summary). */
 unsigned broker_relay_count(const struct broker *b) AKIOS_NONNULL(1);
+
+/* Tool runs under a tools.timeout_sec deadline right now (tests). */
+unsigned broker_tool_runs(const struct broker *b) AKIOS_NONNULL(1);
 
 #endif

@@ -93,36 +93,42 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-static bool tool_allowed(const struct broker *b, const struct exec_req *x)
+enum exec_class { EXEC_DENY, EXEC_AGENT, EXEC_TOOL };
+
+static bool name_matches(const char *rule, const char *const cand[2])
+{
+	for (int c = 0; c < 2; c++) {
+		if (cand[c] &&
+		    (strchr(rule, '/') ? strcmp(cand[c], rule) == 0
+				       : strcmp(base_name(cand[c]), rule) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The agent command (and what exec_extra names) is not a tool run: no
+ * tools.allow entry needed, no tools.timeout_sec deadline. */
+static enum exec_class exec_class(const struct broker *b,
+				  const struct exec_req *x)
 {
 	const struct akios_policy *p = b->policy;
 	const char *cand[2] = {x->path, x->have_resolved ? x->resolved : NULL};
 
+	for (unsigned i = 0; i < b->n_exec_extra; i++)
+		if (name_matches(b->exec_extra[i], cand))
+			return EXEC_AGENT;
 	if (!p || !p->tools.allow_set)
-		return true;
-	for (unsigned i = 0; i < b->n_exec_extra; i++) {
-		const char *e = b->exec_extra[i];
-
-		for (int c = 0; c < 2; c++) {
-			if (cand[c] &&
-			    (strchr(e, '/')
-				 ? strcmp(cand[c], e) == 0
-				 : strcmp(base_name(cand[c]), e) == 0))
-				return true;
-		}
-	}
+		return EXEC_TOOL;
 	for (unsigned i = 0; i < p->tools.n_allow; i++) {
 		const char *t = p->tools.allow[i].name;
 
-		for (int c = 0; c < 2; c++) {
-			if (!cand[c])
-				continue;
-			if (t[0] == '/' ? strcmp(cand[c], t) == 0
-					: strcmp(base_name(cand[c]), t) == 0)
-				return true;
-		}
+		/* A bare name matches the file name, a path the path. */
+		if (t[0] == '/' ? (strcmp(x->path, t) == 0 ||
+				   (cand[1] && strcmp(cand[1], t) == 0))
+				: name_matches(t, cand))
+			return EXEC_TOOL;
 	}
-	return false;
+	return EXEC_DENY;
 }
 
 static void emit_exec(struct broker *b, const struct exec_req *x,
@@ -159,9 +165,23 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	if (rc == -ENOENT)
 		return 0;
 	resolve_path((pid_t)n->pid, (int)a[0], at, x);
-	if (!tool_allowed(b, x)) {
+	enum exec_class cls = exec_class(b, x);
+
+	if (cls == EXEC_DENY) {
 		emit_exec(b, x, "deny", "tools.allow", EACCES);
 		return broker_reply(b, EACCES);
+	}
+	/* The deadline is set before the exec may run: a tool run that
+	 * cannot be bounded does not start. */
+	rc = cls == EXEC_TOOL && b->tools
+		 ? toolrun_start(b->tools, b->nfd, n->id, (pid_t)n->pid,
+				 x->have_resolved ? x->resolved : x->path)
+		 : 0;
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0) {
+		emit_exec(b, x, "deny", "tools.timeout_sec", -rc);
+		return broker_reply(b, -rc);
 	}
 	emit_exec(b, x, "allow",
 		  b->policy && b->policy->tools.allow_set ? "tools.allow"

@@ -7,6 +7,7 @@
 #include "supervisor/broker/netguard.h"
 #include "supervisor/broker/notify.h"
 #include "supervisor/broker/relay.h"
+#include "supervisor/broker/toolrun.h"
 
 #include <sys/socket.h>
 
@@ -33,6 +34,7 @@ struct broker {
 	bool sync_wakeup;
 	struct notify_buf nb;
 	struct relay *relay;
+	struct toolrun *tools; /* NULL without tools.timeout_sec */
 	struct ng_policy pol;
 	const struct akios_policy *policy;
 	broker_audit_fn audit;

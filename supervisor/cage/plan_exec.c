@@ -299,5 +299,6 @@ int plan_build_exec(struct cage_plan *p, const struct cage_plan_input *in)
 	}
 	for (unsigned i = 0; i < pol->tools.n_allow && rc == 0; i++)
 		rc = allow_named(p, pol->tools.allow[i].name, "tools.allow");
-	return rc;
+	/* Last: a directory holding a granted file stays exec-capable. */
+	return rc ? rc : plan_noexec_progdirs(p);
 }

@@ -31,6 +31,10 @@ int plan_build_env(struct cage_plan *p,
 void plan_free_env(struct cage_plan *p);
 int plan_build_exec(struct cage_plan *p,
 		    const struct cage_plan_input *in) AKIOS_NODISCARD;
+int plan_noexec_progdirs(struct cage_plan *p) AKIOS_NODISCARD;
+/* The same over the given roots (absolute, no symlink); for tests. */
+int plan_noexec_progdirs_in(struct cage_plan *p, const char *const *roots,
+			    size_t n_roots) AKIOS_NODISCARD;
 int plan_build_kernel(struct cage_plan *p,
 		      const struct cage_plan_input *in) AKIOS_NODISCARD;
 
