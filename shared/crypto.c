@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/crypto.h>
 #include <sys/random.h>
 
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(struct crypto_sha256_ctx),
@@ -27,9 +28,24 @@ struct crypto_key {
 	bool is_private;
 };
 
+/* Not SHA256(): OpenSSL 3's one-shot goes through EVP_Q_digest, which
+ * fetches the algorithm from a provider and so initialises the whole
+ * library (config file included) for a hash of a few bytes. */
 void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
-	SHA256(data, len, out);
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, len);
+	SHA256_Final(out, &c);
+	explicit_bzero(&c, sizeof(c));
+}
+
+int crypto_init_lean(void)
+{
+	uint64_t flags = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT;
+
+	return OPENSSL_init_crypto(flags, NULL) == 1 ? 0 : -EIO;
 }
 
 void crypto_sha256_init(struct crypto_sha256_ctx *ctx)
@@ -176,6 +192,69 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
 	return save_pem(key, false, pub_path, force, err);
 }
 
+/* RFC 8410's DER for Ed25519, as OpenSSL writes it: a PKCS#8 v1 private
+ * key and a SubjectPublicKeyInfo are each a fixed prefix + 32 raw bytes. */
+static const uint8_t der_priv[16] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30,
+				     0x05, 0x06, 0x03, 0x2b, 0x65, 0x70,
+				     0x04, 0x22, 0x04, 0x20};
+static const uint8_t der_pub[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+				    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+struct pem_shape {
+	const char *begin, *end;
+	const uint8_t *prefix;
+	size_t prefix_len;
+	bool priv;
+};
+
+static const struct pem_shape shapes[] = {
+    {"-----BEGIN PRIVATE KEY-----\n", "\n-----END PRIVATE KEY-----\n", der_priv,
+     sizeof(der_priv), true},
+    {"-----BEGIN PUBLIC KEY-----\n", "\n-----END PUBLIC KEY-----\n", der_pub,
+     sizeof(der_pub), false},
+};
+
+static EVP_PKEY *raw_of(const struct pem_shape *sh, const char *pem, size_t len)
+{
+	size_t nb = strlen(sh->begin);
+	size_t ne = strlen(sh->end);
+	uint8_t der[48];
+	EVP_PKEY *pkey = NULL;
+	long n;
+
+	if (len <= nb + ne || memcmp(pem, sh->begin, nb) != 0 ||
+	    memcmp(pem + len - ne, sh->end, ne) != 0)
+		return NULL;
+	n = crypto_base64_decode(pem + nb, len - nb - ne, der, sizeof(der));
+	if (n == (long)(sh->prefix_len + 32) &&
+	    memcmp(der, sh->prefix, sh->prefix_len) == 0)
+		pkey =
+		    sh->priv
+			? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+						       der + sh->prefix_len, 32)
+			: EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+						      der + sh->prefix_len, 32);
+	explicit_bzero(der, sizeof(der));
+	return pkey;
+}
+
+/* The key files akios writes take a direct path: base64, a fixed DER
+ * prefix and the raw key (OpenSSL's generic decoder tries every
+ * decoder it has, milliseconds on the start of every run). Any other
+ * layout (wrapped, CRLF, other algorithm, attributes) falls back to
+ * OpenSSL's PEM reader below, which decides. */
+static int key_from_raw_pem(const char *pem, size_t len,
+			    struct crypto_key **out)
+{
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes); i++) {
+		EVP_PKEY *pkey = raw_of(&shapes[i], pem, len);
+
+		if (pkey)
+			return key_wrap(pkey, shapes[i].priv, out);
+	}
+	return -ENOENT;
+}
+
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
 {
 	BIO *bio;
@@ -184,6 +263,8 @@ int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
 
 	if (len > AKIOS_MAX_KEY_BYTES)
 		return -E2BIG;
+	if (key_from_raw_pem(pem, len, out) == 0)
+		return 0;
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;

@@ -17,6 +17,14 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
+/* Initialises OpenSSL without reading openssl.cnf and without an
+ * exit-time cleanup (the process is about to end; the kernel frees).
+ * For commands that use this module and no TLS (akios run): the system
+ * config only tunes TLS and provider choice, and akios's Ed25519 and
+ * SHA-256 come from the built-in default provider either way. Call it
+ * before any other function here; afterwards it is a no-op. 0 or -EIO. */
+int crypto_init_lean(void) AKIOS_NODISCARD;
+
 void crypto_sha256(const void *data, size_t len,
 		   uint8_t out[CRYPTO_SHA256_LEN]);
 

@@ -6,6 +6,7 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/audit/audit.h"
+#include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/run.h"
@@ -162,6 +163,10 @@ int cmd_run(int argc, char **argv)
 	 * runs can gain privileges through exec. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		cli_error("run", "no_new_privs: %s", strerror(errno));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (crypto_init_lean() != 0) {
+		cli_error("run", "cannot initialise OpenSSL");
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
