@@ -127,7 +127,6 @@ static int run_body(struct run_state *s, const struct cli_args *a)
 	if (cli_has(&run_spec, a, "no-sandbox"))
 		return run_no_sandbox(s);
 	if (!dry) {
-		run_seccomp_start(s);
 		rc = run_open_audit(s);
 		if (rc != 0)
 			return rc;

@@ -9,6 +9,7 @@
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
 #include "supervisor/broker/relay.h"
+#include "supervisor/cage/seccomp.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
@@ -19,16 +20,11 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-/* sendto/sendmsg are not trapped in the cage: with an address they can
- * only reach the cage's own namespace (lo and a relay that resets what
- * it did not set up), send() is sendto() on every write, and the cage
- * child hands its listener over with sendmsg before anyone listens. */
-static const int notify_calls[] = {SYS_connect, SYS_execve, SYS_execveat};
-
+/* The list is a table of the seccomp module (seccomp_table.c), so the
+ * build precompiles the program that traps exactly these calls. */
 const int *run_broker_notify_syscalls(unsigned *n)
 {
-	*n = AKIOS_ARRAY_SIZE(notify_calls);
-	return notify_calls;
+	return cage_seccomp_broker_traps(n);
 }
 
 int run_broker_prepare(struct run_state *s, struct run_broker *rb)

@@ -32,7 +32,7 @@ static cJSON *end_fields(const struct cage_result *r)
 	cJSON_AddNumberToObject(f, "code", r->code);
 	if (r->reason[0])
 		cJSON_AddStringToObject(f, "reason", r->reason);
-	cJSON_AddNumberToObject(f, "wall_ms", (double)r->wall_ms);
+	cJSON_AddNumberToObject(f, "wall_ms", r->wall_ms);
 	cJSON_AddNumberToObject(f, "user_ms", tv_ms(r->ru.ru_utime));
 	cJSON_AddNumberToObject(f, "sys_ms", tv_ms(r->ru.ru_stime));
 	cJSON_AddNumberToObject(f, "max_rss_kb", (double)r->ru.ru_maxrss);
@@ -191,7 +191,6 @@ void run_state_free(struct run_state *s)
 {
 	struct akios_err err = {0};
 
-	run_seccomp_join(s);
 	if (s->cgroup)
 		cage_cgroup_destroy(s->cgroup);
 	cage_bpf_free(&s->bpf);

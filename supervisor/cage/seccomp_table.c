@@ -42,6 +42,7 @@
  *                       checked
  */
 #include "shared/common.h"
+#include "supervisor/cage/seccomp.h"
 #include "supervisor/cage/seccomp_int.h"
 
 #include <errno.h>
@@ -49,6 +50,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #define CALLS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -214,6 +216,22 @@ const struct sc_arg_rule sc_arg_rules[] = {
      "unix, inet, inet6 and netlink only"},
 };
 const unsigned sc_n_arg_rules = AKIOS_ARRAY_SIZE(sc_arg_rules);
+
+/* The calls `akios run` traps for the broker (issue 6) with
+ * SECCOMP_RET_USER_NOTIF. sendto/sendmsg are not trapped: with an address
+ * they can only reach the cage's own namespace (lo and a relay that
+ * resets what it did not set up), send() is sendto() on every write, and
+ * the cage child hands its listener over with sendmsg before anyone
+ * listens. tools/seccomp_gen.c precompiles the program with and without
+ * exactly this list, so a change here is picked up by the next build. */
+const int sc_broker_traps[] = {SYS_connect, SYS_execve, SYS_execveat};
+const unsigned sc_n_broker_traps = AKIOS_ARRAY_SIZE(sc_broker_traps);
+
+const int *cage_seccomp_broker_traps(unsigned *n)
+{
+	*n = sc_n_broker_traps;
+	return sc_broker_traps;
+}
 
 /* Newer than libseccomp 2.5.4's table (uapi asm/unistd_64.h numbers). */
 static const struct {
