@@ -43,7 +43,13 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 
 int crypto_init_lean(void)
 {
-	uint64_t flags = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT;
+	/* Also no error strings (akios maps failures to errno values) and
+	 * no legacy cipher/digest name tables: providers fetch by their own
+	 * names, and building those tables is most of OpenSSL's first use. */
+	uint64_t flags = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
+			 OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+			 OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+			 OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
 
 	return OPENSSL_init_crypto(flags, NULL) == 1 ? 0 : -EIO;
 }

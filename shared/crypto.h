@@ -17,8 +17,9 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
-/* Initialises OpenSSL without reading openssl.cnf and without an
- * exit-time cleanup (the process is about to end; the kernel frees).
+/* Initialises OpenSSL without reading openssl.cnf, without an exit-time
+ * cleanup (the process is about to end; the kernel frees), without
+ * error strings and without the legacy name tables of every cipher.
  * For commands that use this module and no TLS (akios run): the system
  * config only tunes TLS and provider choice, and akios's Ed25519 and
  * SHA-256 come from the built-in default provider either way. Call it

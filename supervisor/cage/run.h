@@ -55,7 +55,7 @@ struct cage_result {
 	bool have_cg; /* cg is valid */
 	struct cage_cgroup_stats cg;
 	struct rusage ru; /* of the whole cage */
-	uint64_t wall_ms;
+	double wall_ms;	  /* clone to reaped exit, microsecond precision */
 	unsigned signals_forwarded;
 };
 

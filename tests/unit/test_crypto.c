@@ -210,6 +210,11 @@ Test(crypto, raw_pem_path_matches_openssl_reader)
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	crypto_key_free(fast);
 	crypto_key_free(slow);
+	/* After the lean init HMAC still finds SHA-256 (RFC 4231 case 2). */
+	crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, s1);
+	crypto_hex_encode(s1, 32, alt);
+	cr_assert_str_eq(alt, "5bdcc146bf60754e6a042426089575c7"
+			      "5a003f089d2739839dec58b964ec3843");
 }
 
 Test(crypto, raw_pem_path_refuses_other_keys)
