@@ -14,7 +14,7 @@ akios="$root/$build/akios"
 timer="$root/$build/bench/spawn_time"
 runs=${BENCH_RUNS:-100}
 mkdir -p "$root/$build/bench"
-[ -x "$timer" ] || cc -O2 -o "$timer" "$root/tests/bench/spawn_time.c"
+[ "$timer" -nt "$root/tests/bench/spawn_time.c" ] || cc -O2 -o "$timer" "$root/tests/bench/spawn_time.c"
 work=$(mktemp -d /tmp/akios-bench-XXXXXX)
 audit=$(mktemp -d /dev/shm/akios-bench-audit-XXXXXX)
 trap 'rm -rf "$work" "$audit"' EXIT
