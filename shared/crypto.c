@@ -23,10 +23,30 @@
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(struct crypto_sha256_ctx),
 	       "crypto_sha256_ctx too small for SHA256_CTX");
 
+/* A private key read from akios's own file keeps its seed and makes the
+ * EVP_PKEY on first use (pkey_of): building it (provider fetch, the
+ * public point) is the slowest part of akios run's start, and the audit
+ * log needs it only to sign its checkpoint at the end. A key is used by
+ * one thread at a time. */
 struct crypto_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* NULL until first needed when have_seed */
 	bool is_private;
+	bool have_seed;
+	uint8_t seed[32];     /* wiped when the key is freed */
+	EVP_MD_CTX *sign_ctx; /* crypto_key_prepare: one signature, ready */
 };
+
+/* The EVP_PKEY, made from the seed on first use. The key is logically
+ * const: pkey is a cache of the seed. */
+static EVP_PKEY *pkey_of(const struct crypto_key *ck)
+{
+	struct crypto_key *key = (struct crypto_key *)ck;
+
+	if (!key->pkey && key->have_seed)
+		key->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+							 key->seed, 32);
+	return key->pkey;
+}
 
 /* Not SHA256(): OpenSSL 3's one-shot goes through EVP_Q_digest, which
  * fetches the algorithm from a provider and so initialises the whole
@@ -129,7 +149,9 @@ void crypto_key_free(struct crypto_key *key)
 {
 	if (!key)
 		return;
+	EVP_MD_CTX_free(key->sign_ctx);
 	EVP_PKEY_free(key->pkey);
+	explicit_bzero(key->seed, sizeof(key->seed));
 	free(key);
 }
 
@@ -149,10 +171,10 @@ static int pem_of(const struct crypto_key *key, bool priv, char **pem,
 	if (!bio)
 		return -ENOMEM;
 	if (priv)
-		ok = PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0,
+		ok = PEM_write_bio_PrivateKey(bio, pkey_of(key), NULL, NULL, 0,
 					      NULL, NULL);
 	else
-		ok = PEM_write_bio_PUBKEY(bio, key->pkey);
+		ok = PEM_write_bio_PUBKEY(bio, pkey_of(key));
 	n = ok ? BIO_get_mem_data(bio, &data) : -1;
 	if (n <= 0) {
 		BIO_free(bio);
@@ -220,28 +242,40 @@ static const struct pem_shape shapes[] = {
      sizeof(der_pub), false},
 };
 
-static EVP_PKEY *raw_of(const struct pem_shape *sh, const char *pem, size_t len)
+/* The 32 raw bytes of pem in that shape: 0, or -ENOENT. */
+static int raw_of(const struct pem_shape *sh, const char *pem, size_t len,
+		  uint8_t raw[32])
 {
 	size_t nb = strlen(sh->begin);
 	size_t ne = strlen(sh->end);
 	uint8_t der[48];
-	EVP_PKEY *pkey = NULL;
+	int rc = -ENOENT;
 	long n;
 
 	if (len <= nb + ne || memcmp(pem, sh->begin, nb) != 0 ||
 	    memcmp(pem + len - ne, sh->end, ne) != 0)
-		return NULL;
+		return rc;
 	n = crypto_base64_decode(pem + nb, len - nb - ne, der, sizeof(der));
 	if (n == (long)(sh->prefix_len + 32) &&
-	    memcmp(der, sh->prefix, sh->prefix_len) == 0)
-		pkey =
-		    sh->priv
-			? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
-						       der + sh->prefix_len, 32)
-			: EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-						      der + sh->prefix_len, 32);
+	    memcmp(der, sh->prefix, sh->prefix_len) == 0) {
+		memcpy(raw, der + sh->prefix_len, 32);
+		rc = 0;
+	}
 	explicit_bzero(der, sizeof(der));
-	return pkey;
+	return rc;
+}
+
+static int key_of_seed(const uint8_t seed[32], struct crypto_key **out)
+{
+	struct crypto_key *key = calloc(1, sizeof(*key));
+
+	if (!key)
+		return -ENOMEM;
+	memcpy(key->seed, seed, 32);
+	key->have_seed = true;
+	key->is_private = true;
+	*out = key;
+	return 0;
 }
 
 /* The key files akios writes take a direct path: base64, a fixed DER
@@ -252,13 +286,24 @@ static EVP_PKEY *raw_of(const struct pem_shape *sh, const char *pem, size_t len)
 static int key_from_raw_pem(const char *pem, size_t len,
 			    struct crypto_key **out)
 {
-	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes); i++) {
-		EVP_PKEY *pkey = raw_of(&shapes[i], pem, len);
+	uint8_t raw[32];
+	int rc = -ENOENT;
 
-		if (pkey)
-			return key_wrap(pkey, shapes[i].priv, out);
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes) && rc == -ENOENT; i++) {
+		EVP_PKEY *pkey;
+
+		if (raw_of(&shapes[i], pem, len, raw) != 0)
+			continue;
+		if (shapes[i].priv) {
+			rc = key_of_seed(raw, out);
+			break;
+		}
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw,
+						   32);
+		rc = pkey ? key_wrap(pkey, false, out) : -EINVAL;
 	}
-	return -ENOENT;
+	explicit_bzero(raw, sizeof(raw));
+	return rc;
 }
 
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
@@ -311,7 +356,9 @@ int crypto_key_public_raw(const struct crypto_key *key, uint8_t out[32])
 {
 	size_t len = CRYPTO_ED25519_PUB_LEN;
 
-	if (EVP_PKEY_get_raw_public_key(key->pkey, out, &len) != 1 ||
+	EVP_PKEY *pkey = pkey_of(key);
+
+	if (!pkey || EVP_PKEY_get_raw_public_key(pkey, out, &len) != 1 ||
 	    len != CRYPTO_ED25519_PUB_LEN)
 		return -EIO;
 	return 0;
@@ -340,20 +387,44 @@ int crypto_key_from_raw_public(const uint8_t raw[32], struct crypto_key **out)
 	return key_wrap(pkey, false, out);
 }
 
-int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
+/* A context initialised for one Ed25519 signature, or NULL. */
+static EVP_MD_CTX *sign_ctx_new(const struct crypto_key *key)
+{
+	EVP_PKEY *pkey = pkey_of(key);
+	EVP_MD_CTX *ctx = pkey ? EVP_MD_CTX_new() : NULL;
+
+	if (ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+int crypto_key_prepare(struct crypto_key *key)
+{
+	if (!key->is_private)
+		return -EINVAL;
+	if (!key->sign_ctx)
+		key->sign_ctx = sign_ctx_new(key);
+	return key->sign_ctx ? 0 : -EIO;
+}
+
+int crypto_sign(const struct crypto_key *ck, const void *msg, size_t len,
 		uint8_t sig[64])
 {
+	struct crypto_key *key = (struct crypto_key *)ck; /* sign_ctx */
 	EVP_MD_CTX *ctx;
 	size_t sig_len = CRYPTO_ED25519_SIG_LEN;
 	int ok;
 
 	if (!key->is_private)
 		return -EINVAL;
-	ctx = EVP_MD_CTX_new();
+	/* A prepared context serves one signature (Ed25519 is one-shot). */
+	ctx = key->sign_ctx ? key->sign_ctx : sign_ctx_new(key);
+	key->sign_ctx = NULL;
 	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-	     EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1;
+		return -EIO;
+	ok = EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok && sig_len == CRYPTO_ED25519_SIG_LEN ? 0 : -EIO;
 }
@@ -361,12 +432,13 @@ int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
 int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[64])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY *pkey = pkey_of(key);
+	EVP_MD_CTX *ctx = pkey ? EVP_MD_CTX_new() : NULL;
 	int ok;
 
 	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+		return pkey ? -ENOMEM : -EIO;
+	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
 	     EVP_DigestVerify(ctx, sig, CRYPTO_ED25519_SIG_LEN, msg, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -EBADMSG;

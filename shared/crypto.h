@@ -79,6 +79,12 @@ int crypto_key_from_raw_public(const uint8_t raw[CRYPTO_ED25519_PUB_LEN],
 			       struct crypto_key **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
+/* Does now the slow part of the next crypto_sign (for a key read from
+ * akios's own file, building the key itself; for any key, the signing
+ * context), so a caller can run it while it would otherwise wait. 0,
+ * -EINVAL for a public key, -EIO. */
+int crypto_key_prepare(struct crypto_key *key) AKIOS_NONNULL(1) AKIOS_NODISCARD;
+
 int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
 		uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;

@@ -96,12 +96,26 @@ static void tell_user(const struct cage_result *r)
 	}
 }
 
+/* While the cage builds its view the supervisor would only wait: it
+ * makes the checkpoint's signing key and context then, so the end of
+ * the run is shorter (a failure here is retried, and reported, by the
+ * checkpoint itself). */
+static void prepare_signing(void *ctx)
+{
+	struct run_state *s = ctx;
+
+	if (s->log)
+		(void)!audit_prepare_signing(s->log);
+}
+
 int run_cage(struct run_state *s)
 {
 	struct cage_run_opts o = {
 	    .plan = &s->plan,
 	    .bpf = &s->bpf,
 	    .use_pty = isatty(STDIN_FILENO) == 1,
+	    .on_launched = prepare_signing,
+	    .launched_ctx = s,
 	};
 	struct cage_result r;
 	struct akios_err err = {0};

@@ -407,6 +407,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	c.have_ph = rc == 0;
 	if (rc == 0)
 		rc = start(&c, err);
+	if (rc == 0 && o->on_launched)
+		o->on_launched(o->launched_ctx);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)

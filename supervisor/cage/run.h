@@ -32,6 +32,12 @@ struct cage_run_opts {
 	int (*on_listener)(void *ctx, struct cage_loop *loop, int fd);
 	/* The agent is about to exec; agent_pid is in akios's namespace. */
 	int (*on_start)(void *ctx, struct cage_loop *loop, pid_t agent_pid);
+	/* Called once the cage child is released and building its view,
+	 * before the loop: the caller's own work that can overlap with it
+	 * (akios run prepares the audit checkpoint's signature). May be
+	 * NULL. */
+	void (*on_launched)(void *launched_ctx);
+	void *launched_ctx;
 };
 
 enum cage_end {

@@ -236,3 +236,34 @@ Test(crypto, raw_pem_path_refuses_other_keys)
 		     -EINVAL);
 	cr_assert_null(k);
 }
+
+/* A private key read from akios's file is built on first use; a
+ * prepared signing context gives the same (deterministic) signature and
+ * serves one signature; a public key cannot be prepared. */
+Test(crypto, prepared_and_lazy_keys_sign_the_same)
+{
+	struct crypto_key *k = NULL;
+	struct crypto_key *pub = NULL;
+	uint8_t raw[32];
+	uint8_t want[32];
+	uint8_t s1[64];
+	uint8_t s2[64];
+	uint8_t s3[64];
+
+	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s1), 0);
+	cr_assert_eq(crypto_key_prepare(k), 0);
+	cr_assert_eq(crypto_key_prepare(k), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s3), 0); /* unprepared again */
+	cr_assert_eq(memcmp(s1, s2, 64), 0);
+	cr_assert_eq(memcmp(s1, s3, 64), 0);
+	cr_assert_eq(crypto_key_public_raw(k, raw), 0);
+	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want, 32), 0);
+	cr_assert_eq(memcmp(raw, want, 32), 0);
+	cr_assert_eq(crypto_key_from_raw_public(raw, &pub), 0);
+	cr_assert_eq(crypto_verify(pub, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_key_prepare(pub), -EINVAL);
+	crypto_key_free(pub);
+	crypto_key_free(k);
+}
