@@ -17,19 +17,61 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/crypto.h>
 #include <sys/random.h>
 
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(struct crypto_sha256_ctx),
 	       "crypto_sha256_ctx too small for SHA256_CTX");
 
+/* A private key read from akios's own file keeps its seed and makes the
+ * EVP_PKEY on first use (pkey_of): building it (provider fetch, the
+ * public point) is the slowest part of akios run's start, and the audit
+ * log needs it only to sign its checkpoint at the end. A key is used by
+ * one thread at a time. */
 struct crypto_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* NULL until first needed when have_seed */
 	bool is_private;
+	bool have_seed;
+	uint8_t seed[32];     /* wiped when the key is freed */
+	EVP_MD_CTX *sign_ctx; /* crypto_key_prepare: one signature, ready */
 };
 
+/* The EVP_PKEY, made from the seed on first use. The key is logically
+ * const: pkey is a cache of the seed. */
+static EVP_PKEY *pkey_of(const struct crypto_key *ck)
+{
+	struct crypto_key *key = (struct crypto_key *)ck;
+
+	if (!key->pkey && key->have_seed)
+		key->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+							 key->seed, 32);
+	return key->pkey;
+}
+
+/* Not SHA256(): OpenSSL 3's one-shot goes through EVP_Q_digest, which
+ * fetches the algorithm from a provider and so initialises the whole
+ * library (config file included) for a hash of a few bytes. */
 void crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
-	SHA256(data, len, out);
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, data, len);
+	SHA256_Final(out, &c);
+	explicit_bzero(&c, sizeof(c));
+}
+
+int crypto_init_lean(void)
+{
+	/* Also no error strings (akios maps failures to errno values) and
+	 * no legacy cipher/digest name tables: providers fetch by their own
+	 * names, and building those tables is most of OpenSSL's first use. */
+	uint64_t flags = OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT |
+			 OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+			 OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+			 OPENSSL_INIT_NO_ADD_ALL_DIGESTS;
+
+	return OPENSSL_init_crypto(flags, NULL) == 1 ? 0 : -EIO;
 }
 
 void crypto_sha256_init(struct crypto_sha256_ctx *ctx)
@@ -107,7 +149,9 @@ void crypto_key_free(struct crypto_key *key)
 {
 	if (!key)
 		return;
+	EVP_MD_CTX_free(key->sign_ctx);
 	EVP_PKEY_free(key->pkey);
+	explicit_bzero(key->seed, sizeof(key->seed));
 	free(key);
 }
 
@@ -127,10 +171,10 @@ static int pem_of(const struct crypto_key *key, bool priv, char **pem,
 	if (!bio)
 		return -ENOMEM;
 	if (priv)
-		ok = PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0,
+		ok = PEM_write_bio_PrivateKey(bio, pkey_of(key), NULL, NULL, 0,
 					      NULL, NULL);
 	else
-		ok = PEM_write_bio_PUBKEY(bio, key->pkey);
+		ok = PEM_write_bio_PUBKEY(bio, pkey_of(key));
 	n = ok ? BIO_get_mem_data(bio, &data) : -1;
 	if (n <= 0) {
 		BIO_free(bio);
@@ -176,6 +220,92 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
 	return save_pem(key, false, pub_path, force, err);
 }
 
+/* RFC 8410's DER for Ed25519, as OpenSSL writes it: a PKCS#8 v1 private
+ * key and a SubjectPublicKeyInfo are each a fixed prefix + 32 raw bytes. */
+static const uint8_t der_priv[16] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30,
+				     0x05, 0x06, 0x03, 0x2b, 0x65, 0x70,
+				     0x04, 0x22, 0x04, 0x20};
+static const uint8_t der_pub[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+				    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+struct pem_shape {
+	const char *begin, *end;
+	const uint8_t *prefix;
+	size_t prefix_len;
+	bool priv;
+};
+
+static const struct pem_shape shapes[] = {
+    {"-----BEGIN PRIVATE KEY-----\n", "\n-----END PRIVATE KEY-----\n", der_priv,
+     sizeof(der_priv), true},
+    {"-----BEGIN PUBLIC KEY-----\n", "\n-----END PUBLIC KEY-----\n", der_pub,
+     sizeof(der_pub), false},
+};
+
+/* The 32 raw bytes of pem in that shape: 0, or -ENOENT. */
+static int raw_of(const struct pem_shape *sh, const char *pem, size_t len,
+		  uint8_t raw[32])
+{
+	size_t nb = strlen(sh->begin);
+	size_t ne = strlen(sh->end);
+	uint8_t der[48];
+	int rc = -ENOENT;
+	long n;
+
+	if (len <= nb + ne || memcmp(pem, sh->begin, nb) != 0 ||
+	    memcmp(pem + len - ne, sh->end, ne) != 0)
+		return rc;
+	n = crypto_base64_decode(pem + nb, len - nb - ne, der, sizeof(der));
+	if (n == (long)(sh->prefix_len + 32) &&
+	    memcmp(der, sh->prefix, sh->prefix_len) == 0) {
+		memcpy(raw, der + sh->prefix_len, 32);
+		rc = 0;
+	}
+	explicit_bzero(der, sizeof(der));
+	return rc;
+}
+
+static int key_of_seed(const uint8_t seed[32], struct crypto_key **out)
+{
+	struct crypto_key *key = calloc(1, sizeof(*key));
+
+	if (!key)
+		return -ENOMEM;
+	memcpy(key->seed, seed, 32);
+	key->have_seed = true;
+	key->is_private = true;
+	*out = key;
+	return 0;
+}
+
+/* The key files akios writes take a direct path: base64, a fixed DER
+ * prefix and the raw key (OpenSSL's generic decoder tries every
+ * decoder it has, milliseconds on the start of every run). Any other
+ * layout (wrapped, CRLF, other algorithm, attributes) falls back to
+ * OpenSSL's PEM reader below, which decides. */
+static int key_from_raw_pem(const char *pem, size_t len,
+			    struct crypto_key **out)
+{
+	uint8_t raw[32];
+	int rc = -ENOENT;
+
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes) && rc == -ENOENT; i++) {
+		EVP_PKEY *pkey;
+
+		if (raw_of(&shapes[i], pem, len, raw) != 0)
+			continue;
+		if (shapes[i].priv) {
+			rc = key_of_seed(raw, out);
+			break;
+		}
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw,
+						   32);
+		rc = pkey ? key_wrap(pkey, false, out) : -EINVAL;
+	}
+	explicit_bzero(raw, sizeof(raw));
+	return rc;
+}
+
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
 {
 	BIO *bio;
@@ -184,6 +314,8 @@ int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
 
 	if (len > AKIOS_MAX_KEY_BYTES)
 		return -E2BIG;
+	if (key_from_raw_pem(pem, len, out) == 0)
+		return 0;
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
 		return -ENOMEM;
@@ -224,7 +356,9 @@ int crypto_key_public_raw(const struct crypto_key *key, uint8_t out[32])
 {
 	size_t len = CRYPTO_ED25519_PUB_LEN;
 
-	if (EVP_PKEY_get_raw_public_key(key->pkey, out, &len) != 1 ||
+	EVP_PKEY *pkey = pkey_of(key);
+
+	if (!pkey || EVP_PKEY_get_raw_public_key(pkey, out, &len) != 1 ||
 	    len != CRYPTO_ED25519_PUB_LEN)
 		return -EIO;
 	return 0;
@@ -253,20 +387,44 @@ int crypto_key_from_raw_public(const uint8_t raw[32], struct crypto_key **out)
 	return key_wrap(pkey, false, out);
 }
 
-int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
+/* A context initialised for one Ed25519 signature, or NULL. */
+static EVP_MD_CTX *sign_ctx_new(const struct crypto_key *key)
+{
+	EVP_PKEY *pkey = pkey_of(key);
+	EVP_MD_CTX *ctx = pkey ? EVP_MD_CTX_new() : NULL;
+
+	if (ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+int crypto_key_prepare(struct crypto_key *key)
+{
+	if (!key->is_private)
+		return -EINVAL;
+	if (!key->sign_ctx)
+		key->sign_ctx = sign_ctx_new(key);
+	return key->sign_ctx ? 0 : -EIO;
+}
+
+int crypto_sign(const struct crypto_key *ck, const void *msg, size_t len,
 		uint8_t sig[64])
 {
+	struct crypto_key *key = (struct crypto_key *)ck; /* sign_ctx */
 	EVP_MD_CTX *ctx;
 	size_t sig_len = CRYPTO_ED25519_SIG_LEN;
 	int ok;
 
 	if (!key->is_private)
 		return -EINVAL;
-	ctx = EVP_MD_CTX_new();
+	/* A prepared context serves one signature (Ed25519 is one-shot). */
+	ctx = key->sign_ctx ? key->sign_ctx : sign_ctx_new(key);
+	key->sign_ctx = NULL;
 	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-	     EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1;
+		return -EIO;
+	ok = EVP_DigestSign(ctx, sig, &sig_len, msg, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok && sig_len == CRYPTO_ED25519_SIG_LEN ? 0 : -EIO;
 }
@@ -274,12 +432,13 @@ int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
 int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[64])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY *pkey = pkey_of(key);
+	EVP_MD_CTX *ctx = pkey ? EVP_MD_CTX_new() : NULL;
 	int ok;
 
 	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
+		return pkey ? -ENOMEM : -EIO;
+	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
 	     EVP_DigestVerify(ctx, sig, CRYPTO_ED25519_SIG_LEN, msg, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -EBADMSG;

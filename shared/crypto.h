@@ -17,6 +17,15 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
+/* Initialises OpenSSL without reading openssl.cnf, without an exit-time
+ * cleanup (the process is about to end; the kernel frees), without
+ * error strings and without the legacy name tables of every cipher.
+ * For commands that use this module and no TLS (akios run): the system
+ * config only tunes TLS and provider choice, and akios's Ed25519 and
+ * SHA-256 come from the built-in default provider either way. Call it
+ * before any other function here; afterwards it is a no-op. 0 or -EIO. */
+int crypto_init_lean(void) AKIOS_NODISCARD;
+
 void crypto_sha256(const void *data, size_t len,
 		   uint8_t out[CRYPTO_SHA256_LEN]);
 
@@ -69,6 +78,12 @@ int crypto_key_id(const struct crypto_key *key, uint8_t out[CRYPTO_KEY_ID_LEN])
 int crypto_key_from_raw_public(const uint8_t raw[CRYPTO_ED25519_PUB_LEN],
 			       struct crypto_key **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* Does now the slow part of the next crypto_sign (for a key read from
+ * akios's own file, building the key itself; for any key, the signing
+ * context), so a caller can run it while it would otherwise wait. 0,
+ * -EINVAL for a public key, -EIO. */
+int crypto_key_prepare(struct crypto_key *key) AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
 int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
 		uint8_t sig[CRYPTO_ED25519_SIG_LEN])

@@ -6,6 +6,7 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/audit/audit.h"
+#include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/run.h"
@@ -130,7 +131,6 @@ static int run_body(struct run_state *s, const struct cli_args *a)
 	if (cli_has(&run_spec, a, "no-sandbox"))
 		return run_no_sandbox(s);
 	if (!dry) {
-		run_seccomp_start(s);
 		rc = run_open_audit(s);
 		if (rc != 0)
 			return rc;
@@ -166,6 +166,10 @@ int cmd_run(int argc, char **argv)
 	 * runs can gain privileges through exec. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		cli_error("run", "no_new_privs: %s", strerror(errno));
+		return AKIOS_EXIT_INTERNAL;
+	}
+	if (crypto_init_lean() != 0) {
+		cli_error("run", "cannot initialise OpenSSL");
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));

@@ -9,6 +9,7 @@
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
 #include "supervisor/broker/relay.h"
+#include "supervisor/cage/seccomp.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
@@ -19,18 +20,11 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-/* sendto traps only with a destination or MSG_FASTOPEN (the table's
- * notify rule in supervisor/cage/seccomp_table.c: send() is sendto() on
- * every write); sendmsg/sendmmsg carry theirs in memory, so they always
- * trap. The cage child hands its listener over by number, not with
- * sendmsg, so nothing needs the broker before it listens. */
-static const int notify_calls[] = {SYS_connect,	 SYS_sendto, SYS_sendmsg,
-				   SYS_sendmmsg, SYS_execve, SYS_execveat};
-
+/* The list is a table of the seccomp module (seccomp_table.c), so the
+ * build precompiles the program that traps exactly these calls. */
 const int *run_broker_notify_syscalls(unsigned *n)
 {
-	*n = AKIOS_ARRAY_SIZE(notify_calls);
-	return notify_calls;
+	return cage_seccomp_broker_traps(n);
 }
 
 /* The resolved names become the cage's /etc/hosts: a file the plan

@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <linux/seccomp.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -184,57 +183,30 @@ void run_audit_refusal(struct run_state *s)
 	(void)!run_event(s, "run.refused", "deny", f);
 }
 
-/* Compiling the filter takes milliseconds (libseccomp): it runs in a
- * thread while the supervisor opens the audit log, probes the kernel and
- * builds the plan, and is joined before the clone, so the cage is always
- * forked from a single-threaded process. */
-static void *seccomp_thread(void *arg)
-{
-	struct run_state *s = arg;
-	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
-
-	o.notify_syscalls = run_broker_notify_syscalls(&o.n_notify);
-	s->bpf_rc = cage_seccomp_build(&o, &s->bpf, &s->bpf_err);
-	return NULL;
-}
-
-void run_seccomp_start(struct run_state *s)
-{
-	s->bpf_thread_on =
-	    pthread_create(&s->bpf_thread, NULL, seccomp_thread, s) == 0;
-	if (!s->bpf_thread_on) /* no thread: build it here */
-		(void)seccomp_thread(s);
-}
-
-void run_seccomp_join(struct run_state *s)
-{
-	if (s->bpf_thread_on)
-		(void)pthread_join(s->bpf_thread, NULL);
-	s->bpf_thread_on = false;
-}
-
 /* The seccomp program; a build failure is a missing layer like any other:
  * refused unless --allow-degraded=seccomp. */
 static int build_seccomp(struct run_state *s)
 {
-	const struct akios_err *err = &s->bpf_err;
+	struct cage_seccomp_opts o = {.deny_memfd = s->policy->tools.allow_set};
+	struct akios_err e = {0};
 
-	run_seccomp_join(s);
 	if (!s->plan.seccomp)
 		return 0;
-	if (s->bpf_rc == 0 && s->bpf.insns)
+	/* A copy of the program precompiled at build time (microseconds). */
+	o.notify_syscalls = run_broker_notify_syscalls(&o.n_notify);
+	if (cage_seccomp_build(&o, &s->bpf, &e) == 0 && s->bpf.insns)
 		return 0;
 	if (!(s->degrade & CAGE_DEG_SECCOMP)) {
 		cli_error("run",
 			  "refused: the seccomp filter cannot be built (%s); "
 			  "--allow-degraded=seccomp runs without it",
-			  err->msg);
+			  e.msg);
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s->plan.seccomp = false;
 	s->plan.degraded |= CAGE_DEG_SECCOMP;
 	return cage_plan_note(&s->plan, "DEGRADED: no seccomp filter: %s",
-			      err->msg)
+			      e.msg)
 		   ? AKIOS_EXIT_INTERNAL
 		   : 0;
 }

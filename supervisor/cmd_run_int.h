@@ -12,7 +12,6 @@
 #include "supervisor/cage/seccomp.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 
 struct run_state {
@@ -30,17 +29,9 @@ struct run_state {
 	struct audit_log *log;
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
-	pthread_t bpf_thread; /* builds bpf while the rest is prepared */
-	bool bpf_thread_on;
-	int bpf_rc;
-	struct akios_err bpf_err;
 };
 
 int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
-/* Starts compiling the seccomp program in the background. */
-void run_seccomp_start(struct run_state *s);
-/* Waits for it (a no-op when it is not running). */
-void run_seccomp_join(struct run_state *s);
 /* full_probe: the whole kernel probe (--dry-run), else the quick one. */
 int run_build_plan(struct run_state *s, bool full_probe) AKIOS_NODISCARD;
 int run_cage(struct run_state *s) AKIOS_NODISCARD;
@@ -48,7 +39,7 @@ int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
 void run_audit_refusal(struct run_state *s);
 /* Fields of run.start: argv, policy name/source/hash, the report. */
 struct cJSON *run_start_fields(struct run_state *s);
-/* seccomp program (joined) and the cgroup. Returns 0
+/* The seccomp program and the cgroup. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
 /* cage.degraded when a layer runs weaker (--allow-degraded). */

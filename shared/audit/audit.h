@@ -67,6 +67,12 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
  * the first error (the log is closed either way). */
 int audit_close(struct audit_log *log, struct akios_err *err);
 
+/* Does now the slow part of the next checkpoint's signature (the key and
+ * its signing context: see crypto_key_prepare), for a caller that would
+ * otherwise sit idle. Optional; 0 or -errno (the checkpoint then tries
+ * again and reports). */
+int audit_prepare_signing(struct audit_log *log) AKIOS_NODISCARD;
+
 /* True for the event types only the supervisor may write (audit.*,
  * budget.*, cage.*, connect.*, exec.*, kill.*, killswitch.*, llm.*,
  * policy.*, run.*, tokens.*, and those prefixes without the dot); `akios audit append`

@@ -388,6 +388,11 @@ int audit_close(struct audit_log *log, struct akios_err *err)
 	return rc;
 }
 
+int audit_prepare_signing(struct audit_log *log)
+{
+	return crypto_key_prepare(log->key);
+}
+
 const char *audit_run_id(const struct audit_log *log)
 {
 	return log->run_id;

@@ -304,12 +304,12 @@ static int exit_code(const struct cage_result *r, bool aborted)
 	return AKIOS_EXIT_INTERNAL;
 }
 
-static uint64_t now_ms(void)
+static double now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
@@ -399,7 +399,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			    .timerfd = -1,
 			    .agent_pidfd = -1,
 			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
-	uint64_t t0 = now_ms();
+	double t0 = now_ms();
 	sigset_t old;
 	int rc;
 
@@ -411,6 +411,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	c.have_ph = rc == 0;
 	if (rc == 0)
 		rc = start(&c, err);
+	if (rc == 0 && o->on_launched)
+		o->on_launched(o->launched_ctx);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)

@@ -32,6 +32,12 @@ struct cage_run_opts {
 	int (*on_listener)(void *ctx, struct cage_loop *loop, int fd);
 	/* The agent is about to exec; agent_pid is in akios's namespace. */
 	int (*on_start)(void *ctx, struct cage_loop *loop, pid_t agent_pid);
+	/* Called once the cage child is released and building its view,
+	 * before the loop: the caller's own work that can overlap with it
+	 * (akios run prepares the audit checkpoint's signature). May be
+	 * NULL. */
+	void (*on_launched)(void *launched_ctx);
+	void *launched_ctx;
 };
 
 enum cage_end {
@@ -55,7 +61,7 @@ struct cage_result {
 	bool have_cg; /* cg is valid */
 	struct cage_cgroup_stats cg;
 	struct rusage ru; /* of the whole cage */
-	uint64_t wall_ms;
+	double wall_ms;	  /* clone to reaped exit, microsecond precision */
 	unsigned signals_forwarded;
 };
 

@@ -277,8 +277,8 @@ static scmp_filter_ctx new_ctx(void)
 	return ctx;
 }
 
-int cage_seccomp_build(const struct cage_seccomp_opts *o, struct cage_bpf *out,
-		       struct akios_err *err)
+int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
+		    struct akios_err *err)
 {
 	struct sock_filter prefix[SC_PREFIX_MAX];
 	struct sock_filter *body = NULL;

@@ -29,13 +29,20 @@ struct cage_seccomp_opts {
 	bool deny_memfd; /* tools.allow mode: no memfd_create (fileless exec) */
 };
 
-/* Builds the filter in the supervisor, once per run, before the clone.
- * Side-effect free: its only syscalls are memfd I/O for the export and
- * the personality query (the current persona stays allowed). 0 or
- * -errno with err set. On success out owns the program. */
+/* Builds the filter in the supervisor, once per run, before the clone:
+ * a copy of the program precompiled at build time when o is a variant
+ * `akios run` uses (no trap or the broker's traps, memfd denied or not),
+ * else compiled now with libseccomp (milliseconds). Side-effect free: its
+ * only syscalls are memfd I/O for the export and the personality query
+ * (the current persona stays allowed). 0 or -errno with err set. On
+ * success out owns the program. */
 int cage_seccomp_build(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 		       struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+
+/* The calls `akios run` traps for the broker (a table of the seccomp
+ * module, so the build precompiles the program for it). Static storage. */
+const int *cage_seccomp_broker_traps(unsigned *n) AKIOS_NONNULL(1);
 
 /* Frees insns; p becomes {NULL, 0}. NULL is ok. */
 void cage_bpf_free(struct cage_bpf *p);

@@ -4,8 +4,10 @@
 #define AKIOS_CAGE_SECCOMP_INT_H
 
 #include "shared/common.h"
+#include "supervisor/cage/seccomp.h"
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum sc_action {
@@ -58,6 +60,35 @@ extern const struct sc_arg_rule sc_arg_rules[];
 extern const unsigned sc_n_arg_rules;
 extern const struct sc_notify_rule sc_notify_rules[];
 extern const unsigned sc_n_notify_rules;
+
+extern const int sc_broker_traps[];
+extern const unsigned sc_n_broker_traps;
+
+/* A program compiled at build time by tools/seccomp_gen.c (which runs
+ * seccomp_compile on this table) into $(BUILD)/gen/seccomp_pre.c, one per
+ * variant `akios run` asks for. The only run-time input of the program,
+ * the supervisor's persona (an allowed personality() value), is patched
+ * in at persona_slot (SC_NO_SLOT: none). */
+#define SC_NO_SLOT 0xffffu
+struct sc_precompiled {
+	bool deny_memfd;
+	bool broker_traps; /* notify list == sc_broker_traps, else empty */
+	unsigned short len;
+	unsigned short persona_slot;
+	const struct sock_filter *insns;
+};
+extern const struct sc_precompiled sc_precompiled[];
+extern const unsigned sc_n_precompiled;
+
+/* The variant for o, or NULL when none was precompiled. */
+const struct sc_precompiled *
+seccomp_precompiled_find(const struct cage_seccomp_opts *o);
+
+/* Compiles the program with libseccomp (the reference the precompiled
+ * programs are made with and checked against). Same contract as
+ * cage_seccomp_build. */
+int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
+		    struct akios_err *err) AKIOS_NODISCARD;
 
 /* x86_64 number of a syscall name: libseccomp's table, then ours for the
  * calls newer than libseccomp 2.5.4. -1 when unknown. */

@@ -43,6 +43,7 @@
  *                       checked
  */
 #include "shared/common.h"
+#include "supervisor/cage/seccomp.h"
 #include "supervisor/cage/seccomp_int.h"
 
 #include <errno.h>
@@ -50,6 +51,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #define CALLS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -225,6 +227,23 @@ const struct sc_notify_rule sc_notify_rules[] = {
      "connected socket stays in the kernel"},
 };
 const unsigned sc_n_notify_rules = AKIOS_ARRAY_SIZE(sc_notify_rules);
+
+/* The calls `akios run` traps for the broker (issue 6) with
+ * SECCOMP_RET_USER_NOTIF. sendto traps only as sc_notify_rules says;
+ * sendmsg/sendmmsg carry their address in memory, so they always trap.
+ * The cage child hands its listener over by number, not with sendmsg, so
+ * nothing needs the broker before it listens. tools/seccomp_gen.c
+ * precompiles the program with and without exactly this list, so a
+ * change here is picked up by the next build. */
+const int sc_broker_traps[] = {SYS_connect,  SYS_sendto, SYS_sendmsg,
+			       SYS_sendmmsg, SYS_execve, SYS_execveat};
+const unsigned sc_n_broker_traps = AKIOS_ARRAY_SIZE(sc_broker_traps);
+
+const int *cage_seccomp_broker_traps(unsigned *n)
+{
+	*n = sc_n_broker_traps;
+	return sc_broker_traps;
+}
 
 /* Newer than libseccomp 2.5.4's table (uapi asm/unistd_64.h numbers). */
 static const struct {

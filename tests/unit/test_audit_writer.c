@@ -4,6 +4,7 @@
  * event is never lost; after an error the log is fail-closed). */
 #include "shared/common.h"
 #include "shared/audit/audit_int.h"
+#include "shared/audit/audit_read.h"
 #include "shared/limits.h"
 #include "tests/lib/testlib.h"
 
@@ -318,4 +319,26 @@ Test(audit_writer, fault_injection_never_loses_acknowledged_events)
 			cr_assert_eq(audit_close(log, &err), 0, "%s", err.msg);
 		}
 	}
+}
+
+/* akios run prepares the checkpoint's signature while the cage starts
+ * (audit_prepare_signing on a key loaded lazily from its file): the
+ * checkpoint it then signs verifies, and preparing twice is harmless. */
+Test(audit_writer, prepared_signature_verifies)
+{
+	struct audit_log *log = open_ok();
+	struct akios_err err = {0};
+	struct audit_verify_opts vo = {0};
+	struct audit_verify_result res;
+
+	cr_assert_eq(audit_close(log, &err), 0, "%s", err.msg);
+	log = open_ok(); /* the key now comes from its file */
+	cr_assert_eq(audit_prepare_signing(log), 0);
+	cr_assert_eq(audit_prepare_signing(log), 0);
+	append_n(log, 3);
+	cr_assert_eq(audit_close(log, &err), 0, "%s", err.msg);
+	cr_assert_eq(audit_verify_dir(dir, &vo, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(res.events, 4);
+	cr_assert_eq(res.signed_size, 4);
+	cr_assert_eq(res.checkpoints, 2);
 }

@@ -161,3 +161,109 @@ Test(crypto, hex_and_base64)
 	cr_assert_eq(crypto_base64_decode("AAG", 3, back, sizeof(back)),
 		     -EINVAL);
 }
+
+/* RFC 8032 test 1 as the PKCS#8 / SPKI PEM files akios writes: the
+ * direct decoder (shared/crypto.c key_from_raw_pem) must give the very
+ * key OpenSSL's reader gives for a layout it does not take (CRLF). */
+static const char rfc_priv[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVp"
+    "ezJpGXA7rAMcrn9g\n"
+    "-----END PRIVATE KEY-----\n";
+static const char rfc_pub_hex[] = "d75a980182b10ab7d54bfed3c964073a"
+				  "0ee172f3daa62325af021a68f707511a";
+
+static void crlf(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in && n + 2 < size; in++) {
+		if (*in == '\n')
+			out[n++] = '\r';
+		out[n++] = *in;
+	}
+	out[n] = '\0';
+}
+
+Test(crypto, raw_pem_path_matches_openssl_reader)
+{
+	struct crypto_key *fast = NULL;
+	struct crypto_key *slow = NULL;
+	uint8_t pub[32];
+	uint8_t want[32];
+	uint8_t s1[64];
+	uint8_t s2[64];
+	char alt[256];
+
+	cr_assert_eq(crypto_init_lean(), 0);
+	cr_assert_eq(crypto_init_lean(), 0); /* idempotent */
+	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &fast), 0);
+	crlf(rfc_priv, alt, sizeof(alt));
+	cr_assert_eq(crypto_key_from_pem(alt, strlen(alt), &slow), 0);
+	cr_assert(crypto_key_is_private(fast) && crypto_key_is_private(slow));
+	cr_assert_eq(crypto_key_public_raw(fast, pub), 0);
+	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want, 32), 0);
+	cr_assert_eq(memcmp(pub, want, 32), 0);
+	/* Ed25519 is deterministic: one key, one signature. */
+	cr_assert_eq(crypto_sign(fast, "m", 1, s1), 0);
+	cr_assert_eq(crypto_sign(slow, "m", 1, s2), 0);
+	cr_assert_eq(memcmp(s1, s2, 64), 0);
+	crypto_key_free(fast);
+	crypto_key_free(slow);
+	/* After the lean init HMAC still finds SHA-256 (RFC 4231 case 2). */
+	crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, s1);
+	crypto_hex_encode(s1, 32, alt);
+	cr_assert_str_eq(alt, "5bdcc146bf60754e6a042426089575c7"
+			      "5a003f089d2739839dec58b964ec3843");
+}
+
+Test(crypto, raw_pem_path_refuses_other_keys)
+{
+	/* An X25519 key in the same PKCS#8 layout (OID 1.3.101.110): not
+	 * ours, and OpenSSL's reader then says it is not Ed25519 either. */
+	static const char x25519[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MC4CAQAwBQYDK2VuBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+	    "-----END PRIVATE KEY-----\n";
+	static const char short_key[] =
+	    "-----BEGIN PRIVATE KEY-----\n"
+	    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMc\n"
+	    "-----END PRIVATE KEY-----\n";
+	struct crypto_key *k = NULL;
+
+	cr_assert_eq(crypto_key_from_pem(x25519, strlen(x25519), &k), -EINVAL);
+	cr_assert_eq(crypto_key_from_pem(short_key, strlen(short_key), &k),
+		     -EINVAL);
+	cr_assert_null(k);
+}
+
+/* A private key read from akios's file is built on first use; a
+ * prepared signing context gives the same (deterministic) signature and
+ * serves one signature; a public key cannot be prepared. */
+Test(crypto, prepared_and_lazy_keys_sign_the_same)
+{
+	struct crypto_key *k = NULL;
+	struct crypto_key *pub = NULL;
+	uint8_t raw[32];
+	uint8_t want[32];
+	uint8_t s1[64];
+	uint8_t s2[64];
+	uint8_t s3[64];
+
+	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s1), 0);
+	cr_assert_eq(crypto_key_prepare(k), 0);
+	cr_assert_eq(crypto_key_prepare(k), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_sign(k, "abc", 3, s3), 0); /* unprepared again */
+	cr_assert_eq(memcmp(s1, s2, 64), 0);
+	cr_assert_eq(memcmp(s1, s3, 64), 0);
+	cr_assert_eq(crypto_key_public_raw(k, raw), 0);
+	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want, 32), 0);
+	cr_assert_eq(memcmp(raw, want, 32), 0);
+	cr_assert_eq(crypto_key_from_raw_public(raw, &pub), 0);
+	cr_assert_eq(crypto_verify(pub, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_key_prepare(pub), -EINVAL);
+	crypto_key_free(pub);
+	crypto_key_free(k);
+}
