@@ -26,5 +26,9 @@
 #define AKIOS_MAX_RELAY_CONNS	  1024u		  /* live relayed connections */
 #define AKIOS_MAX_EXEC_ARGS	  256u		  /* argv entries audited */
 #define AKIOS_MAX_EXEC_ARGV_BYTES (64ul * 1024ul) /* argv bytes audited */
+/* cage: the walk for nested control files (plan_walk.c), per run */
+#define AKIOS_CTL_WALK_ENTRIES 20000u /* directory entries examined */
+#define AKIOS_CTL_WALK_DEPTH   16u    /* directory levels below a path */
+#define AKIOS_CTL_WALK_FROZEN  64u    /* nested control paths frozen */
 
 #endif

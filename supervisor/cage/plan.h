@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CAGE_MAX_MOUNTS 256
+#define CAGE_MAX_MOUNTS 512
 #define CAGE_MAX_ENV	256
 #define CAGE_MAX_NOTES	32
 #define CAGE_SAFE_PATH	"/usr/local/bin:/usr/bin:/bin"
