@@ -31,7 +31,6 @@ struct run_ctx {
 	struct cage_pty pty;
 	bool have_pty;
 	struct cage_placeholders ph;
-	bool have_ph;
 	int sigfd;
 	int timerfd;
 	int agent_pidfd;
@@ -394,6 +393,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			    .sigfd = -1,
 			    .timerfd = -1,
 			    .agent_pidfd = -1,
+			    .ph = {.pid = -1, .fd = -1},
 			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
 	uint64_t t0 = now_ms();
 	sigset_t old;
@@ -404,9 +404,10 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
 		rc = cage_placeholders_create(o->plan, &c.ph, err);
-	c.have_ph = rc == 0;
 	if (rc == 0)
 		rc = start(&c, err);
+	if (rc == 0)
+		cage_placeholders_watch(&c.ph, c.l.pidfd);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)
@@ -417,8 +418,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	if (rc != 0)
 		kill_cage(&c);
 	finish(&c, &old);
-	if (c.have_ph)
-		cage_placeholders_remove(o->plan, &c.ph);
+	cage_placeholders_remove(&c.ph);
 	r->wall_ms = now_ms() - t0;
 	classify(&c);
 	r->exit_code = exit_code(r, c.aborted);

@@ -3,13 +3,17 @@
  * submodules' git directories), .envrc, .vscode and .gitmodules found by
  * the plan's bounded walk stay read-only while the rest stays writable;
  * --dry-run names what the walk did not cover (node_modules, depth, the
- * bound on frozen paths). */
+ * bound on frozen paths). The placeholders made for missing control files
+ * are gone after the run even when akios is killed with SIGKILL. */
 #include "shared/common.h"
 #include "shared/limits.h"
 #include "tests/lib/cagetest.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static struct cage_ws W;
 
@@ -143,4 +147,58 @@ Test(cage_controls, dry_run_says_when_the_walk_stops)
 	    "%s", r.out);
 	test_run_free(&r);
 	cagetest_teardown(&W);
+}
+
+static bool exists(const char *rel)
+{
+	char path[700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", W.ws, rel);
+	return lstat(path, &st) == 0;
+}
+
+static void placeholders_after_sigkill(bool rootless)
+{
+	static const char *const ph[] = {".git", ".envrc", ".vscode", ".idea",
+					 ".gitmodules"};
+	char *cmd[] = {"sh", "-c", "touch ready; exec sleep 60", NULL};
+	const int fds[3] = {-1, -1, -1};
+	pid_t pid;
+	int st;
+	int left = 1;
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	cr_assert_eq(cagetest_spawn(&W, cmd, fds, &pid), 0);
+	for (int i = 0; i < 200 && !exists("ready"); i++)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	cr_assert(exists("ready"), "the agent never started");
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(ph); i++)
+		cr_assert(exists(ph[i]), "no placeholder %s during the run",
+			  ph[i]);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	/* The sentinel waits for the cage's end first; give a loaded
+	 * machine up to 5 s. */
+	for (int i = 0; i < 100 && left; i++) {
+		left = 0;
+		for (size_t k = 0; k < AKIOS_ARRAY_SIZE(ph); k++)
+			left += exists(ph[k]);
+		if (left)
+			nanosleep(&(struct timespec){0, 50 * 1000 * 1000},
+				  NULL);
+	}
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(ph); i++)
+		cr_assert(!exists(ph[i]), "placeholder %s survived", ph[i]);
+	cr_assert(exists("ready")); /* the agent's own file stays */
+	cagetest_teardown(&W);
+}
+
+Test(cage_controls, no_placeholder_survives_sigkill_root)
+{
+	placeholders_after_sigkill(false);
+}
+Test(cage_controls, no_placeholder_survives_sigkill_rootless)
+{
+	placeholders_after_sigkill(true);
 }
