@@ -121,7 +121,8 @@ static int got_ready(struct run_ctx *c, struct msghdr *mh)
 	return 0;
 }
 
-static int got_listener(struct run_ctx *c, struct msghdr *mh)
+/* The fd of a CAGE_MSG_LISTEN or CAGE_MSG_PTY message (taken). */
+static int got_fd(struct run_ctx *c, struct msghdr *mh, char kind)
 {
 	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
 		int fd;
@@ -129,7 +130,9 @@ static int got_listener(struct run_ctx *c, struct msghdr *mh)
 		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
 			continue;
 		memcpy(&fd, CMSG_DATA(m), sizeof(fd));
-		if (c->o->on_listener)
+		if (kind == CAGE_MSG_PTY && c->have_pty)
+			return cage_pty_attach(&c->pty, fd, c->loop);
+		if (kind == CAGE_MSG_LISTEN && c->o->on_listener)
 			return c->o->on_listener(c->o->hook_ctx, c->loop, fd);
 		close(fd);
 	}
@@ -162,7 +165,8 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 	case CAGE_MSG_READY:
 		return got_ready(c, mh);
 	case CAGE_MSG_LISTEN:
-		return got_listener(c, mh);
+	case CAGE_MSG_PTY:
+		return got_fd(c, mh, b[0]);
 	case CAGE_MSG_EXIT:
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';
@@ -238,8 +242,6 @@ static int watch(struct run_ctx *c)
 			return -errno;
 		rc = cage_loop_add(c->loop, c->timerfd, EPOLLIN, on_timer, c);
 	}
-	if (rc == 0 && c->have_pty)
-		rc = cage_pty_relay(&c->pty, c->loop);
 	return rc;
 }
 
@@ -321,15 +323,15 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 	if (c->sigfd < 0)
 		return -errno;
 	if (c->o->use_pty) {
-		rc = cage_pty_open(&c->pty, STDIN_FILENO, STDOUT_FILENO);
-		if (rc != 0)
-			return akios_err_set(err, NULL, 0, 0,
-					     "cannot open a pty: %s",
-					     strerror(-rc)),
-			       rc;
+		cage_pty_init(&c->pty, STDIN_FILENO, STDOUT_FILENO);
 		c->have_pty = true;
 	}
-	return cage_loop_new(&c->loop);
+	rc = cage_loop_new(&c->loop);
+	if (rc != 0)
+		akios_err_set(err, NULL, 0, 0,
+			      "cannot set up the event loop: %s",
+			      strerror(-rc));
+	return rc;
 }
 
 static int start(struct run_ctx *c, struct akios_err *err)
@@ -341,7 +343,7 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	    .cgroup = c->o->cgroup,
 	    .bpf = c->o->plan->seccomp ? c->o->bpf : NULL,
 	    .want_listener = c->o->want_listener,
-	    .pty_slave = c->have_pty ? c->pty.slave : -1,
+	    .pty = c->have_pty ? &c->pty.modes : NULL,
 	};
 	int rc;
 
@@ -353,8 +355,6 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	/* The child has its own copy: ours goes now (secrets included). */
 	cage_plan_env_wipe(envp);
 	free(envp);
-	if (c->have_pty)
-		cage_pty_close_slave(&c->pty);
 	if (rc == 0 && c->have_pty)
 		(void)!cage_pty_raw(&c->pty);
 	return rc;
