@@ -5,6 +5,7 @@
  * (shared/limits.h); every cut and every directory left unwalked is named in
  * the plan's notes, never silent. Like the rest of the plan, it only looks. */
 #include "shared/common.h"
+#include "shared/buf.h"
 #include "shared/limits.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/plan_int.h"
@@ -41,7 +42,10 @@ static const char *const heavy[] = {
 #define WALK_MOUNT_RESERVE 64u
 
 struct walk {
-	struct cage_plan *p;
+	struct cage_plan *p;	    /* NULL after the run: report only */
+	const struct cage_plan *cp; /* the same plan, read */
+	struct akios_buf *report;   /* after the run: unfrozen paths */
+	int reported;
 	struct plan_walk_total *t;
 	char path[PATH_MAX];
 	size_t len;
@@ -101,15 +105,34 @@ static bool room(struct walk *w)
 	return w->cut == NULL;
 }
 
+/* After the run: name in w->path, unless the plan froze it. */
+static int report_here(struct walk *w, const char *name)
+{
+	size_t len = w->len;
+	int rc = push(w, name);
+
+	if (rc == 0 && !plan_has_mount(w->cp, w->path)) {
+		/* The first ones are named; all are counted. */
+		if (w->reported < CAGE_UNFROZEN_LISTED)
+			rc = akios_buf_appendf(w->report, "%s\n", w->path);
+		w->reported++;
+	}
+	pop(w, len);
+	return rc;
+}
+
 /* A control entry named `name` in the directory at w->path. */
 static int freeze_here(struct walk *w, const char *name, unsigned type)
 {
 	size_t len = w->len;
-	unsigned before = w->p->n_mounts;
+	unsigned before;
 	int rc;
 
+	if (!w->p)
+		return report_here(w, name);
 	if (!room(w))
 		return 0;
+	before = w->p->n_mounts;
 	if (strcmp(name, ".git") == 0) {
 		rc = plan_freeze_git(w->p, w->path);
 	} else {
@@ -163,7 +186,7 @@ static int descend(struct walk *w, int dfd, const char *name, unsigned depth)
 	if (in_list(heavy, AKIOS_ARRAY_SIZE(heavy), name)) {
 		w->skipped++;
 		example(w->skip_ex, sizeof(w->skip_ex), w->path);
-	} else if (plan_has_mount(w->p, w->path)) {
+	} else if (plan_has_mount(w->cp, w->path)) {
 		/* handled by its own plan line */
 	} else if (depth >= AKIOS_CTL_WALK_DEPTH) {
 		w->deep++;
@@ -244,37 +267,68 @@ static int note(struct walk *w, const char *base)
 	    w->cut ? "; walk STOPPED at " : "", w->cut ? w->cut : "");
 }
 
-int plan_walk_controls(struct cage_plan *p, const char *base,
-		       struct plan_walk_total *t)
+/* One walk below base: freezing (w->p) or, after the run, reporting. */
+static int walk_base(struct walk *w, const char *base)
 {
-	struct walk *w = calloc(1, sizeof(*w));
 	int fd;
-	int rc = 0;
 
-	if (!w)
-		return -ENOMEM;
-	w->p = p;
-	w->t = t;
-	if (strlen(base) >= sizeof(w->path)) {
-		free(w);
+	if (strlen(base) >= sizeof(w->path))
 		return -ENAMETOOLONG;
-	}
 	/* "/" is never a writable allowed path (check_forbidden). */
 	memcpy(w->path, base, strlen(base) + 1);
 	w->len = strlen(base);
-	if (t->entries > AKIOS_CTL_WALK_ENTRIES)
+	if (w->t->entries > AKIOS_CTL_WALK_ENTRIES)
 		w->cut = "the bound on entries examined";
 	fd = w->cut
 		 ? -1
 		 : open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0)
-		rc = walk_dir(w, fd, 0);
-	else
-		w->unreadable += w->cut ? 0 : 1;
+		return walk_dir(w, fd, 0);
+	w->unreadable += w->cut ? 0 : 1;
+	return 0;
+}
+
+int plan_walk_controls(struct cage_plan *p, const char *base,
+		       struct plan_walk_total *t)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	w->p = p;
+	w->cp = p;
+	w->t = t;
+	rc = walk_base(w, base);
 	if (rc == 0)
 		rc = note(w, base);
+	if (rc == 0 && p->n_walked < CAGE_MAX_NOTES) {
+		p->walked[p->n_walked] = strdup(base);
+		rc = p->walked[p->n_walked] ? 0 : -ENOMEM;
+		p->n_walked += rc == 0;
+	}
 	free(w);
 	return rc;
+}
+
+int cage_plan_unfrozen_controls(const struct cage_plan *p,
+				struct akios_buf *out)
+{
+	struct plan_walk_total t = {0};
+	struct walk *w = calloc(1, sizeof(*w));
+	int rc = 0;
+	int n;
+
+	if (!w)
+		return -ENOMEM;
+	w->cp = p;
+	w->t = &t;
+	w->report = out;
+	for (unsigned i = 0; i < p->n_walked && rc == 0; i++)
+		rc = walk_base(w, p->walked[i]);
+	n = w->reported;
+	free(w);
+	return rc ? rc : n;
 }
 
 /* Submodules keep their git directories in <gitdir>/modules/<name>, where

@@ -4,12 +4,14 @@
  * the plan's bounded walk stay read-only while the rest stays writable;
  * --dry-run names what the walk did not cover (node_modules, depth, the
  * bound on frozen paths). The placeholders made for missing control files
- * are gone after the run even when akios is killed with SIGKILL. */
+ * are gone after the run even when akios is killed with SIGKILL. Control
+ * files the agent makes below the top are named after the run. */
 #include "shared/common.h"
 #include "shared/limits.h"
 #include "tests/lib/cagetest.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -201,4 +203,54 @@ Test(cage_controls, no_placeholder_survives_sigkill_root)
 Test(cage_controls, no_placeholder_survives_sigkill_rootless)
 {
 	placeholders_after_sigkill(true);
+}
+
+static bool audit_has(const char *what)
+{
+	char path[700];
+	char *buf = calloc(1, 1 << 20);
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	cr_assert_not_null(buf);
+	snprintf(path, sizeof(path), "%s/events.log", W.audit);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	n = read(fd, buf, (1 << 20) - 1);
+	close(fd);
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	found = strstr(buf, what) != NULL;
+	free(buf);
+	return found;
+}
+
+/* New control files below the top are not frozen (README): after the run
+ * akios names them on stderr and in the audit log. */
+Test(cage_controls, new_nested_control_files_reported_after_the_run)
+{
+	char *plant[] = {"sh", "-c",
+			 "mkdir -p b x/.git/hooks && echo a > b/.envrc", NULL};
+	char *quiet[] = {"sh", "-c", "mkdir -p c && echo a > c/notes", NULL};
+	char want[700];
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_run(&W, NULL, quiet, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "control file"), "%s", r.err);
+	test_run_free(&r);
+	cr_assert_not(audit_has("cage.control_files"));
+	cr_assert_eq(cagetest_run(&W, NULL, plant, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "2 control file(s)"), "%s", r.err);
+	snprintf(want, sizeof(want), "%s/b/.envrc\n", W.ws);
+	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+	snprintf(want, sizeof(want), "%s/x/.git\n", W.ws);
+	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+	test_run_free(&r);
+	cr_assert(audit_has("cage.control_files"));
+	cagetest_teardown(&W);
 }
