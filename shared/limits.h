@@ -32,5 +32,9 @@
 #define AKIOS_BROKER_HOLD_MS 3000u
 #define AKIOS_MAX_SENDMMSG   1024u /* sendmmsg messages checked (UIO_MAXIOV) */
 #define AKIOS_MAX_TOOL_RUNS  512u  /* tool runs timed at once (pidfds) */
+/* cage: the walk for nested control files (plan_walk.c), per run */
+#define AKIOS_CTL_WALK_ENTRIES 20000u /* directory entries examined */
+#define AKIOS_CTL_WALK_DEPTH   16u    /* directory levels below a path */
+#define AKIOS_CTL_WALK_FROZEN  64u    /* nested control paths frozen */
 
 #endif

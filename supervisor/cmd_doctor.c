@@ -86,7 +86,15 @@ static void cgroup_line(const struct cage_probe *p)
 						     : "no controllers")
 					      : "not mounted";
 
-	if (p->cgroup == CAGE_CGROUP_V2)
+	if (p->cgroup != CAGE_CGROUP_NONE && p->cgroup_missing[0])
+		line(WARN, "cgroups",
+		     "%s has only part of memory, pids, cpu: %s fall(s) back "
+		     "to rlimits (v1: %s; v2: %s)",
+		     cage_cgroup_backend_name(p->cgroup), p->cgroup_missing,
+		     p->cgroup_v1_controllers[0] ? p->cgroup_v1_controllers
+						 : "none",
+		     v2);
+	else if (p->cgroup == CAGE_CGROUP_V2)
 		line(OK, "cgroups",
 		     "v2, delegated subtree with memory, pids, "
 		     "cpu");

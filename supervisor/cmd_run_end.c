@@ -3,6 +3,7 @@
  * reads on stderr, and --no-sandbox (loud, audited, refused by strict
  * policies and signed-policy mode). */
 #include "shared/common.h"
+#include "shared/buf.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
@@ -17,6 +18,38 @@ static const char *const end_names[] = {
     [CAGE_END_TIMEOUT] = "timeout",   [CAGE_END_LIMIT] = "memory_limit",
     [CAGE_END_ABORTED] = "aborted",
 };
+
+/* Control files below the top of a writable path that were writable
+ * during the run (README "Control files stay read-only"): the agent may
+ * have planted them for git, direnv or an editor. Said and recorded. */
+static int control_check(struct run_state *s)
+{
+	struct akios_buf b;
+	cJSON *f;
+	int n;
+	int rc = 0;
+
+	if (!s->plan.n_walked)
+		return 0;
+	akios_buf_init(&b, 64ul * 1024ul);
+	n = cage_plan_unfrozen_controls(&s->plan, &b);
+	if (n > 0 && b.ptr) {
+		fprintf(stderr,
+			"akios: warning: %d control file(s) below the top of "
+			"a writable path were not read-only during the run "
+			"(made by the agent, or beyond the walk's bounds); "
+			"review them before git, direnv or an editor uses "
+			"them:\n%s%s",
+			n, b.ptr,
+			n > CAGE_UNFROZEN_LISTED ? "(list cut)\n" : "");
+		f = cJSON_CreateObject();
+		cJSON_AddNumberToObject(f, "count", n);
+		cJSON_AddStringToObject(f, "paths", b.ptr);
+		rc = run_event(s, "cage.control_files", NULL, f);
+	}
+	akios_buf_free(&b);
+	return rc;
+}
 
 static double tv_ms(struct timeval tv)
 {
@@ -147,6 +180,8 @@ int run_cage(struct run_state *s)
 	run_broker_free(&rb);
 	tell_user(&r);
 	rc = limit_events(s, &r);
+	if (rc == 0)
+		rc = control_check(s);
 	if (run_event(s, "run.end", NULL, end_fields(&r)) != 0 || rc != 0)
 		return AKIOS_EXIT_INTERNAL;
 	return r.exit_code;

@@ -8,6 +8,7 @@
 #include "shared/common.h"
 #include "supervisor/cage/cgroup.h"
 #include "supervisor/cage/plan.h"
+#include "supervisor/cage/pty.h"
 #include "supervisor/cage/seccomp.h"
 
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 	'L' /* "L<fd>": the agent's listener fd number;\n\t\t\t     the supervisor copies it (pidfd_getfd)\n\t\t\t     and answers one byte */
 #define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
 #define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
+#define CAGE_MSG_PTY	'P' /* the agent's pty master (SCM_RIGHTS) */
 
 /* Where a child step failed: the status line names what and where. */
 struct cage_fail {
@@ -34,7 +36,10 @@ struct cage_child_args {
 	char *const *envp;
 	int status_fd; /* child end of the status socket */
 	int sync_fd;   /* read end: one byte once the maps are written */
-	int pty_slave; /* -1 without a pty */
+	/* The real terminal's modes: the child opens the agent's pty in the
+	 * cage's devpts and sends the master back. NULL: no pty. */
+	const struct cage_pty_modes *pty;
+	int pty_slave; /* set by the child for the agent; -1 without */
 	const struct cage_bpf *bpf; /* NULL: no filter */
 	bool want_listener;
 };
@@ -60,7 +65,7 @@ struct cage_launch_opts {
 	struct cage_cgroup *cgroup; /* NULL: none */
 	const struct cage_bpf *bpf; /* NULL: no filter */
 	bool want_listener;
-	int pty_slave; /* -1: none */
+	const struct cage_pty_modes *pty; /* NULL: no pty */
 };
 struct cage_launch {
 	pid_t pid;     /* the reaper (cage PID 1), our child */

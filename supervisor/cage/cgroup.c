@@ -72,50 +72,83 @@ static int split_fields(char *line, char **f, int n)
 	return i;
 }
 
-/* Mount point of the v1 hierarchy holding ctrl, or of cgroup2 when ctrl
- * is NULL. Fields of /proc/self/mounts: dev dir type opts. */
-static bool find_mount(const char *ctrl, char *out, size_t size)
+/* Copies the line at *pos into line (cut to size) and moves past it;
+ * false at the end of text. */
+static bool next_line(const char **pos, char *line, size_t size)
 {
-	struct akios_buf b;
-	char *save = NULL;
-	bool found = false;
+	const char *p = *pos;
+	size_t n = strcspn(p, "\n");
 
-	if (read_proc("/proc/self/mounts", &b) < 0)
+	if (!*p)
 		return false;
-	for (char *l = strtok_r(b.ptr, "\n", &save); l && !found;
-	     l = strtok_r(NULL, "\n", &save)) {
+	*pos = p + n + (p[n] == '\n');
+	if (n >= size)
+		n = size - 1; /* a cut line cannot match a short field */
+	memcpy(line, p, n);
+	line[n] = '\0';
+	return true;
+}
+
+bool cg_parse_mounts(const char *text, const char *ctrl, char *out, size_t size)
+{
+	char line[AKIOS_MAX_PATH_BYTES * 2];
+
+	while (next_line(&text, line, sizeof(line))) {
 		char *f[4];
-		if (split_fields(l, f, 4) < 4)
+
+		if (split_fields(line, f, 4) < 4)
 			continue;
 		if (ctrl ? (strcmp(f[2], "cgroup") == 0 &&
 			    has_word(f[3], ctrl, ','))
 			 : strcmp(f[2], "cgroup2") == 0)
-			found = (size_t)snprintf(out, size, "%s", f[1]) < size;
+			return (size_t)snprintf(out, size, "%s", f[1]) < size;
 	}
+	return false;
+}
+
+bool cg_parse_own(const char *text, const char *ctrl, char *out, size_t size)
+{
+	char line[AKIOS_MAX_PATH_BYTES * 2];
+
+	while (next_line(&text, line, sizeof(line))) {
+		char *c = strchr(line, ':');
+		char *p = c ? strchr(c + 1, ':') : NULL;
+
+		if (!p)
+			continue;
+		*p = '\0';
+		/* v2 is "0::/path"; v1 lines name their controllers. */
+		if (ctrl ? has_word(c + 1, ctrl, ',')
+			 : c[1] == '\0' && strncmp(line, "0:", 2) == 0)
+			return (size_t)snprintf(out, size, "%s", p + 1) < size;
+	}
+	return false;
+}
+
+/* Mount point of the v1 hierarchy holding ctrl, or of cgroup2 when ctrl
+ * is NULL, from /proc/self/mounts. */
+static bool find_mount(const char *ctrl, char *out, size_t size)
+{
+	struct akios_buf b;
+	bool found;
+
+	if (read_proc("/proc/self/mounts", &b) < 0)
+		return false;
+	found = cg_parse_mounts(b.ptr, ctrl, out, size);
 	akios_buf_free(&b);
 	return found;
 }
 
 /* This process's cgroup path in the hierarchy of ctrl (NULL: v2), from
- * /proc/self/cgroup lines "id:controllers:/path". */
+ * /proc/self/cgroup. */
 static bool own_path(const char *ctrl, char *out, size_t size)
 {
 	struct akios_buf b;
-	char *save = NULL;
-	bool found = false;
+	bool found;
 
 	if (read_proc("/proc/self/cgroup", &b) < 0)
 		return false;
-	for (char *l = strtok_r(b.ptr, "\n", &save); l && !found;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *c = strchr(l, ':');
-		char *p = c ? strchr(c + 1, ':') : NULL;
-		if (!p)
-			continue;
-		*p = '\0';
-		if (ctrl ? has_word(c + 1, ctrl, ',') : c[1] == '\0')
-			found = (size_t)snprintf(out, size, "%s", p + 1) < size;
-	}
+	found = cg_parse_own(b.ptr, ctrl, out, size);
 	akios_buf_free(&b);
 	return found;
 }
@@ -135,51 +168,52 @@ static bool v1_base(enum cg_ctrl c, char *out, size_t size)
 	return access(out, W_OK | X_OK) == 0;
 }
 
-static unsigned required(const struct cage_limits *l)
+unsigned cg_required(const struct cage_limits *l)
 {
 	return (l->memory_bytes ? 1u << CG_MEMORY : 0) |
 	       (l->pids ? 1u << CG_PIDS : 0) |
 	       (l->cpu_percent ? 1u << CG_CPU : 0);
 }
 
+/* A directory the run's cgroup can go below: we may create it there
+ * (write on the directory), move the cage into it (write on its
+ * cgroup.procs: the kernel checks the common ancestor of the source and
+ * the destination, which is this directory since it is one of our own
+ * cgroup's ancestors), and its subtree_control enables every needed
+ * controller (else the limit files would not exist in the new cgroup). */
 static bool v2_dir_ok(const char *dir, unsigned need)
 {
-	char f[AKIOS_MAX_PATH_BYTES + 32], ctl[256];
+	char ctl[256];
 	int fd;
+	bool ok;
 
 	if (access(dir, W_OK | X_OK) != 0)
-		return false;
-	if ((size_t)snprintf(f, sizeof(f), "%s/cgroup.subtree_control", dir) >=
-	    sizeof(f))
 		return false;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
+	ok = faccessat(fd, "cgroup.procs", W_OK, 0) == 0;
 	if (cg_read(fd, "cgroup.subtree_control", ctl, sizeof(ctl)) < 0)
 		ctl[0] = '\0';
 	close(fd);
+	ctl[strcspn(ctl, "\n")] = '\0';
 	for (int c = 0; c < CG_FREEZER; c++)
 		if ((need & (1u << c)) && !has_word(ctl, cg_ctrl_names[c], ' '))
-			return false;
-	return true;
+			ok = false;
+	return ok;
 }
 
-/* v2: the deepest ancestor of our own cgroup (itself included) that we
- * can write and whose subtree_control enables every needed controller. */
-static bool v2_base(unsigned need, char *out, size_t size)
+bool cg_v2_base_at(const char *mnt, const char *own, unsigned need, char *out,
+		   size_t size)
 {
-	char mnt[512], own[1024];
-	size_t mlen;
+	size_t mlen = strlen(mnt);
 
-	if (!find_mount(NULL, mnt, sizeof(mnt)) ||
-	    !own_path(NULL, own, sizeof(own)))
-		return false;
 	if ((size_t)snprintf(out, size, "%s%s", mnt,
 			     strcmp(own, "/") == 0 ? "" : own) >= size)
 		return false;
-	mlen = strlen(mnt);
 	for (;;) {
 		char *slash;
+
 		if (v2_dir_ok(out, need))
 			return true;
 		slash = strrchr(out, '/');
@@ -189,26 +223,50 @@ static bool v2_base(unsigned need, char *out, size_t size)
 	}
 }
 
-enum cage_cgroup_backend cage_cgroup_detect(const struct cage_limits *l,
-					    char *missing, size_t size)
+/* v2: the deepest ancestor of our own cgroup (itself included) that
+ * passes v2_dir_ok. */
+static bool v2_base(unsigned need, char *out, size_t size)
 {
-	char path[AKIOS_MAX_PATH_BYTES];
-	unsigned need = required(l);
-	unsigned v1_have = 0;
+	char mnt[512], own[1024];
+
+	if (!find_mount(NULL, mnt, sizeof(mnt)) ||
+	    !own_path(NULL, own, sizeof(own)))
+		return false;
+	return cg_v2_base_at(mnt, own, need, out, size);
+}
+
+int cg_v2_have_at(const char *mnt, const char *own, unsigned need)
+{
+	char out[AKIOS_MAX_PATH_BYTES];
+	unsigned have = 0;
+
+	if (!cg_v2_base_at(mnt, own, 0, out, sizeof(out)))
+		return -1;
+	for (int c = 0; c < CG_FREEZER; c++)
+		if ((need & (1u << c)) &&
+		    cg_v2_base_at(mnt, own, have | (1u << c), out, sizeof(out)))
+			have |= 1u << c;
+	return (int)have;
+}
+
+static int v2_have(unsigned need)
+{
+	char mnt[512], own[1024];
+
+	if (!find_mount(NULL, mnt, sizeof(mnt)) ||
+	    !own_path(NULL, own, sizeof(own)))
+		return -1;
+	return cg_v2_have_at(mnt, own, need);
+}
+
+static void list_missing(unsigned bits, char *missing, size_t size)
+{
 	size_t off = 0;
 
-	if (missing && size)
-		missing[0] = '\0';
-	if (v2_base(need, path, sizeof(path)))
-		return CAGE_CGROUP_V2;
-	for (int c = 0; c < CG_FREEZER; c++)
-		if (v1_base((enum cg_ctrl)c, path, sizeof(path)))
-			v1_have |= 1u << c;
-	if ((need & v1_have) == need && v1_have != 0)
-		return CAGE_CGROUP_V1;
 	for (int c = 0; missing && c < CG_FREEZER; c++) {
 		int n;
-		if (!(need & ~v1_have & (1u << c)))
+
+		if (!(bits & (1u << c)))
 			continue;
 		n = snprintf(missing + off, size - off, "%s%s", off ? " " : "",
 			     cg_ctrl_names[c]);
@@ -216,7 +274,37 @@ enum cage_cgroup_backend cage_cgroup_detect(const struct cage_limits *l,
 			break;
 		off += (size_t)n;
 	}
-	return CAGE_CGROUP_NONE;
+}
+
+/* When no back-end has every needed controller, the one that has more of
+ * them is reported with the rest as missing (the plan falls back to
+ * rlimits for those, or refuses a required one), so a v2 host without
+ * cpu delegation still gets memory and pids from its cgroup. */
+enum cage_cgroup_backend cage_cgroup_detect(const struct cage_limits *l,
+					    char *missing, size_t size)
+{
+	char path[AKIOS_MAX_PATH_BYTES];
+	unsigned need = cg_required(l);
+	unsigned v1 = 0;
+	int v2;
+
+	if (missing && size)
+		missing[0] = '\0';
+	if (v2_base(need, path, sizeof(path)))
+		return CAGE_CGROUP_V2;
+	for (int c = 0; c < CG_FREEZER; c++)
+		if (v1_base((enum cg_ctrl)c, path, sizeof(path)))
+			v1 |= 1u << c;
+	if ((need & v1) == need && v1 != 0)
+		return CAGE_CGROUP_V1;
+	v2 = v2_have(need);
+	if (v2 > 0 && __builtin_popcount(need & (unsigned)v2) >=
+			  __builtin_popcount(need & v1)) {
+		list_missing(need & ~(unsigned)v2, missing, size);
+		return CAGE_CGROUP_V2;
+	}
+	list_missing(need & ~v1, missing, size);
+	return (need & v1) ? CAGE_CGROUP_V1 : CAGE_CGROUP_NONE;
 }
 
 void cage_cgroup_hierarchies(char *v2, size_t v2_size, bool *v2_mounted,
@@ -293,7 +381,7 @@ static int write_u64(int fd, const char *file, uint64_t v)
 
 /* memory.swap.max / memory.memsw are absent without swap accounting:
  * then there is no swap to escape to, so skipping is not a weakening. */
-static int limits_v2(int fd, const struct cage_limits *l)
+int cg_limits_v2(int fd, const struct cage_limits *l)
 {
 	char cpu[48];
 	int rc = 0;
@@ -343,11 +431,11 @@ static int create_v2(struct cage_cgroup *cg, const struct cage_limits *l,
 	char base[AKIOS_MAX_PATH_BYTES];
 	int rc;
 
-	if (!v2_base(required(l), base, sizeof(base)))
+	if (!v2_base(cg_required(l), base, sizeof(base)))
 		return -EOPNOTSUPP;
 	rc = make_dir(&cg->v2, base, id);
 	if (rc == 0)
-		rc = limits_v2(cg->v2.fd, l);
+		rc = cg_limits_v2(cg->v2.fd, l);
 	return rc;
 }
 
@@ -358,7 +446,7 @@ static int create_v1(struct cage_cgroup *cg, const struct cage_limits *l,
 		     const char *id)
 {
 	char base[AKIOS_MAX_PATH_BYTES];
-	unsigned need = required(l);
+	unsigned need = cg_required(l);
 	bool any = false;
 	int rc;
 
@@ -405,7 +493,7 @@ int cage_cgroup_create(const struct cage_limits *l, const char *run_id,
 	if (!cg)
 		return -ENOMEM;
 	cg->backend = cage_cgroup_detect(l, missing, sizeof(missing));
-	if (cg->backend == CAGE_CGROUP_NONE && required(l)) {
+	if (missing[0]) {
 		akios_err_set(err, NULL, 0, 0,
 			      "cgroup: no cgroup back-end this user can write "
 			      "has the %s controller(s)",

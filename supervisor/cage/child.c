@@ -142,6 +142,52 @@ static void hand_over_listener(int fd, int listener)
 		;
 }
 
+/* One status message of `kind` carrying fd (SCM_RIGHTS); only before
+ * the filter is loaded (sendmsg traps after that). */
+static void send_fd(int sock, char kind, int fd)
+{
+	char byte = kind;
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/* The agent's pty, opened in the view's own devpts (after pivot_root),
+ * so its slave is /dev/pts/N there and ttyname() finds it. The master
+ * goes to the supervisor, which relays it; the slave is returned. */
+static int open_pty(const struct cage_child_args *a)
+{
+	const struct cage_pty_modes *m = a->pty;
+	int unlock = 0;
+	int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int slave;
+
+	if (master < 0)
+		die(a->status_fd, "pty", "/dev/pts/ptmx", errno);
+	if (ioctl(master, TIOCSPTLCK, &unlock) != 0)
+		die(a->status_fd, "pty", "unlock", errno);
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		die(a->status_fd, "pty", "TIOCGPTPEER", errno);
+	if (m->have_t && tcsetattr(slave, TCSANOW, &m->t) != 0)
+		die(a->status_fd, "pty", "modes", errno);
+	if (m->have_ws && ioctl(slave, TIOCSWINSZ, &m->ws) != 0)
+		die(a->status_fd, "pty", "window size", errno);
+	send_fd(a->status_fd, CAGE_MSG_PTY, master);
+	close(master);
+	return slave;
+}
+
 static void landlock(const struct cage_child_args *a)
 {
 	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
@@ -283,8 +329,10 @@ static void close_all_but(int keep)
 	(void)close_range((unsigned)keep + 1, ~0u, 0);
 }
 
-_Noreturn void cage_child_main(const struct cage_child_args *a)
+_Noreturn void cage_child_main(const struct cage_child_args *args)
 {
+	struct cage_child_args b = *args;
+	const struct cage_child_args *a = &b;
 	struct cage_fail f = {0};
 	char go;
 	pid_t agent;
@@ -300,6 +348,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *a)
 		cage_child_fail(a->status_fd, &f);
 	if (sethostname("akios", 5) != 0)
 		die(a->status_fd, "sethostname", NULL, errno);
+	b.pty_slave = a->pty ? open_pty(a) : -1;
 	agent = spawn_agent(a);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);

@@ -426,6 +426,8 @@ void cage_plan_free(struct cage_plan *p)
 	plan_free_env(p);
 	for (unsigned i = 0; i < p->n_notes; i++)
 		free(p->notes[i]);
+	for (unsigned i = 0; i < p->n_walked; i++)
+		free(p->walked[i]);
 	for (unsigned i = 0; p->argv && i < p->argc; i++)
 		free(p->argv[i]);
 	free(p->argv);

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CAGE_MAX_MOUNTS 256
+#define CAGE_MAX_MOUNTS 512
 #define CAGE_MAX_ENV	256
 #define CAGE_MAX_NOTES	32
 #define CAGE_SAFE_PATH	"/usr/local/bin:/usr/bin:/bin"
@@ -141,6 +141,10 @@ struct cage_plan {
 	char refusal[256];	     /* why, when !allowed */
 	char *notes[CAGE_MAX_NOTES]; /* enforcement report lines */
 	unsigned n_notes;
+	/* Writable paths whose subdirectories the control-file walk
+	 * covered (plan_walk.c), for cage_plan_unfrozen_controls. */
+	char *walked[CAGE_MAX_NOTES];
+	unsigned n_walked;
 };
 
 /* Builds the plan. Looks at the host (lstat of paths named by the policy,
@@ -153,6 +157,15 @@ int cage_plan_build(const struct cage_plan_input *in, struct cage_plan *plan,
 		    struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
 void cage_plan_free(struct cage_plan *plan);
+
+/* After the run: control paths below the walked writable paths that were
+ * not read-only during it (created by the agent, or beyond the walk's
+ * bounds), one "path\n" each appended to out for the first
+ * CAGE_UNFROZEN_LISTED. Same walk and bounds as at plan time; only looks.
+ * Returns how many in all, or -errno. */
+#define CAGE_UNFROZEN_LISTED 50
+int cage_plan_unfrozen_controls(const struct cage_plan *plan,
+				struct akios_buf *out) AKIOS_NONNULL(1, 2);
 
 /* Parses "userns,seccomp,landlock,cgroup" (comma-separated, any order)
  * into enum cage_degrade bits. -EINVAL with err naming the bad word. */

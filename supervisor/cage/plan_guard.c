@@ -165,7 +165,7 @@ int plan_add_identity(struct cage_plan *p, const struct cage_plan_input *in)
 	return rc;
 }
 
-static bool has_mount(const struct cage_plan *p, const char *dst)
+bool plan_has_mount(const struct cage_plan *p, const char *dst)
 {
 	for (unsigned i = 0; i < p->n_mounts; i++)
 		if (strcmp(p->mounts[i].dst, dst) == 0)
@@ -189,7 +189,8 @@ static int guard_one(struct cage_plan *p, const char *s, const char *allow,
 				   "filesystem.allow %s is a path the cage "
 				   "never shows",
 				   allow);
-	if (!plan_path_under(s, allow) || has_mount(p, s) || lstat(s, &st) != 0)
+	if (!plan_path_under(s, allow) || plan_has_mount(p, s) ||
+	    lstat(s, &st) != 0)
 		return 0;
 	return plan_add(p, CAGE_MNT_MASK,
 			CAGE_MF_RO | (S_ISDIR(st.st_mode) ? CAGE_MF_DIR : 0),
@@ -259,13 +260,12 @@ int plan_add_masks(struct cage_plan *p, const struct cage_plan_input *in,
 
 /* One control path under a writable base: frozen if present, else a
  * placeholder is created (when `create`) and frozen. */
-static int freeze(struct cage_plan *p, const char *path, bool dir, bool create,
-		  unsigned extra)
+int plan_freeze(struct cage_plan *p, const char *path, bool dir, bool create)
 {
 	struct stat st;
-	unsigned f = CAGE_MF_RO | extra;
+	unsigned f = CAGE_MF_RO;
 
-	if (has_mount(p, path))
+	if (plan_has_mount(p, path))
 		return 0;
 	if (lstat(path, &st) == 0)
 		f |= S_ISDIR(st.st_mode) ? CAGE_MF_DIR : 0;
@@ -276,43 +276,53 @@ static int freeze(struct cage_plan *p, const char *path, bool dir, bool create,
 	return plan_add(p, CAGE_MNT_REBIND, f, NULL, path, "control");
 }
 
+/* A git directory's config and hooks, read-only (placeholders when
+ * missing), then the submodules' git directories in its modules/. */
+int plan_freeze_gitdir(struct cage_plan *p, const char *gitdir, unsigned depth)
+{
+	char sub[PATH_MAX];
+	int rc = plan_join(sub, sizeof(sub), gitdir, "config");
+
+	if (rc == 0)
+		rc = plan_freeze(p, sub, false, true);
+	if (rc == 0)
+		rc = plan_join(sub, sizeof(sub), gitdir, "hooks");
+	if (rc == 0)
+		rc = plan_freeze(p, sub, true, true);
+	return rc ? rc : plan_freeze_modules(p, gitdir, depth);
+}
+
 /* .git: the directory itself becomes a (writable) mount point so it can
  * be neither renamed nor replaced; its config and hooks are read-only. A
  * missing .git is created empty and read-only: no repository (and so no
- * hooks) can appear in the workspace. */
-static int freeze_git(struct cage_plan *p, const char *base)
+ * hooks) can appear in the workspace. A .git file (a worktree or a
+ * submodule's "gitdir:" link) is frozen as it is. */
+int plan_freeze_git(struct cage_plan *p, const char *base)
 {
 	char git[PATH_MAX];
-	char sub[PATH_MAX];
 	struct stat st;
 	int rc = plan_join(git, sizeof(git), base, ".git");
 
 	if (rc != 0)
 		return rc;
 	if (lstat(git, &st) != 0 || !S_ISDIR(st.st_mode))
-		return freeze(p, git, true, true, 0);
-	if (has_mount(p, git))
+		return plan_freeze(p, git, true, true);
+	if (plan_has_mount(p, git))
 		return 0;
 	rc = plan_add(p, CAGE_MNT_REBIND, CAGE_MF_DIR, NULL, git, "control");
-	if (rc == 0)
-		rc = plan_join(sub, sizeof(sub), git, "config");
-	if (rc == 0)
-		rc = freeze(p, sub, false, true, 0);
-	if (rc == 0)
-		rc = plan_join(sub, sizeof(sub), git, "hooks");
-	return rc ? rc : freeze(p, sub, true, true, 0);
+	return rc ? rc : plan_freeze_gitdir(p, git, 0);
 }
 
 static int freeze_base(struct cage_plan *p, const char *base, bool is_home)
 {
 	char path[PATH_MAX];
-	int rc = freeze_git(p, base);
+	int rc = plan_freeze_git(p, base);
 
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(controls) && rc == 0; i++) {
 		rc = plan_join(path, sizeof(path), base, controls[i].name);
 		if (rc == 0)
-			rc = freeze(p, path, controls[i].dir,
-				    controls[i].create || is_home, 0);
+			rc = plan_freeze(p, path, controls[i].dir,
+					 controls[i].create || is_home);
 	}
 	return rc;
 }
@@ -333,6 +343,7 @@ int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 		      const struct policy_path **allow, unsigned n)
 {
 	const struct policy_path *w;
+	struct plan_walk_total t = {0};
 	struct stat st;
 	int rc = 0;
 
@@ -344,6 +355,8 @@ int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 		rc = freeze_base(p, allow[i]->path,
 				 in->home &&
 				     strcmp(in->home, allow[i]->path) == 0);
+		if (rc == 0)
+			rc = plan_walk_controls(p, allow[i]->path, &t);
 	}
 	w = writable_parent(allow, n, p->cwd);
 	if (rc == 0 && w && !w->allow_control_files)
@@ -351,7 +364,7 @@ int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 	for (unsigned i = 0; i < in->n_protect && rc == 0; i++) {
 		w = writable_parent(allow, n, in->protect[i]);
 		if (w)
-			rc = freeze(p, in->protect[i], false, false, 0);
+			rc = plan_freeze(p, in->protect[i], false, false);
 	}
 	return rc;
 }

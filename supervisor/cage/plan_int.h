@@ -26,6 +26,25 @@ int plan_add_masks(struct cage_plan *p, const struct cage_plan_input *in,
 int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 		      const struct policy_path **allow,
 		      unsigned n) AKIOS_NODISCARD;
+bool plan_has_mount(const struct cage_plan *p, const char *dst);
+/* Control paths (plan_guard.c): freeze one path read-only (a placeholder
+ * when missing and `create`); a base's .git; a git directory's config,
+ * hooks and submodules (plan_walk.c). */
+int plan_freeze(struct cage_plan *p, const char *path, bool dir,
+		bool create) AKIOS_NODISCARD;
+int plan_freeze_git(struct cage_plan *p, const char *base) AKIOS_NODISCARD;
+int plan_freeze_gitdir(struct cage_plan *p, const char *gitdir,
+		       unsigned depth) AKIOS_NODISCARD;
+int plan_freeze_modules(struct cage_plan *p, const char *gitdir,
+			unsigned depth) AKIOS_NODISCARD;
+/* The walk below one writable base (plan_walk.c); the bounds of
+ * shared/limits.h are counted over the whole run in *t. Adds a note. */
+struct plan_walk_total {
+	unsigned entries;
+	unsigned frozen;
+};
+int plan_walk_controls(struct cage_plan *p, const char *base,
+		       struct plan_walk_total *t) AKIOS_NODISCARD;
 int plan_build_env(struct cage_plan *p,
 		   const struct cage_plan_input *in) AKIOS_NODISCARD;
 void plan_free_env(struct cage_plan *p);

@@ -1,6 +1,7 @@
-/* The pty relay behind pty.h. The master is non-blocking; output to the
- * real terminal is written in full (it is ours). Invariant: whatever
- * happens, cage_pty_close restores the terminal modes we changed. */
+/* The pty relay behind pty.h (the supervisor side; child.c opens the pty
+ * in the cage). The master is non-blocking; output to the real terminal
+ * is written in full (it is ours). Invariant: whatever happens,
+ * cage_pty_close restores the terminal modes we changed. */
 #include "shared/common.h"
 #include "shared/fileio.h"
 #include "supervisor/cage/pty.h"
@@ -11,50 +12,28 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
-int cage_pty_open(struct cage_pty *p, int in, int out)
+void cage_pty_init(struct cage_pty *p, int in, int out)
 {
-	char name[64];
-	struct winsize ws;
-
 	memset(p, 0, sizeof(*p));
-	p->slave = -1;
+	p->master = -1;
 	p->in = in;
 	p->out = out;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (p->master < 0)
-		return -errno;
-	if (grantpt(p->master) != 0 || unlockpt(p->master) != 0 ||
-	    ptsname_r(p->master, name, sizeof(name)) != 0)
-		goto fail;
-	p->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (p->slave < 0)
-		goto fail;
-	if (tcgetattr(in, &p->saved) == 0)
-		(void)tcsetattr(p->slave, TCSANOW, &p->saved);
-	if (ioctl(in, TIOCGWINSZ, &ws) == 0)
-		(void)ioctl(p->slave, TIOCSWINSZ, &ws);
-	return 0;
-fail:
-	cage_pty_close(p);
-	return -(errno ? errno : EIO);
+	p->modes.have_t = tcgetattr(in, &p->saved) == 0;
+	p->modes.t = p->saved;
+	p->modes.have_ws = ioctl(in, TIOCGWINSZ, &p->modes.ws) == 0;
 }
 
 int cage_pty_raw(struct cage_pty *p)
 {
 	struct termios t = p->saved;
 
+	if (!p->modes.have_t)
+		return -ENOTTY;
 	cfmakeraw(&t);
 	if (tcsetattr(p->in, TCSANOW, &t) != 0)
 		return -errno;
 	p->raw = true;
 	return 0;
-}
-
-void cage_pty_close_slave(struct cage_pty *p)
-{
-	if (p->slave >= 0)
-		close(p->slave);
-	p->slave = -1;
 }
 
 /* Agent output: master → real terminal. EIO means every slave is closed. */
@@ -95,10 +74,20 @@ static int on_input(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 	return 0;
 }
 
-int cage_pty_relay(struct cage_pty *p, struct cage_loop *loop)
+int cage_pty_attach(struct cage_pty *p, int master, struct cage_loop *loop)
 {
-	int rc = cage_loop_add(loop, p->master, EPOLLIN, on_master, p);
+	int fl = fcntl(master, F_GETFL);
+	int rc;
 
+	if (p->master >= 0 || fl < 0 ||
+	    fcntl(master, F_SETFL, fl | O_NONBLOCK) != 0) {
+		close(master);
+		return p->master >= 0 ? 0 : -EBADF; /* one pty per run */
+	}
+	p->master = master;
+	/* The size may have changed since the child copied it. */
+	cage_pty_resize(p);
+	rc = cage_loop_add(loop, p->master, EPOLLIN, on_master, p);
 	return rc ? rc : cage_loop_add(loop, p->in, EPOLLIN, on_input, p);
 }
 
@@ -106,7 +95,7 @@ void cage_pty_resize(struct cage_pty *p)
 {
 	struct winsize ws;
 
-	if (ioctl(p->in, TIOCGWINSZ, &ws) == 0)
+	if (p->master >= 0 && ioctl(p->in, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(p->master, TIOCSWINSZ, &ws);
 }
 
@@ -115,7 +104,7 @@ void cage_pty_drain(struct cage_pty *p)
 	char buf[4096];
 	ssize_t n;
 
-	while ((n = read(p->master, buf, sizeof(buf))) > 0)
+	while (p->master >= 0 && (n = read(p->master, buf, sizeof(buf))) > 0)
 		if (fileio_write_full(p->out, buf, (size_t)n) != 0)
 			break;
 }
@@ -125,7 +114,6 @@ void cage_pty_close(struct cage_pty *p)
 	if (p->raw)
 		(void)tcsetattr(p->in, TCSANOW, &p->saved);
 	p->raw = false;
-	cage_pty_close_slave(p);
 	if (p->master >= 0)
 		close(p->master);
 	p->master = -1;

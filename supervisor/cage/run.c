@@ -31,7 +31,6 @@ struct run_ctx {
 	struct cage_pty pty;
 	bool have_pty;
 	struct cage_placeholders ph;
-	bool have_ph;
 	int sigfd;
 	int timerfd;
 	int agent_pidfd;
@@ -122,6 +121,22 @@ static int got_ready(struct run_ctx *c, struct msghdr *mh)
 	return 0;
 }
 
+/* The fd of a CAGE_MSG_PTY message (taken). */
+static int got_fd(struct run_ctx *c, struct msghdr *mh, char kind)
+{
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
+		int fd;
+
+		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
+			continue;
+		memcpy(&fd, CMSG_DATA(m), sizeof(fd));
+		if (kind == CAGE_MSG_PTY && c->have_pty)
+			return cage_pty_attach(&c->pty, fd, c->loop);
+		close(fd);
+	}
+	return 0;
+}
+
 static int parse_code(const char *s, size_t n)
 {
 	int v = 0;
@@ -168,6 +183,8 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 		return got_ready(c, mh);
 	case CAGE_MSG_LISTEN:
 		return got_listener(c, b + 1, n - 1);
+	case CAGE_MSG_PTY:
+		return got_fd(c, mh, b[0]);
 	case CAGE_MSG_EXIT:
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';
@@ -243,8 +260,6 @@ static int watch(struct run_ctx *c)
 			return -errno;
 		rc = cage_loop_add(c->loop, c->timerfd, EPOLLIN, on_timer, c);
 	}
-	if (rc == 0 && c->have_pty)
-		rc = cage_pty_relay(&c->pty, c->loop);
 	return rc;
 }
 
@@ -326,15 +341,15 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 	if (c->sigfd < 0)
 		return -errno;
 	if (c->o->use_pty) {
-		rc = cage_pty_open(&c->pty, STDIN_FILENO, STDOUT_FILENO);
-		if (rc != 0)
-			return akios_err_set(err, NULL, 0, 0,
-					     "cannot open a pty: %s",
-					     strerror(-rc)),
-			       rc;
+		cage_pty_init(&c->pty, STDIN_FILENO, STDOUT_FILENO);
 		c->have_pty = true;
 	}
-	return cage_loop_new(&c->loop);
+	rc = cage_loop_new(&c->loop);
+	if (rc != 0)
+		akios_err_set(err, NULL, 0, 0,
+			      "cannot set up the event loop: %s",
+			      strerror(-rc));
+	return rc;
 }
 
 static int start(struct run_ctx *c, struct akios_err *err)
@@ -346,7 +361,7 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	    .cgroup = c->o->cgroup,
 	    .bpf = c->o->plan->seccomp ? c->o->bpf : NULL,
 	    .want_listener = c->o->want_listener,
-	    .pty_slave = c->have_pty ? c->pty.slave : -1,
+	    .pty = c->have_pty ? &c->pty.modes : NULL,
 	};
 	int rc;
 
@@ -358,8 +373,6 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	/* The child has its own copy: ours goes now (secrets included). */
 	cage_plan_env_wipe(envp);
 	free(envp);
-	if (c->have_pty)
-		cage_pty_close_slave(&c->pty);
 	if (rc == 0 && c->have_pty)
 		(void)!cage_pty_raw(&c->pty);
 	return rc;
@@ -398,6 +411,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			    .sigfd = -1,
 			    .timerfd = -1,
 			    .agent_pidfd = -1,
+			    .ph = {.pid = -1, .fd = -1},
 			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
 	double t0 = now_ms();
 	sigset_t old;
@@ -408,11 +422,12 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
 		rc = cage_placeholders_create(o->plan, &c.ph, err);
-	c.have_ph = rc == 0;
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
 		o->on_launched(o->launched_ctx);
+	if (rc == 0)
+		cage_placeholders_watch(&c.ph, c.l.pidfd);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)
@@ -423,8 +438,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	if (rc != 0)
 		kill_cage(&c);
 	finish(&c, &old);
-	if (c.have_ph)
-		cage_placeholders_remove(o->plan, &c.ph);
+	cage_placeholders_remove(&c.ph);
 	r->wall_ms = now_ms() - t0;
 	classify(&c);
 	r->exit_code = exit_code(r, c.aborted);

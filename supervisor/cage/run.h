@@ -72,19 +72,24 @@ struct cage_result {
 int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	     struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* Control-file placeholders (CAGE_MF_PLACEHOLDER): created on the host
- * before the run, removed after it when still empty. `created` has one
- * flag per plan mount (CAGE_MAX_MOUNTS). */
+/* Control-file placeholders (CAGE_MF_PLACEHOLDER), kept by a sentinel
+ * process (placeholder.c) that creates them and removes them (when still
+ * the empty inode it made) once the run ends or akios dies, SIGKILL
+ * included. create forks it when the plan has any placeholder and
+ * returns when they exist; watch hands it the cage's pidfd (borrowed: it
+ * keeps a copy) so that after akios's death it waits for the cage's end;
+ * remove ends it and waits for it. */
 struct cage_placeholders {
-	bool created[CAGE_MAX_MOUNTS];
+	pid_t pid; /* the sentinel, -1 when none */
+	int fd;	   /* our end of its socket, -1 when none */
 };
 int cage_placeholders_create(const struct cage_plan *plan,
 			     struct cage_placeholders *ph,
 			     struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
-void cage_placeholders_remove(const struct cage_plan *plan,
-			      const struct cage_placeholders *ph)
-    AKIOS_NONNULL(1, 2);
+void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
+    AKIOS_NONNULL(1);
+void cage_placeholders_remove(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 
 /* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */
 const char *cage_result_str(const struct cage_result *r, char *buf, size_t size)

@@ -109,18 +109,19 @@ int cagetest_policy(struct cage_ws *w, const char *yaml)
 int cagetest_file(struct cage_ws *w, const char *rel, const char *data)
 {
 	char path[700];
-	const char *slash = strchr(rel, '/');
-	int rc;
+	int rc = 0;
 
-	if (slash) {
-		snprintf(path, sizeof(path), "%s/%.*s", w->ws,
-			 (int)(slash - rel), rel);
+	/* Every directory on the way, owned like the file. */
+	for (const char *s = strchr(rel, '/'); s && rc == 0;
+	     s = strchr(s + 1, '/')) {
+		snprintf(path, sizeof(path), "%s/%.*s", w->ws, (int)(s - rel),
+			 rel);
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
 			return -errno;
 		rc = own(w, path);
-		if (rc)
-			return rc;
 	}
+	if (rc)
+		return rc;
 	snprintf(path, sizeof(path), "%s/%s", w->ws, rel);
 	rc = test_write_file(path, data);
 	return rc ? rc : own(w, path);

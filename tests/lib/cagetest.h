@@ -29,7 +29,7 @@ void cagetest_teardown(struct cage_ws *w);
 /* Writes root/policy.yml (the text is used as is). */
 int cagetest_policy(struct cage_ws *w, const char *yaml);
 /* Writes a file under the workspace (owned by the test user when
- * rootless); rel may contain one directory level that is created. */
+ * rootless); the directories on the way are created likewise. */
 int cagetest_file(struct cage_ws *w, const char *rel, const char *data);
 /* akios run [--policy] --audit-dir ... -- cmd..., in the workspace.
  * extra_args go before "--" (NULL-terminated, may be NULL). */

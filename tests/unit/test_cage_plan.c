@@ -274,6 +274,37 @@ Test(cage_plan, limits_fall_back_to_rlimits_without_cgroup)
 	cr_assert_geq(plan.n_notes, 3);
 }
 
+static bool has_note(const char *s)
+{
+	for (unsigned i = 0; i < plan.n_notes; i++)
+		if (strstr(plan.notes[i], s))
+			return true;
+	return false;
+}
+
+/* A v2 subtree delegated without cpu: memory and pids go through the v2
+ * cgroup, cpu falls back to RLIMIT_CPU, and the report says both. */
+Test(cage_plan, partial_v2_cgroup_reported_as_it_is)
+{
+	probe.cgroup = CAGE_CGROUP_V2;
+	snprintf(probe.cgroup_missing, sizeof(probe.cgroup_missing), "cpu");
+	load("version: 1\nname: t\nfilesystem:\n  allow:\n"
+	     "    - path: \"%s\"\n      mode: rw\n"
+	     "limits:\n  memory_mb: 10\n  pids: 5\n  cpu_percent: 50\n"
+	     "  wall_timeout_sec: 10\n");
+	cr_assert_eq(build(0, NULL), 0);
+	cr_assert(plan.allowed, "%s", plan.refusal);
+	cr_assert(plan.use_cgroup);
+	cr_assert_eq(plan.cgroup, CAGE_CGROUP_V2);
+	cr_assert_eq(plan.limits.memory_bytes, 10ull * 1024 * 1024);
+	cr_assert_eq(plan.limits.pids, 5);
+	cr_assert_eq(plan.limits.cpu_percent, 0);
+	cr_assert_eq(plan.rlimits.cpu_sec, 5);
+	cr_assert_eq(plan.rlimits.as, CAGE_RLIM_LEAVE);
+	cr_assert(has_note("limits enforced by cgroup v2"));
+	cr_assert(has_note("limits.cpu: no cgroup controller; approximated"));
+}
+
 Test(cage_plan, required_limit_without_cgroup_refused)
 {
 	probe.cgroup = CAGE_CGROUP_V1;

@@ -1,0 +1,256 @@
+/* Control files below the top of a writable path, as root and as an
+ * unprivileged user: nested repositories (config, hooks, the .git itself,
+ * submodules' git directories), .envrc, .vscode and .gitmodules found by
+ * the plan's bounded walk stay read-only while the rest stays writable;
+ * --dry-run names what the walk did not cover (node_modules, depth, the
+ * bound on frozen paths). The placeholders made for missing control files
+ * are gone after the run even when akios is killed with SIGKILL. Control
+ * files the agent makes below the top are named after the run. */
+#include "shared/common.h"
+#include "shared/limits.h"
+#include "tests/lib/cagetest.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static struct cage_ws W;
+
+static void expect(char *const cmd[], int status)
+{
+	struct test_run r;
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(r.status, status, "%s %s: out %s err %s", cmd[1], cmd[2],
+		     r.out, r.err);
+	test_run_free(&r);
+}
+
+static void assert_content(const char *rel, const char *want)
+{
+	char path[700];
+	char got[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", W.ws, rel);
+	f = fopen(path, "re");
+	cr_assert_not_null(f, "%s", rel);
+	cr_assert_eq(fread(got, 1, sizeof(got) - 1, f), strlen(want));
+	fclose(f);
+	cr_assert_str_eq(got, want, "%s", rel);
+}
+
+static void nested(bool rootless)
+{
+	static const char *const frozen[] = {
+	    "sub/.git/config",
+	    "sub/.git/hooks/pre-commit",
+	    "sub/.git/modules/lib/m/config",
+	    "sub/.git/modules/lib/m/hooks/post-checkout",
+	    "a/b/c/.envrc",
+	    "x/.vscode/settings.json",
+	    "x/.gitmodules",
+	    "wt/.git",
+	};
+	char *mv[] = {"./cage_try", "rename", "sub/.git", "sub/gone", NULL};
+	char *ok[] = {"./cage_try", "write", "sub/.git/objects-ok", NULL};
+	char *ok2[] = {"./cage_try", "write", "a/b/c/notes", NULL};
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	cr_assert_eq(cagetest_file(&W, "sub/.git/config", "[core]\n"), 0);
+	cr_assert_eq(cagetest_file(&W, "sub/.git/hooks/keep", ""), 0);
+	cr_assert_eq(cagetest_file(&W, "sub/.git/modules/lib/m/HEAD", "ref\n"),
+		     0);
+	cr_assert_eq(
+	    cagetest_file(&W, "sub/.git/modules/lib/m/config", "[m]\n"), 0);
+	cr_assert_eq(cagetest_file(&W, "a/b/c/.envrc", "export A=1\n"), 0);
+	cr_assert_eq(cagetest_file(&W, "x/.vscode/settings.json", "{}\n"), 0);
+	cr_assert_eq(cagetest_file(&W, "x/.gitmodules", "[sm]\n"), 0);
+	cr_assert_eq(cagetest_file(&W, "wt/.git", "gitdir: ../sub/.git\n"), 0);
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(frozen); i++) {
+		char *cmd[] = {"./cage_try", "write", (char *)frozen[i], NULL};
+
+		expect(cmd, 1);
+	}
+	expect(mv, 1);
+	expect(ok, 0); /* the rest of a nested .git stays writable */
+	expect(ok2, 0);
+	assert_content("sub/.git/config", "[core]\n");
+	assert_content("sub/.git/modules/lib/m/config", "[m]\n");
+	assert_content("a/b/c/.envrc", "export A=1\n");
+	assert_content("x/.vscode/settings.json", "{}\n");
+	assert_content("wt/.git", "gitdir: ../sub/.git\n");
+	cagetest_teardown(&W);
+}
+
+Test(cage_controls, nested_control_files_read_only_root)
+{
+	nested(false);
+}
+Test(cage_controls, nested_control_files_read_only_rootless)
+{
+	nested(true);
+}
+
+/* What the walk does not cover is said, with the bounds. */
+Test(cage_controls, dry_run_names_what_is_not_walked)
+{
+	char *dry[] = {"--dry-run", NULL};
+	char *cmd[] = {"true", NULL};
+	char rel[128];
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_file(&W, "node_modules/p/.envrc", ""), 0);
+	cr_assert_eq(cagetest_file(&W, "sub/.envrc", ""), 0);
+	/* A .envrc 17 levels below the top is below the depth bound. */
+	size_t n = 0;
+
+	for (unsigned i = 0; i <= AKIOS_CTL_WALK_DEPTH; i++)
+		n += (size_t)snprintf(rel + n, sizeof(rel) - n, "d/");
+	snprintf(rel + n, sizeof(rel) - n, ".envrc");
+	cr_assert_eq(cagetest_file(&W, rel, ""), 0);
+	cr_assert_eq(cagetest_run(&W, dry, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "1 nested control path(s) frozen"),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "/sub/.envrc  [control]"), "%s",
+			   r.out);
+	cr_assert_not_null(strstr(r.out, "NOT walked: 1 generated dir(s)"),
+			   "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "/ws/node_modules"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "deeper than 16 levels"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "not protected"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "STOPPED"), "%s", r.out);
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+Test(cage_controls, dry_run_says_when_the_walk_stops)
+{
+	char *dry[] = {"--dry-run", NULL};
+	char *cmd[] = {"true", NULL};
+	char rel[64];
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	for (unsigned i = 0; i < AKIOS_CTL_WALK_FROZEN + 3; i++) {
+		snprintf(rel, sizeof(rel), "p%u/.envrc", i);
+		cr_assert_eq(cagetest_file(&W, rel, ""), 0);
+	}
+	cr_assert_eq(cagetest_run(&W, dry, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(
+	    strstr(r.out, "walk STOPPED at the bound on nested control paths"),
+	    "%s", r.out);
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+static bool exists(const char *rel)
+{
+	char path[700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", W.ws, rel);
+	return lstat(path, &st) == 0;
+}
+
+static void placeholders_after_sigkill(bool rootless)
+{
+	static const char *const ph[] = {".git", ".envrc", ".vscode", ".idea",
+					 ".gitmodules"};
+	char *cmd[] = {"sh", "-c", "touch ready; exec sleep 60", NULL};
+	const int fds[3] = {-1, -1, -1};
+	pid_t pid;
+	int st;
+	int left = 1;
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	cr_assert_eq(cagetest_spawn(&W, cmd, fds, &pid), 0);
+	for (int i = 0; i < 200 && !exists("ready"); i++)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	cr_assert(exists("ready"), "the agent never started");
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(ph); i++)
+		cr_assert(exists(ph[i]), "no placeholder %s during the run",
+			  ph[i]);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	/* The sentinel waits for the cage's end first; give a loaded
+	 * machine up to 5 s. */
+	for (int i = 0; i < 100 && left; i++) {
+		left = 0;
+		for (size_t k = 0; k < AKIOS_ARRAY_SIZE(ph); k++)
+			left += exists(ph[k]);
+		if (left)
+			nanosleep(&(struct timespec){0, 50 * 1000 * 1000},
+				  NULL);
+	}
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(ph); i++)
+		cr_assert(!exists(ph[i]), "placeholder %s survived", ph[i]);
+	cr_assert(exists("ready")); /* the agent's own file stays */
+	cagetest_teardown(&W);
+}
+
+Test(cage_controls, no_placeholder_survives_sigkill_root)
+{
+	placeholders_after_sigkill(false);
+}
+Test(cage_controls, no_placeholder_survives_sigkill_rootless)
+{
+	placeholders_after_sigkill(true);
+}
+
+static bool audit_has(const char *what)
+{
+	char path[700];
+	char *buf = calloc(1, 1 << 20);
+	bool found = false;
+	ssize_t n;
+	int fd;
+
+	cr_assert_not_null(buf);
+	snprintf(path, sizeof(path), "%s/events.log", W.audit);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	n = read(fd, buf, (1 << 20) - 1);
+	close(fd);
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	found = strstr(buf, what) != NULL;
+	free(buf);
+	return found;
+}
+
+/* New control files below the top are not frozen (README): after the run
+ * akios names them on stderr and in the audit log. */
+Test(cage_controls, new_nested_control_files_reported_after_the_run)
+{
+	char *plant[] = {"sh", "-c",
+			 "mkdir -p b x/.git/hooks && echo a > b/.envrc", NULL};
+	char *quiet[] = {"sh", "-c", "mkdir -p c && echo a > c/notes", NULL};
+	char want[700];
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(cagetest_run(&W, NULL, quiet, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "control file"), "%s", r.err);
+	test_run_free(&r);
+	cr_assert_not(audit_has("cage.control_files"));
+	cr_assert_eq(cagetest_run(&W, NULL, plant, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "2 control file(s)"), "%s", r.err);
+	snprintf(want, sizeof(want), "%s/b/.envrc\n", W.ws);
+	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+	snprintf(want, sizeof(want), "%s/x/.git\n", W.ws);
+	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+	test_run_free(&r);
+	cr_assert(audit_has("cage.control_files"));
+	cagetest_teardown(&W);
+}
