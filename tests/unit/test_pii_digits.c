@@ -71,10 +71,12 @@ static size_t compare(const struct akios_buf *in, enum pii_mode mode,
 	redact(eng, true, streamed, in, &out[1], &found[1]);
 	cr_assert_eq(out[0].len, out[1].len, "mode %d: output lengths differ",
 		     (int)mode);
-	cr_assert(memcmp(out[0].ptr, out[1].ptr, out[0].len) == 0,
+	cr_assert(out[0].len == 0 ||
+		      memcmp(out[0].ptr, out[1].ptr, out[0].len) == 0,
 		  "mode %d: outputs differ", (int)mode);
 	cr_assert_eq(found[0].len, found[1].len);
-	cr_assert(memcmp(found[0].ptr, found[1].ptr, found[0].len) == 0,
+	cr_assert(found[0].len == 0 ||
+		      memcmp(found[0].ptr, found[1].ptr, found[0].len) == 0,
 		  "mode %d: findings differ", (int)mode);
 	n = count_lines(&found[0]);
 	for (int i = 0; i < 2; i++) {
