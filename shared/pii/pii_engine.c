@@ -246,6 +246,8 @@ void pii_engine_free(struct pii_engine *eng)
 	free((void *)eng->v.ids);
 	free((void *)eng->v.width);
 	free(eng->v.piece);
+	free(eng->v.dpiece);
+	free(eng->v.joined);
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);
@@ -263,6 +265,11 @@ size_t pii_engine_max_match(const struct pii_engine *eng)
 struct pii_engine_view *pii_engine_view(struct pii_engine *eng)
 {
 	return &eng->v;
+}
+
+void pii_engine_digits_apart(struct pii_engine *eng, bool on)
+{
+	eng->v.digits_apart = on;
 }
 
 char *pii_engine_window(struct pii_engine *eng, size_t *cap)

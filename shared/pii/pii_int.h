@@ -184,6 +184,16 @@ struct pii_engine_view {
 		uint32_t a, b;
 	} * piece;
 	size_t n_piece, cap_piece;
+	/* the digit rows' pieces, and those pieces joined (pii_scan.c) */
+	struct pii_dpiece {
+		uint32_t a, b, j; /* window [a, b) sits at joined + j */
+	} * dpiece;
+	size_t n_dpiece, cap_dpiece;
+	char *joined;
+	size_t joined_cap;
+	/* Test builds' reference: scan each digit piece on its own (the
+	 * former path) rather than all of them joined in one call. */
+	bool digits_apart;
 	size_t cut_a, cut_b; /* a match touching these is cut: dropped */
 	size_t scan_len;     /* the round's window length */
 	unsigned flags;
@@ -200,5 +210,9 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
 /* Bytes of the window scratch streams copy into (engine-owned). */
 char *pii_engine_window(struct pii_engine *eng, size_t *cap);
+/* Selects the reference digit scan (true: one call per piece) or the
+ * default (pieces joined): both must redact identically
+ * (tests/unit/test_pii_digits.c, tests/fuzz/fuzz_pii_digits.c). */
+void pii_engine_digits_apart(struct pii_engine *eng, bool on);
 
 #endif
