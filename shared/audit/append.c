@@ -271,6 +271,7 @@ int audit_append(struct audit_log *log, const char *type, const char *decision,
 	if (rc)
 		return fail(log, rc, err, "buffer");
 	audit_frontier_push(&log->fr, leaf);
+	log->last_total = log->scratch.len + AUDIT_REC_OVERHEAD;
 	if (log->pending.len >= AUDIT_PENDING_FLUSH)
 		return audit_flush(log, err);
 	return 0;
@@ -323,6 +324,17 @@ int audit_commit(struct audit_log *log, struct akios_err *err)
 	return 0;
 }
 
+/* events.state only speeds up the next audit_open, which checks it and
+ * rebuilds without it: failing to write it costs time, never integrity,
+ * so it does not fail the run. A stale one (crash between the checkpoint
+ * and this write) names an older size and is ignored. */
+static int save_state(struct audit_log *log)
+{
+	if (!log->state_fresh && audit_state_save(log) == 0)
+		log->state_fresh = true;
+	return 0;
+}
+
 int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 {
 	struct audit_checkpoint cp = {.size = log->fr.size};
@@ -335,7 +347,7 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 	if (rc)
 		return rc;
 	if (log->have_cp && log->last_cp == log->fr.size)
-		return 0;
+		return save_state(log);
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
 	audit_frontier_root(&log->fr, cp.root);
 	akios_buf_init(&text, AKIOS_MAX_CHECKPOINT_BYTES);
@@ -356,5 +368,6 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 		return fail(log, rc, err, "checkpoint");
 	log->have_cp = true;
 	log->last_cp = cp.size;
-	return 0;
+	log->state_fresh = false;
+	return save_state(log);
 }

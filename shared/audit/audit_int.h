@@ -146,6 +146,12 @@ int audit_scan_open(int dirfd, const char *name, struct audit_scan *s,
 /* Opens on an fd the caller owns (not closed by audit_scan_close). */
 int audit_scan_fd(int fd, const char *name, struct audit_scan *s,
 		  struct akios_err *err) AKIOS_NODISCARD;
+/* Same, but after checking the header (and taking the log id) starts at
+ * byte offset off with record index `index`: the caller vouches that a
+ * record starts there. Nothing before off is read. */
+int audit_scan_fd_at(int fd, const char *name, uint64_t off, uint64_t index,
+		     struct audit_scan *s,
+		     struct akios_err *err) AKIOS_NODISCARD;
 /* 1 with a record (valid until the next call), 0 at a clean end,
  * -ENODATA for an incomplete final record (s->off is its offset),
  * -EBADMSG for corruption; errors name the index and byte offset. */
@@ -168,6 +174,28 @@ int audit_cp_name(uint64_t size, char *out, size_t len) AKIOS_NODISCARD;
 /* verify.c: the trusted public key (path NULL: the default akios.pub). */
 int audit_verify_load_pub(const char *path, struct crypto_key **pub,
 			  struct akios_err *err) AKIOS_NODISCARD;
+
+/* ---- state.c: the open-time shortcut (events.state) ---- */
+#define AUDIT_STATE_NAME "events.state"
+#define AUDIT_STATE_MAX                                                        \
+	(20ul + 3ul * 8ul + (size_t)AUDIT_MAX_HEIGHT * AUDIT_HASH_LEN)
+
+struct audit_state {
+	struct audit_frontier fr; /* the tree of the checkpoint */
+	uint64_t end;		  /* byte offset where record size-1 ends */
+	uint64_t last;		  /* framed length of record size-1 (0: none) */
+};
+size_t audit_state_encode(const struct audit_state *st,
+			  uint8_t out[AUDIT_STATE_MAX]);
+/* 0, or -EBADMSG when p is not exactly one encoded state. */
+int audit_state_decode(const uint8_t *p, size_t len,
+		       struct audit_state *st) AKIOS_NODISCARD;
+/* Reads dirfd/events.state and checks it against the newest checkpoint
+ * (same size, frontier folding to its root) and the log's size. 0 when
+ * usable; -ENOENT, -ESTALE (another size) or -EBADMSG when not. */
+int audit_state_load(int dirfd, const struct audit_checkpoint *cp,
+		     uint64_t file_size,
+		     struct audit_state *st) AKIOS_NODISCARD;
 
 /* ---- writer.c / append.c ---- */
 /* The writer's I/O, replaceable by tests to inject faults. */
@@ -197,7 +225,10 @@ struct audit_log {
 	uint64_t written;	  /* events handed to write(2) */
 	uint64_t file_off;	  /* end of events.log as written */
 	uint64_t last_cp;	  /* size of the newest checkpoint */
+	uint64_t last_total;	  /* framed length of the newest record */
+	uint64_t open_scanned;	  /* records read by audit_open (tests) */
 	bool have_cp;
+	bool state_fresh;	  /* events.state matches last_cp */
 	struct akios_buf pending; /* framed records not yet written */
 	struct akios_buf scratch; /* one event being built */
 	struct crypto_key *key;
@@ -216,6 +247,9 @@ int audit_json_value(struct akios_buf *b, const cJSON *v,
 
 /* append.c: writes pending records (no fsync). */
 int audit_flush(struct audit_log *log, struct akios_err *err) AKIOS_NODISCARD;
+/* Writes events.state for the current tree, which must be durable and
+ * flushed (right after a checkpoint). 0 or -errno. */
+int audit_state_save(const struct audit_log *log) AKIOS_NODISCARD;
 /* True for a well-formed event type: [a-z0-9_.-]{1,64}. */
 bool audit_type_valid(const char *type);
 

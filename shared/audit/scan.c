@@ -37,11 +37,12 @@ static int fill(struct audit_scan *s)
 	return 0;
 }
 
-int audit_scan_fd(int fd, const char *name, struct audit_scan *s,
-		  struct akios_err *err)
+int audit_scan_fd_at(int fd, const char *name, uint64_t off, uint64_t index,
+		     struct audit_scan *s, struct akios_err *err)
 {
+	uint8_t hdr[AUDIT_FILE_HDR_LEN];
 	struct stat st;
-	int rc;
+	ssize_t n;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
@@ -49,20 +50,35 @@ int audit_scan_fd(int fd, const char *name, struct audit_scan *s,
 	if (fstat(fd, &st))
 		return akios_err_set(err, name, 0, 0, "%s", strerror(errno));
 	s->file_size = (uint64_t)st.st_size;
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	if (n < 0)
+		return akios_err_set(err, name, 0, 0, "%s", strerror(errno));
+	if (audit_file_header_parse(hdr, (size_t)n, s->log_id))
+		return akios_err_set(err, name, 0, 0,
+				     "not an akios audit log (bad header "
+				     "at byte offset 0)");
+	if (off < AUDIT_FILE_HDR_LEN || off > s->file_size)
+		return akios_err_set(err, name, 0, 0,
+				     "scan offset %" PRIu64 " outside the log",
+				     off);
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
+		return akios_err_set(err, name, 0, 0, "%s", strerror(errno));
+	s->off = off;
+	s->index = index;
 	s->cap = SCAN_CAP;
 	s->buf = malloc(s->cap);
 	if (!s->buf)
 		return -ENOMEM;
-	rc = fill(s);
-	if (rc)
-		return akios_err_set(err, name, 0, 0, "%s", strerror(-rc));
-	if (audit_file_header_parse(s->buf, s->end, s->log_id))
-		return akios_err_set(err, name, 0, 0,
-				     "not an akios audit log (bad header "
-				     "at byte offset 0)");
-	s->start = AUDIT_FILE_HDR_LEN;
-	s->off = AUDIT_FILE_HDR_LEN;
+	n = fill(s);
+	if (n)
+		return akios_err_set(err, name, 0, 0, "%s", strerror((int)-n));
 	return 0;
+}
+
+int audit_scan_fd(int fd, const char *name, struct audit_scan *s,
+		  struct akios_err *err)
+{
+	return audit_scan_fd_at(fd, name, AUDIT_FILE_HDR_LEN, 0, s, err);
 }
 
 int audit_scan_open(int dirfd, const char *name, struct audit_scan *s,

@@ -156,15 +156,16 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 	return 0;
 }
 
-/* Rebuilds the frontier from the records; truncates a torn final record
- * and reports how many bytes went in *torn. */
-static int recover(struct audit_log *log, const struct cp_check *c,
-		   uint64_t *torn, struct akios_err *err)
+/* Reads the records from the scan's position on, pushing them onto the
+ * frontier; truncates a torn final record and reports how many bytes went
+ * in *torn. */
+static int scan_rest(struct audit_log *log, const struct cp_check *c,
+		     struct audit_scan *s, uint64_t *torn,
+		     struct akios_err *err)
 {
-	struct audit_scan s;
 	struct audit_rec rec;
 	uint8_t root[AUDIT_HASH_LEN];
-	int rc = audit_scan_fd(log->logfd, log->name, &s, err);
+	int rc = 0;
 
 	while (!rc) {
 		if (c->have && log->fr.size == c->size) {
@@ -178,22 +179,81 @@ static int recover(struct audit_log *log, const struct cp_check *c,
 				break;
 			}
 		}
-		rc = audit_scan_next(&s, &rec, err);
+		rc = audit_scan_next(s, &rec, err);
 		if (rc != 1)
 			break;
 		audit_frontier_push(&log->fr, rec.leaf);
+		log->last_total = rec.total;
+		log->open_scanned++;
 		rc = 0;
 	}
-	if (!rc || rc == -ENODATA) {
-		memcpy(log->origin, s.log_id, sizeof(s.log_id));
-		*torn = s.file_size - s.off;
-		if (rc == -ENODATA && ftruncate(log->logfd, (off_t)s.off))
-			rc = akios_err_set(err, log->name, 0, 0, "truncate: %s",
-					   strerror(errno));
-		else
-			rc = 0;
+	if (rc && rc != -ENODATA)
+		return rc;
+	memcpy(log->origin, s->log_id, sizeof(s->log_id));
+	*torn = s->file_size - s->off;
+	if (rc == -ENODATA && ftruncate(log->logfd, (off_t)s->off))
+		return akios_err_set(err, log->name, 0, 0, "truncate: %s",
+				     strerror(errno));
+	return 0;
+}
+
+/* The shortcut: events.state vouches for the tree up to the newest
+ * checkpoint (its frontier folds to the checkpoint's root) and for where
+ * that tree's last record ends; that record is read back and must be the
+ * one (index size-1, same length, and its leaf when it is a frontier
+ * node), then only the records after it are scanned. Any mismatch: not
+ * used (the caller rebuilds from the start). */
+static int open_fast(struct audit_log *log, const struct cp_check *c,
+		     uint64_t *torn)
+{
+	struct audit_state st;
+	struct audit_scan s;
+	struct audit_rec rec;
+	struct stat sb;
+	int rc;
+
+	if (!c->have || fstat(log->logfd, &sb))
+		return -ENOENT;
+	rc = audit_state_load(log->dirfd, &c->cp, (uint64_t)sb.st_size, &st);
+	if (rc)
+		return rc;
+	rc = audit_scan_fd_at(log->logfd, log->name, st.end - st.last,
+			      st.fr.size - (st.last ? 1 : 0), &s, NULL);
+	if (!rc && st.last) {
+		rc = audit_scan_next(&s, &rec, NULL) == 1 ? 0 : -EBADMSG;
+		if (!rc && (rec.total != st.last ||
+			    ((st.fr.size & 1) && memcmp(rec.leaf, st.fr.node[0],
+							AUDIT_HASH_LEN) != 0)))
+			rc = -EBADMSG;
+		log->last_total = st.last;
+		log->open_scanned = 1;
 	}
+	log->fr = st.fr;
+	if (!rc)
+		rc = scan_rest(log, c, &s, torn, NULL);
 	audit_scan_close(&s);
+	return rc;
+}
+
+/* Rebuilds the frontier, from events.state and the records after it when
+ * that holds, else from every record; then refuses a log shorter than its
+ * newest checkpoint. */
+static int recover(struct audit_log *log, const struct cp_check *c,
+		   uint64_t *torn, struct akios_err *err)
+{
+	struct audit_scan s;
+	int rc = open_fast(log, c, torn);
+
+	log->state_fresh = rc == 0;
+	if (rc) {
+		audit_frontier_init(&log->fr);
+		log->last_total = log->open_scanned = 0;
+		*torn = 0;
+		rc = audit_scan_fd(log->logfd, log->name, &s, err);
+		if (!rc)
+			rc = scan_rest(log, c, &s, torn, err);
+		audit_scan_close(&s);
+	}
 	if (!rc && c->have && log->fr.size < c->size)
 		rc = akios_err_set(err, log->name, 0, 0,
 				   "log has %" PRIu64 " records but its "
@@ -222,8 +282,6 @@ static int open_log(struct audit_log *log, uint64_t *torn,
 			return rc;
 	}
 	rc = newest_cp(log, &c, err);
-	if (!rc && lseek(log->logfd, 0, SEEK_SET) < 0)
-		rc = -errno;
 	if (!rc)
 		rc = recover(log, &c, torn, err);
 	if (rc)

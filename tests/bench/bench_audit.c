@@ -4,6 +4,10 @@
  *   raw SRC DST GROUP_BYTES   the baseline: the same bytes as SRC written
  *                        to DST with one fdatasync every GROUP_BYTES
  *   verify DIR PUB       audit_verify_dir
+ *   open DIR RUNS        audit_open + audit_close of an existing log,
+ *                        RUNS times: median seconds, CPU seconds per open
+ *   open-full DIR RUNS   the same, deleting events.state before each
+ *                        open: the full rebuild from the first record
  * Each prints "<seconds> <units> <peak RSS KiB>" on one line. */
 #include "shared/common.h"
 #include "shared/audit/audit.h"
@@ -104,6 +108,58 @@ static int bench_verify(const char *dir, const char *pub)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a;
+	double y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Open cost alone: nothing is appended, so close writes no checkpoint. */
+/* Times audit_open alone (wall median, mean CPU); the close after it
+ * writes events.state when the open had to rebuild, and is not timed. */
+static int bench_open(const char *dir, unsigned runs, bool full)
+{
+	char state[4200];
+	double t[257];
+	double cpu = 0;
+
+	snprintf(state, sizeof(state), "%s/events.state", dir);
+	if (runs == 0 || runs > 257)
+		return 2;
+	for (unsigned i = 0; i < runs; i++) {
+		struct audit_log *log = NULL;
+		struct akios_err err = {0};
+		double t0, c0;
+		int rc;
+
+		if (full)
+			(void)unlink(state);
+		c0 = cpu_now();
+		t0 = now();
+		rc = audit_open(dir, NULL, &log, &err);
+		t[i] = now() - t0;
+		cpu += cpu_now() - c0;
+		if (rc || audit_close(log, &err)) {
+			fprintf(stderr, "bench: %s\n", err.msg);
+			return 1;
+		}
+	}
+	qsort(t, runs, sizeof(t[0]), cmp_double);
+	printf("%.6f %.6f %ld\n", t[runs / 2], cpu / runs, peak_kib());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char *end;
@@ -115,7 +171,11 @@ int main(int argc, char **argv)
 		return bench_raw(argv[2], argv[3], strtoull(argv[4], &end, 10));
 	if (argc == 4 && !strcmp(argv[1], "verify"))
 		return bench_verify(argv[2], argv[3]);
+	if (argc == 4 &&
+	    (!strcmp(argv[1], "open") || !strcmp(argv[1], "open-full")))
+		return bench_open(argv[2], (unsigned)strtoul(argv[3], &end, 10),
+				  !strcmp(argv[1], "open-full"));
 	fprintf(stderr, "usage: bench_audit append DIR N GROUP | raw SRC DST "
-			"BYTES | verify DIR PUB\n");
+			"BYTES | verify DIR PUB | open[-full] DIR RUNS\n");
 	return 2;
 }

@@ -63,3 +63,18 @@ printf '%-44s %12s %10s %12s\n' "verify, library ($small events)" \
 printf '%-44s %12s %10s %12s\n' "akios audit verify CLI ($N events)" \
 	"$(rate "$N" "$t_cli")" "-" "$rss_cli"
 awk -v a="$t_g" -v r="$t_raw" 'BEGIN { printf "append time / baseline time: %.2fx (target <= 2x)\n", (r > 0 ? a / r : 0) }'
+
+# Writer open (every akios run opens the log): with events.state only the
+# records after the newest checkpoint are read; without it (deleted before
+# each open) the tree is rebuilt from the first record.
+ms() { awk -v s="$1" 'BEGIN { printf "%.3f", s * 1000 }'; }
+read -r t_of c_of _ < <("$bin" open-full "$work/small" 5)
+read -r t_o c_o _ < <("$bin" open "$work/small" 21)
+read -r t_o1 c_o1 _ < <("$bin" open "$work/group" 21)
+printf '%-44s %12s %10s\n' "writer open" "wall ms" "CPU ms"
+printf '%-44s %12s %10s\n' "full rebuild ($small events, median of 5)" \
+	"$(ms "$t_of")" "$(ms "$c_of")"
+printf '%-44s %12s %10s\n' "events.state ($small events, median of 21)" \
+	"$(ms "$t_o")" "$(ms "$c_o")"
+printf '%-44s %12s %10s\n' "events.state ($N events, median of 21)" \
+	"$(ms "$t_o1")" "$(ms "$c_o1")"
