@@ -13,20 +13,12 @@ static struct cage_ws W;
 
 static bool audited(const char *a, const char *b)
 {
-	char path[600];
-	size_t len = 0;
-	char *data;
+	char *data = cagetest_audit_text(&W);
 	bool found = false;
+	size_t len;
 
-	snprintf(path, sizeof(path), "%s/events.log", W.audit);
-	FILE *f = fopen(path, "rb");
-
-	cr_assert_not_null(f);
-	data = malloc(1 << 20);
 	cr_assert_not_null(data);
-	len = fread(data, 1, (1 << 20) - 1, f);
-	fclose(f);
-	data[len] = '\0';
+	len = strlen(data);
 	for (char *p = data; p < data + len && !found;) {
 		char *e = memchr(p, '\n', (size_t)(data + len - p));
 

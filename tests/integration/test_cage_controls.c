@@ -207,21 +207,10 @@ Test(cage_controls, no_placeholder_survives_sigkill_rootless)
 
 static bool audit_has(const char *what)
 {
-	char path[700];
-	char *buf = calloc(1, 1 << 20);
-	bool found = false;
-	ssize_t n;
-	int fd;
+	char *buf = cagetest_audit_text(&W);
+	bool found;
 
 	cr_assert_not_null(buf);
-	snprintf(path, sizeof(path), "%s/events.log", W.audit);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	cr_assert_geq(fd, 0);
-	n = read(fd, buf, (1 << 20) - 1);
-	close(fd);
-	for (ssize_t i = 0; i < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
 	found = strstr(buf, what) != NULL;
 	free(buf);
 	return found;

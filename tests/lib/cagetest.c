@@ -226,3 +226,32 @@ int cagetest_spawn(struct cage_ws *w, char *const cmd[], const int fds[3],
 	free(b);
 	return rc;
 }
+
+char *cagetest_audit_text(const struct cage_ws *w)
+{
+	const size_t cap = 1u << 20;
+	char path[600];
+	char *buf = calloc(1, cap);
+	size_t len = 0;
+	ssize_t n = 1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events.log", w->audit);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (len < cap - 1 && n > 0) {
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	close(fd);
+	for (size_t i = 0; i < len; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	return buf;
+}

@@ -39,6 +39,10 @@ int cagetest_run(struct cage_ws *w, char *const extra_args[], char *const cmd[],
  * stdin/stdout/stderr; *pid to wait for. 0 or -errno. */
 int cagetest_spawn(struct cage_ws *w, char *const cmd[], const int fds[3],
 		   pid_t *pid);
+/* The run's audit log (events.log) as one NUL-terminated string, at most
+ * 1 MiB, NUL bytes turned into spaces so string searches see every
+ * record; NULL if it cannot be read. The caller frees it. */
+char *cagetest_audit_text(const struct cage_ws *w);
 /* The uid of the test user (creating it when missing), or -1. */
 int cagetest_user_uid(void);
 
