@@ -1,7 +1,7 @@
 /* The broker in `akios run`: the glue between the cage's run loop
  * (cage_run_opts hooks), the broker and the audit log. Invariants: the
- * relay is created inside the cage's network namespace before the first
- * trapped call can be answered; without it nothing is brokered (host
+ * relay is created inside the cage's network namespace (by the cage's
+ * PID 1) before the first trapped call can be answered; without it nothing is brokered (host
  * endpoints are refused, never reached another way); every broker
  * decision becomes one audit event. */
 #include "shared/common.h"
@@ -15,7 +15,6 @@
 #include "supervisor/cmd_run_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -156,56 +155,22 @@ static void on_event(void *ctx, const struct broker_event *ev)
 	cJSON_Delete(f);
 }
 
-static int open_ns(pid_t pid, const char *which)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, which);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
-
-/* One listener in the cage's netns: directly as root, else (rootless)
- * through a helper that joins the cage's user namespace first. */
-static int make_listener(pid_t pid, int netns, int family, int *fd)
-{
-	int rc = relay_listen_in_netns(netns, family, fd);
-
-	if (rc != -EPERM)
-		return rc;
-	int userns = open_ns(pid, "user");
-
-	if (userns < 0)
-		return userns;
-	rc = relay_listen_via_userns(userns, netns, family, fd);
-	close(userns);
-	return rc;
-}
-
-/* The agent's pid is known: make the relay inside its network
- * namespace. */
-static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
+/* The relay's sockets, made by the cage's PID 1 in its own network
+ * namespace before the agent exists (cage_run checks the sender); kept
+ * until the listener arrives and broker_new takes them. */
+static int on_relay(void *ctx, const struct cage_relay_fds *fds)
 {
 	struct run_broker *rb = ctx;
-	int rc;
 
-	(void)loop;
-	int ns = open_ns(pid, "net");
-
-	rc = ns < 0 ? ns : make_listener(pid, ns, AF_INET, &rb->relay4);
-	if (ns >= 0 && make_listener(pid, ns, AF_INET6, &rb->relay6) != 0)
-		rb->relay6 = -1;
+	rb->relay4 = fds->relay4;
+	rb->relay6 = fds->relay6;
 	/* Without it, every connect to a pathname Unix socket is refused. */
-	if (ns >= 0 && make_listener(pid, ns, AF_NETLINK, &rb->diag) != 0)
-		rb->diag = -1;
-	if (ns >= 0)
-		close(ns);
-	if (rc != 0 && rb->rs->n > 0)
+	rb->diag = fds->diag;
+	if (fds->relay4 < 0 && rb->rs->n > 0)
 		cli_error("run",
 			  "network broker: no relay in the cage (%s): "
 			  "the allowed endpoints are unreachable",
-			  strerror(-rc));
+			  strerror(fds->err4 ? fds->err4 : EIO));
 	return 0;
 }
 
@@ -248,7 +213,7 @@ void run_broker_hook(struct run_broker *rb, struct cage_run_opts *o)
 {
 	o->want_listener = true;
 	o->hook_ctx = rb;
-	o->on_start = on_start;
+	o->on_relay = on_relay;
 	o->on_listener = on_listener;
 }
 

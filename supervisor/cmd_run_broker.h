@@ -1,6 +1,6 @@
 /* The broker's part of `akios run` (issue 6): resolve the allowlist, trap
- * connect/execve/execveat, create the relay in the cage's network
- * namespace when the agent starts, run the broker in the run's loop and
+ * connect/execve/execveat, take the relay the cage child makes in its
+ * network namespace, run the broker in the run's loop and
  * turn its decisions into audit events. Used by cmd_run_*.c only. */
 #ifndef AKIOS_CMD_RUN_BROKER_H
 #define AKIOS_CMD_RUN_BROKER_H
@@ -30,7 +30,7 @@ int run_broker_prepare(struct run_state *s, struct run_broker *rb)
 /* The syscalls to trap (for cage_seccomp_opts). Static storage. */
 const int *run_broker_notify_syscalls(unsigned *n) AKIOS_NONNULL(1);
 
-/* Plugs the broker into a cage run (listener, start hook). */
+/* Plugs the broker into a cage run (relay and listener hooks). */
 void run_broker_hook(struct run_broker *rb, struct cage_run_opts *o)
     AKIOS_NONNULL(1, 2);
 

@@ -6,8 +6,9 @@
  * about (anything else is reset), dials the upstream from the host
  * namespace and splices bytes both ways, counting them for the audit.
  * It is also where TLS interception and credential injection will live.
- * Lifecycle: relay_listen_in_netns (x2) → relay_new → relay_expect... +
- * relay_handle_ready from the supervisor's epoll loop → relay_free.
+ * Lifecycle: relay_listen_here (x2, in the cage child) → relay_new →
+ * relay_expect... + relay_handle_ready from the supervisor's epoll loop
+ * → relay_free.
  * Single-threaded: every call from the loop's thread. */
 #ifndef AKIOS_BROKER_RELAY_H
 #define AKIOS_BROKER_RELAY_H
@@ -47,25 +48,22 @@ struct relay_event {
 typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
 
 /* Creates a listening TCP socket on the loopback address of family
- * (127.0.0.1 or ::1, ephemeral port) inside the network namespace
- * netns_fd (a /proc/PID/ns/net fd; -1: the caller's own namespace). The
- * socket is created by a short-lived thread that setns()es into that
- * namespace (and brings its lo up if it is down), so the supervisor
- * itself never changes namespace; a socket keeps the namespace it was
- * created in. family AF_NETLINK gives a NETLINK_SOCK_DIAG socket there
- * instead (unixdiag.h). Needs CAP_SYS_ADMIN over the
- * namespace; a rootless cage instead creates the listener in its child
- * and passes it up (then use relay_new directly). Returns 0 and the fd
- * (CLOEXEC, non-blocking) or -errno. */
+ * (127.0.0.1 or ::1, ephemeral port; IPv6 only for AF_INET6) in the
+ * caller's own network namespace, whose lo must be up; family AF_NETLINK
+ * gives a NETLINK_SOCK_DIAG socket instead (unixdiag.h). No allocation,
+ * async-signal-safe: the cage child calls it in the cage's namespace
+ * before the agent exists. Returns the fd (CLOEXEC, non-blocking) or
+ * -errno (-EAFNOSUPPORT for another family). */
+int relay_listen_here(int family) AKIOS_NODISCARD;
+
+/* The same inside the network namespace netns_fd (a /proc/PID/ns/net
+ * fd; -1: the caller's own), through a short-lived thread that
+ * setns()es into it and brings its lo up if it is down. Needs
+ * CAP_SYS_ADMIN over the namespace and in the caller's own user
+ * namespace (root). For the test harnesses, whose cage has no child of
+ * akios's own. Returns 0 and the fd, or -errno. */
 int relay_listen_in_netns(int netns_fd, int family, int *fd_out)
     AKIOS_NONNULL(3) AKIOS_NODISCARD;
-
-/* The same for a caller without CAP_SYS_ADMIN in its own user namespace
- * (a rootless run): a forked helper joins userns_fd (/proc/PID/ns/user
- * of the cage, where the user who created it holds every capability),
- * then netns_fd, and sends the listener back. 0 or -errno. */
-int relay_listen_via_userns(int userns_fd, int netns_fd, int family,
-			    int *fd_out) AKIOS_NONNULL(4) AKIOS_NODISCARD;
 
 /* Takes the listeners (either may be -1, not both); they are closed by
  * relay_free, also on failure. on_event may be NULL. The process must

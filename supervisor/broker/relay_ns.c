@@ -1,10 +1,9 @@
-/* relay_ns: the relay's listeners, created inside the cage's network
- * namespace. Two ways: a short-lived thread that setns()es into the
- * namespace (needs CAP_SYS_ADMIN over it and in the caller's own user
- * namespace: root), or a forked helper that first joins the cage's user
- * namespace, where the user who created it holds every capability
- * (rootless). Either way the supervisor itself never changes namespace,
- * and a socket keeps the namespace it was created in. */
+/* relay_ns: the relay's listeners on loopback. `akios run` has the cage
+ * child make them in its own network namespace (relay_listen_here, before
+ * any untrusted code runs) and pass them up; the test harnesses, whose
+ * cage is a plain process, use a short-lived thread that setns()es into
+ * the namespace (root only). The supervisor itself never changes
+ * namespace, and a socket keeps the namespace it was created in. */
 #include "shared/common.h"
 
 #include "supervisor/broker/relay.h"
@@ -17,13 +16,12 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 
 struct listen_job {
 	int netns, family, fd, err;
 };
 
-static int listen_loopback(int family)
+int relay_listen_here(int family)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len;
@@ -32,6 +30,8 @@ static int listen_loopback(int family)
 
 	if (family == AF_NETLINK) /* the Unix socket census, not a listener */
 		return unixdiag_open();
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -97,7 +97,7 @@ static void *listen_thread(void *arg)
 		if (j->err != 0)
 			return NULL;
 	}
-	j->fd = listen_loopback(j->family);
+	j->fd = relay_listen_here(j->family);
 	if (j->fd < 0)
 		j->err = j->fd;
 	return NULL;
@@ -121,79 +121,4 @@ int relay_listen_in_netns(int netns_fd, int family, int *fd_out)
 		return j.err;
 	*fd_out = j.fd;
 	return 0;
-}
-
-/* The forked helper: async-signal-safe calls only, _exit at the end.
- * Sends the listener (or nothing, with the errno as data) on ctl. */
-static _Noreturn void helper(int ctl, int userns, int netns, int family)
-{
-	int err = 0;
-	int fd = -1;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (setns(userns, CLONE_NEWUSER) != 0 ||
-	    setns(netns, CLONE_NEWNET) != 0)
-		err = errno;
-	if (err == 0)
-		err = -lo_up();
-	if (err == 0) {
-		fd = listen_loopback(family);
-		err = fd < 0 ? -fd : 0;
-	}
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	_exit(sendmsg(ctl, &mh, MSG_NOSIGNAL) < 0 ? 1 : 0);
-}
-
-static int recv_listener(int ctl, int *fd_out)
-{
-	int err = EIO;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &err, .iov_len = sizeof(err)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-
-	if (recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(err))
-		return -EIO;
-	c = CMSG_FIRSTHDR(&mh);
-	if (err != 0 || !c || c->cmsg_type != SCM_RIGHTS)
-		return -(err ? err : EIO);
-	memcpy(fd_out, CMSG_DATA(c), sizeof(int));
-	return 0;
-}
-
-int relay_listen_via_userns(int userns_fd, int netns_fd, int family,
-			    int *fd_out)
-{
-	int sv[2];
-	int rc;
-	pid_t pid;
-
-	if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
-		return -EAFNOSUPPORT;
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
-		return -errno;
-	pid = fork();
-	if (pid == 0)
-		helper(sv[1], userns_fd, netns_fd, family);
-	close(sv[1]);
-	rc = pid < 0 ? -errno : recv_listener(sv[0], fd_out);
-	close(sv[0]);
-	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return rc;
 }

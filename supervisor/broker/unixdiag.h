@@ -12,8 +12,8 @@
 #include <sys/types.h>
 
 /* A NETLINK_SOCK_DIAG socket in the caller's namespace (CLOEXEC), or
- * -errno. For the cage, relay_listen_in_netns(AF_NETLINK) makes one
- * there. */
+ * -errno. For the cage, its child makes one there
+ * (relay_listen_here(AF_NETLINK)). */
 int unixdiag_open(void) AKIOS_NODISCARD;
 
 /* 1 when a Unix socket of diag_fd's namespace is bound to the file with

@@ -18,11 +18,19 @@
  * byte is the kind, the rest is text. */
 #define CAGE_MSG_ERROR 'E' /* setup failed: "E<reason>"; then exit 125 */
 #define CAGE_MSG_READY 'R' /* the agent is about to exec (creds: pid) */
-#define CAGE_MSG_LISTEN                                                        \
-	'L' /* "L<fd>": the agent's listener fd number;\n\t\t\t     the supervisor copies it (pidfd_getfd)\n\t\t\t     and answers one byte */
+/* "L<fd>" or "L<fd>w": the agent's listener fd number, which the
+ * supervisor copies (pidfd_getfd); with "w" the agent waits for one byte
+ * back (child.c: hand_over_listener says when it does not). */
+#define CAGE_MSG_LISTEN 'L'
 #define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
 #define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
 #define CAGE_MSG_PTY	'P' /* the agent's pty master (SCM_RIGHTS) */
+/* "B<m4><m6><md><errno>": the relay's sockets made by PID 1 in the cage's
+ * netns before the agent exists; each m is '1' when that fd (IPv4
+ * listener, IPv6 listener, unix diag, in that order) is among the
+ * SCM_RIGHTS fds, errno is why the IPv4 listener is missing. */
+#define CAGE_MSG_RELAY 'B'
+#define CAGE_RELAY_FDS 3
 
 /* Where a child step failed: the status line names what and where. */
 struct cage_fail {
@@ -42,6 +50,7 @@ struct cage_child_args {
 	int pty_slave; /* set by the child for the agent; -1 without */
 	const struct cage_bpf *bpf; /* NULL: no filter */
 	bool want_listener;
+	bool want_relay; /* make the relay's sockets (CAGE_MSG_RELAY) */
 };
 
 /* In the new namespaces: builds the view and pivots into it. */
@@ -65,6 +74,7 @@ struct cage_launch_opts {
 	struct cage_cgroup *cgroup; /* NULL: none */
 	const struct cage_bpf *bpf; /* NULL: no filter */
 	bool want_listener;
+	bool want_relay;
 	const struct cage_pty_modes *pty; /* NULL: no pty */
 };
 struct cage_launch {

@@ -7,6 +7,7 @@
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
+#include "supervisor/broker/relay.h"
 #include "supervisor/cage/caps.h"
 #include "supervisor/cage/cage_int.h"
 #include "supervisor/cage/landlock.h"
@@ -129,37 +130,97 @@ static void fmt_uint(char *buf, unsigned v)
 /* The listener goes to the supervisor as a NUMBER, which it copies with
  * pidfd_getfd: sendmsg(SCM_RIGHTS) is itself trapped once the filter is
  * in place, with nobody listening yet. The fd must stay open here until
- * the supervisor says it has its copy (one byte back); EOF means the
- * supervisor is gone, and the cage with it. */
-static void hand_over_listener(int fd, int listener)
+ * the supervisor has its copy. Two ways to make sure:
+ * - wait (the filter does not trap exec): the supervisor answers one
+ *   byte once it has the copy; EOF means it is gone, and the cage with
+ *   it. The listener may then be closed.
+ * - no wait (the filter traps execve and execveat: akios run): the next
+ *   thing this process does is exec_search's execve, which waits in a
+ *   notification on this very listener until the supervisor answers it,
+ *   and the supervisor can only read the notification from its copy. So
+ *   the fd (CLOEXEC, never closed here) is still in the table, with the
+ *   same number, whenever the supervisor asks for it: before the
+ *   execve, or while it waits. A failed exec (ENOENT along PATH, a
+ *   refusal) returns here with the listener still open; each further
+ *   execve waits the same way, and the NOEXEC report and _exit come only
+ *   after answers the supervisor gave from its copy. If the supervisor
+ *   cannot copy the fd it stops the run and kills the cage: the trapped
+ *   execve ends with the process (WAIT_KILLABLE_RECV), nothing hangs.
+ *   The broker thus sees the first exec too (audit, tools.timeout_sec).
+ * A failed send is fatal: the supervisor could never take the listener. */
+static void hand_over_listener(int fd, int listener, bool wait)
 {
-	char num[16];
+	char msg[16] = {CAGE_MSG_LISTEN};
+	size_t n;
 	char ack;
 
-	fmt_uint(num, (unsigned)listener);
-	cage_status_send(fd, CAGE_MSG_LISTEN, num, NULL, NULL, NULL);
-	while (recv(fd, &ack, 1, 0) < 0 && errno == EINTR)
+	fmt_uint(msg + 1, (unsigned)listener);
+	n = strlen(msg);
+	if (wait)
+		msg[n++] = 'w';
+	if (send(fd, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
+		die(fd, "seccomp listener", "handover", errno);
+	while (wait && recv(fd, &ack, 1, 0) < 0 && errno == EINTR)
 		;
 }
 
-/* One status message of `kind` carrying fd (SCM_RIGHTS); only before
- * the filter is loaded (sendmsg traps after that). */
-static void send_fd(int sock, char kind, int fd)
+/* One status message (text) carrying n fds (SCM_RIGHTS); only before the
+ * filter is loaded (sendmsg traps after that). 0 or -errno. */
+static int send_fds(int sock, const char *text, size_t len, const int *fds,
+		    unsigned n)
 {
-	char byte = kind;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	char cbuf[CMSG_SPACE(CAGE_RELAY_FDS * sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	(void)sendmsg(sock, &mh, MSG_NOSIGNAL);
+	if (n > CAGE_RELAY_FDS)
+		return -EINVAL;
+	if (n) {
+		struct cmsghdr *c;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+}
+
+/* The broker's relay listeners (IPv4, IPv6) and Unix socket census, made
+ * here: PID 1 is in the cage's network namespace with lo up, and no
+ * untrusted code has run yet, so the supervisor needs no setns thread
+ * (root) or user-namespace helper (rootless). A missing one is not fatal
+ * (the broker then refuses what it would have needed). They are closed
+ * before the agent is cloned: it gets a copy of the fd table taken at
+ * clone time (no CLONE_FILES), so it never holds them, not even before
+ * its exec. The reaper keeps none either. */
+static void hand_over_relay(int status_fd)
+{
+	static const int fam[CAGE_RELAY_FDS] = {AF_INET, AF_INET6, AF_NETLINK};
+	char msg[4 + 12] = {CAGE_MSG_RELAY};
+	int fds[CAGE_RELAY_FDS];
+	unsigned n = 0;
+	int e4 = 0;
+	int rc;
+
+	for (unsigned i = 0; i < CAGE_RELAY_FDS; i++) {
+		int fd = relay_listen_here(fam[i]);
+
+		msg[1 + i] = fd >= 0 ? '1' : '0';
+		if (fd >= 0)
+			fds[n++] = fd;
+		else if (i == 0)
+			e4 = -fd;
+	}
+	fmt_uint(msg + 4, (unsigned)e4);
+	rc = send_fds(status_fd, msg, strlen(msg), fds, n);
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+	if (rc != 0)
+		die(status_fd, "relay", "handover", -rc);
 }
 
 /* The agent's pty, opened in the view's own devpts (after pivot_root),
@@ -183,7 +244,8 @@ static int open_pty(const struct cage_child_args *a)
 		die(a->status_fd, "pty", "modes", errno);
 	if (m->have_ws && ioctl(slave, TIOCSWINSZ, &m->ws) != 0)
 		die(a->status_fd, "pty", "window size", errno);
-	send_fd(a->status_fd, CAGE_MSG_PTY, master);
+	(void)send_fds(a->status_fd, (const char[]){CAGE_MSG_PTY}, 1, &master,
+		       1);
 	close(master);
 	return slave;
 }
@@ -234,8 +296,11 @@ static void harden(const struct cage_child_args *a)
 	if (rc != 0)
 		die(a->status_fd, "seccomp", NULL, -rc);
 	if (listener >= 0) {
-		hand_over_listener(a->status_fd, listener);
-		close(listener);
+		bool wait = !a->bpf->traps_exec;
+
+		hand_over_listener(a->status_fd, listener, wait);
+		if (wait)
+			close(listener);
 	}
 }
 
@@ -349,6 +414,8 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (sethostname("akios", 5) != 0)
 		die(a->status_fd, "sethostname", NULL, errno);
 	b.pty_slave = a->pty ? open_pty(a) : -1;
+	if (a->want_relay)
+		hand_over_relay(a->status_fd);
 	agent = spawn_agent(a);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);

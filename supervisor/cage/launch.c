@@ -139,6 +139,7 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 		    .pty_slave = -1,
 		    .bpf = o->bpf,
 		    .want_listener = o->want_listener,
+		    .want_relay = o->want_relay,
 		};
 
 		close(sv[0]);

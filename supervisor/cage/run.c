@@ -35,6 +35,7 @@ struct run_ctx {
 	int timerfd;
 	int agent_pidfd;
 	bool got_exit;
+	bool got_relay;
 	char exit_kind;
 	bool setup_err;
 	bool timed_out;
@@ -146,8 +147,10 @@ static int parse_code(const char *s, size_t n)
 	return v;
 }
 
-/* "L<fd>": copy the agent's listener (it waits until we have), then let
- * it go on. A failure stops the run: the broker's calls would hang. */
+/* "L<fd>[w]": copy the agent's listener; with "w" it waits until we
+ * have, else its first execve waits in a notification only our copy can
+ * answer (child.c: hand_over_listener). A failure stops the run and
+ * kills the cage: the broker's calls would hang. */
 static int got_listener(struct run_ctx *c, const char *num, size_t n)
 {
 	int target = parse_code(num, n);
@@ -156,12 +159,75 @@ static int got_listener(struct run_ctx *c, const char *num, size_t n)
 		     : (int)syscall(SYS_pidfd_getfd, c->agent_pidfd, target, 0);
 	int rc = fd < 0 ? -errno : 0;
 
+	if (c->agent_pidfd < 0)
+		rc = -ESRCH;
 	if (rc == 0 && c->o->on_listener)
 		rc = c->o->on_listener(c->o->hook_ctx, c->loop, fd);
 	else if (rc == 0)
 		close(fd);
-	if (rc == 0 && send(c->l.status_fd, "A", 1, MSG_NOSIGNAL) != 1)
+	if (rc == 0 && n > 0 && num[n - 1] == 'w' &&
+	    send(c->l.status_fd, "A", 1, MSG_NOSIGNAL) != 1)
 		rc = -errno;
+	return rc;
+}
+
+/* The sender's pid and up to CAGE_RELAY_FDS fds of one message (more
+ * are closed: -EPROTO). */
+static int msg_fds(struct msghdr *mh, int *got, unsigned *ng, pid_t *from)
+{
+	int rc = 0;
+
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
+		size_t k = (m->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		struct ucred cr;
+
+		if (m->cmsg_level != SOL_SOCKET)
+			continue;
+		if (m->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&cr, CMSG_DATA(m), sizeof(cr));
+			*from = cr.pid;
+		}
+		for (size_t i = 0; m->cmsg_type == SCM_RIGHTS && i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(m) + i * sizeof(int), sizeof(fd));
+			if (*ng < CAGE_RELAY_FDS) {
+				got[(*ng)++] = fd;
+				continue;
+			}
+			close(fd);
+			rc = -EPROTO;
+		}
+	}
+	return (mh->msg_flags & MSG_CTRUNC) ? -EPROTO : rc;
+}
+
+/* "B<m4><m6><md><errno>" + the fds present: taken only from the cage's
+ * PID 1 (the kernel stamps every message with its sender's pid: the
+ * agent holds this socket until its exec), once, before the agent has
+ * started; anything else is a broken cage and stops the run. */
+static int got_relay(struct run_ctx *c, const char *b, size_t n,
+		     struct msghdr *mh)
+{
+	struct cage_relay_fds r = {-1, -1, -1,
+				   n > 4 ? parse_code(b + 4, n - 4) : 0};
+	int *slot[CAGE_RELAY_FDS] = {&r.relay4, &r.relay6, &r.diag};
+	int got[CAGE_RELAY_FDS];
+	unsigned ng = 0, want = 0;
+	pid_t from = 0;
+	int rc = msg_fds(mh, got, &ng, &from);
+
+	for (unsigned i = 0; i < CAGE_RELAY_FDS && i + 1 < n; i++)
+		if (b[1 + i] == '1' && want++ < ng)
+			*slot[i] = got[want - 1];
+	if (from != c->l.pid || c->r->started || c->got_relay || n < 4 ||
+	    want != ng)
+		rc = -EPROTO;
+	c->got_relay = true;
+	if (rc == 0 && c->o->on_relay)
+		return c->o->on_relay(c->o->hook_ctx, &r);
+	for (unsigned i = 0; i < ng; i++)
+		close(got[i]);
 	return rc;
 }
 
@@ -185,6 +251,8 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 		return got_listener(c, b + 1, n - 1);
 	case CAGE_MSG_PTY:
 		return got_fd(c, mh, b[0]);
+	case CAGE_MSG_RELAY:
+		return got_relay(c, b, n, mh);
 	case CAGE_MSG_EXIT:
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';
@@ -199,7 +267,8 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 static int read_status(struct run_ctx *c, int flags)
 {
 	char b[AKIOS_MAX_STATUS_LINE];
-	char cbuf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(struct ucred)) +
+		  CMSG_SPACE(CAGE_RELAY_FDS * sizeof(int))];
 	int rc = 0;
 
 	while (rc == 0) {
@@ -361,6 +430,7 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	    .cgroup = c->o->cgroup,
 	    .bpf = c->o->plan->seccomp ? c->o->bpf : NULL,
 	    .want_listener = c->o->want_listener,
+	    .want_relay = c->o->on_relay != NULL,
 	    .pty = c->have_pty ? &c->pty.modes : NULL,
 	};
 	int rc;

@@ -19,6 +19,14 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* The broker's sockets in the cage's network namespace (relay.h), made by
+ * the cage's PID 1 before the agent exists. Each fd -1 when missing. */
+struct cage_relay_fds {
+	int relay4, relay6; /* loopback listeners */
+	int diag;	    /* NETLINK_SOCK_DIAG */
+	int err4;	    /* errno: why relay4 is missing */
+};
+
 struct cage_run_opts {
 	const struct cage_plan *plan; /* borrowed, must be allowed */
 	struct cage_cgroup *cgroup;   /* borrowed; NULL: none */
@@ -32,6 +40,12 @@ struct cage_run_opts {
 	int (*on_listener)(void *ctx, struct cage_loop *loop, int fd);
 	/* The agent is about to exec; agent_pid is in akios's namespace. */
 	int (*on_start)(void *ctx, struct cage_loop *loop, pid_t agent_pid);
+	/* Set: the cage child makes the relay's sockets and the hook takes
+	 * them (closes them), before on_start and on_listener; it is
+	 * called at most once, and only with fds from the cage's PID 1 sent
+	 * before the agent existed. Never called when the child could not
+	 * send them (the broker then works without). */
+	int (*on_relay)(void *ctx, const struct cage_relay_fds *fds);
 	/* Called once the cage child is released and building its view,
 	 * before the loop: the caller's own work that can overlap with it
 	 * (akios run prepares the audit checkpoint's signature). May be

@@ -18,6 +18,11 @@
 struct cage_bpf {
 	struct sock_filter *insns;
 	unsigned short len;
+	/* execve and execveat are among the user-notify traps (set by
+	 * cage_seccomp_build): the agent's first exec then waits in a
+	 * notification, which the cage's listener handover relies on
+	 * (child.c). false for a program built any other way. */
+	bool traps_exec;
 };
 
 struct cage_seccomp_opts {

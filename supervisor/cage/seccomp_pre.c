@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 
 static bool is_broker_list(const int *list, unsigned n)
 {
@@ -37,13 +38,27 @@ seccomp_precompiled_find(const struct cage_seccomp_opts *o)
 	return NULL;
 }
 
+static bool traps(const struct cage_seccomp_opts *o, int nr)
+{
+	for (unsigned i = 0; i < o->n_notify; i++)
+		if (o->notify_syscalls[i] == nr)
+			return true;
+	return false;
+}
+
 int cage_seccomp_build(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 		       struct akios_err *err)
 {
 	const struct sc_precompiled *p = seccomp_precompiled_find(o);
+	bool exec = traps(o, SYS_execve) && traps(o, SYS_execveat);
+	int rc;
 
-	if (!p)
-		return seccomp_compile(o, out, err);
+	if (!p) {
+		rc = seccomp_compile(o, out, err);
+		out->traps_exec = rc == 0 && exec;
+		return rc;
+	}
+	out->traps_exec = exec;
 	out->insns = malloc(p->len * sizeof(*out->insns));
 	if (!out->insns) {
 		out->len = 0;

@@ -1,7 +1,9 @@
-/* The broker inside `akios run` (root: the relay is made in the cage's
- * network namespace): a policy allowing 127.0.0.1:PORT lets curl reach a
- * test server there and nothing else, tools.allow refuses a program it
- * does not name, and each decision is in the audit log. Loopback only. */
+/* The broker inside `akios run` (the relay's sockets are made by the
+ * cage's PID 1 in its network namespace, root and rootless alike): a
+ * policy allowing 127.0.0.1:PORT lets curl reach a test server there and
+ * nothing else, the agent holds none of the relay's sockets nor the
+ * seccomp listener, tools.allow refuses a program it does not name, and
+ * each decision is in the audit log. Loopback only. */
 #include "tests/integration/broker_harness.h"
 #include "tests/lib/cagetest.h"
 
@@ -44,6 +46,21 @@ static bool audited(const char *a, const char *b)
 	return found;
 }
 
+/* The agent's fd table holds its stdio (pipes here) and no socket
+ * (relay, diag, status) or seccomp listener. */
+static void agent_fds_clean(void)
+{
+	char *cmd[] = {"sh", "-c", "ls -l /proc/$$/fd", NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "pipe:"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "socket:"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "seccomp"), "%s", r.out);
+	test_run_free(&r);
+}
+
 static void allowlisted_only(bool rootless)
 {
 	struct srv ok, bad;
@@ -75,6 +92,7 @@ static void allowlisted_only(bool rootless)
 	srv_stop(&bad);
 	cr_assert_eq(ok.accepted, 1);
 	cr_assert_eq(bad.accepted, 0, "the other port was reached");
+	agent_fds_clean();
 	cagetest_teardown(&W);
 }
 
@@ -83,8 +101,7 @@ Test(broker_run, allowlisted_loopback_endpoint_only_root, .timeout = 60)
 	allowlisted_only(false);
 }
 
-/* Rootless: the relay is made by a helper that joins the cage's user
- * namespace first. */
+/* Rootless: the same path (the cage child makes the relay). */
 Test(broker_run, allowlisted_loopback_endpoint_only_rootless, .timeout = 60)
 {
 	allowlisted_only(true);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -318,7 +319,8 @@ static uint64_t cookie(int fd)
 }
 
 /* Root runs the test: the child enters a new user + net namespace; the
- * relay's listeners made by both routes must live in the child's netns. */
+ * relay's sockets made through the setns thread (the test harnesses'
+ * route) must live in the child's netns. */
 Test(relay, listeners_are_made_in_the_target_namespace, .timeout = 20)
 {
 	int up[2], down[2];
@@ -349,32 +351,67 @@ Test(relay, listeners_are_made_in_the_target_namespace, .timeout = 20)
 	close(down[0]);
 	cr_assert_eq(read(up[0], &theirs, sizeof(theirs)),
 		     (ssize_t)sizeof(theirs));
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	int userns = open(path, O_RDONLY | O_CLOEXEC);
-
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	int netns = open(path, O_RDONLY | O_CLOEXEC);
 	int own = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int a = -1, b = -1;
+	int a = -1, b = -1, d = -1;
 
-	cr_assert_geq(userns, 0);
 	cr_assert_geq(netns, 0);
-	cr_assert_eq(relay_listen_via_userns(userns, netns, AF_INET, &a), 0);
+	cr_assert_eq(relay_listen_in_netns(netns, AF_INET, &a), 0);
 	cr_assert_eq(relay_listen_in_netns(netns, AF_INET6, &b), 0);
+	cr_assert_eq(relay_listen_in_netns(netns, AF_NETLINK, &d), 0);
 	cr_assert_eq(cookie(a), theirs);
 	cr_assert_eq(cookie(b), theirs);
+	cr_assert_eq(cookie(d), theirs);
 	cr_assert_neq(cookie(own), theirs);
-	cr_assert_eq(relay_listen_via_userns(userns, netns, AF_UNIX, &a),
-		     -EAFNOSUPPORT);
-	/* A bad namespace fd: the helper's error comes back. */
-	cr_assert_lt(relay_listen_via_userns(own, netns, AF_INET, &b), 0);
+	cr_assert_eq(relay_listen_in_netns(netns, AF_UNIX, &d), -EAFNOSUPPORT);
+	/* Not a namespace fd: setns's error comes back. */
+	cr_assert_lt(relay_listen_in_netns(own, AF_INET, &d), 0);
 	close(a);
 	close(b);
+	close(d);
 	close(own);
-	close(userns);
 	close(netns);
 	close(down[1]);
 	waitpid(pid, NULL, 0);
+}
+
+/* What the cage child calls in the cage's namespace: loopback listeners
+ * (IPv6 only for AF_INET6), the diag socket, nothing else. */
+Test(relay, listen_here_makes_loopback_listeners)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+	int l4 = relay_listen_here(AF_INET);
+	int l6 = relay_listen_here(AF_INET6);
+	int d = relay_listen_here(AF_NETLINK);
+
+	cr_assert_geq(l4, 0);
+	cr_assert_geq(l6, 0);
+	cr_assert_geq(d, 0);
+	cr_assert_eq(relay_listen_here(AF_UNIX), -EAFNOSUPPORT);
+	cr_assert_eq(getsockname(l4, (struct sockaddr *)&ss, &len), 0);
+	cr_assert_eq(((struct sockaddr_in *)&ss)->sin_addr.s_addr,
+		     htonl(INADDR_LOOPBACK));
+	cr_assert_neq(((struct sockaddr_in *)&ss)->sin_port, 0);
+	len = sizeof(ss);
+	cr_assert_eq(getsockname(l6, (struct sockaddr *)&ss, &len), 0);
+	cr_assert(
+	    IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr));
+	cr_assert_eq(getsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &v, &vl), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(getsockopt(l4, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl), 0);
+	cr_assert_eq(v, 1);
+	cr_assert(fcntl(l4, F_GETFD) & FD_CLOEXEC);
+	cr_assert(fcntl(l4, F_GETFL) & O_NONBLOCK);
+	cr_assert_eq(getsockopt(d, SOL_SOCKET, SO_PROTOCOL, &v, &vl), 0);
+	cr_assert_eq(v, NETLINK_SOCK_DIAG);
+	cr_assert(fcntl(d, F_GETFD) & FD_CLOEXEC);
+	close(l4);
+	close(l6);
+	close(d);
 }
 
 /* Connect-first: the dial's outcome is reported before any agent socket
