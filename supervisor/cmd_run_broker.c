@@ -155,25 +155,6 @@ static void on_event(void *ctx, const struct broker_event *ev)
 	cJSON_Delete(f);
 }
 
-/* The relay's sockets, made by the cage's PID 1 in its own network
- * namespace before the agent exists (cage_run checks the sender); kept
- * until the listener arrives and broker_new takes them. */
-static int on_relay(void *ctx, const struct cage_relay_fds *fds)
-{
-	struct run_broker *rb = ctx;
-
-	rb->relay4 = fds->relay4;
-	rb->relay6 = fds->relay6;
-	/* Without it, every connect to a pathname Unix socket is refused. */
-	rb->diag = fds->diag;
-	if (fds->relay4 < 0 && rb->rs->n > 0)
-		cli_error("run",
-			  "network broker: no relay in the cage (%s): "
-			  "the allowed endpoints are unreachable",
-			  strerror(fds->err4 ? fds->err4 : EIO));
-	return 0;
-}
-
 static int on_ready(struct cage_loop *loop, int fd, uint32_t events, void *ctx)
 {
 	struct run_broker *rb = ctx;
@@ -184,12 +165,14 @@ static int on_ready(struct cage_loop *loop, int fd, uint32_t events, void *ctx)
 	return broker_handle_ready(rb->b);
 }
 
-static int on_listener(void *ctx, struct cage_loop *loop, int fd)
+/* The broker with the relay (nfd -1: the listener comes later). A
+ * failure stops the run: without a broker the agent's trapped calls
+ * would wait forever. */
+static int make_broker(struct run_broker *rb, struct cage_loop *loop, int nfd)
 {
-	struct run_broker *rb = ctx;
 	struct broker_opts o = {.policy = rb->s->policy,
 				.endpoints = rb->rs,
-				.notify_fd = fd,
+				.notify_fd = nfd,
 				.relay4 = rb->relay4,
 				.relay6 = rb->relay6,
 				.unix_diag = rb->diag,
@@ -204,6 +187,41 @@ static int on_listener(void *ctx, struct cage_loop *loop, int fd)
 	if (rc == 0)
 		rc = cage_loop_add(loop, broker_fd(rb->b), EPOLLIN, on_ready,
 				   rb);
+	if (rc != 0)
+		cli_error("run", "network broker: %s", strerror(-rc));
+	return rc;
+}
+
+/* The relay's sockets, made by the cage's PID 1 in its own network
+ * namespace before the agent exists (cage_run checks the sender). The
+ * broker is made now, while the cage is still being built, so the
+ * listener's arrival costs one epoll_ctl: the agent's first execve
+ * waits for it (child.c: hand_over_listener). */
+static int on_relay(void *ctx, struct cage_loop *loop,
+		    const struct cage_relay_fds *fds)
+{
+	struct run_broker *rb = ctx;
+
+	rb->relay4 = fds->relay4;
+	rb->relay6 = fds->relay6;
+	/* Without it, every connect to a pathname Unix socket is refused. */
+	rb->diag = fds->diag;
+	if (fds->relay4 < 0 && rb->rs->n > 0)
+		cli_error("run",
+			  "network broker: no relay in the cage (%s): "
+			  "the allowed endpoints are unreachable",
+			  strerror(fds->err4 ? fds->err4 : EIO));
+	return make_broker(rb, loop, -1);
+}
+
+static int on_listener(void *ctx, struct cage_loop *loop, int fd)
+{
+	struct run_broker *rb = ctx;
+	int rc;
+
+	if (!rb->b) /* no relay came: the broker works without */
+		return make_broker(rb, loop, fd);
+	rc = broker_set_listener(rb->b, fd);
 	if (rc != 0)
 		cli_error("run", "network broker: %s", strerror(-rc));
 	return rc;

@@ -100,16 +100,15 @@ static int ep_add(int ep, int fd)
 int broker_new(const struct broker_opts *o, struct broker **out)
 {
 	struct broker *b = calloc(1, sizeof(*b));
-	int r4 = o->relay4, r6 = o->relay6;
+	int r4 = o->relay4, r6 = o->relay6, nfd = o->notify_fd;
 	int rc = -ENOMEM;
 
 	if (!b) {
-		close(o->notify_fd);
 		if (o->unix_diag > 0)
 			close(o->unix_diag);
 		goto fail_fds;
 	}
-	b->nfd = o->notify_fd;
+	b->nfd = -1;
 	b->udiag = o->unix_diag;
 	b->tfd = -1;
 	for (unsigned i = 0; i < AKIOS_MAX_PENDING_CONNECTS; i++)
@@ -128,8 +127,6 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 	r4 = r6 = -1;
 	if (rc == 0)
 		rc = b->ep < 0 ? -errno : notify_buf_init(&b->nb);
-	if (rc == 0)
-		rc = ep_add(b->ep, b->nfd);
 	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
 	if (rc == 0) {
@@ -147,13 +144,18 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 	resolve_policy(o->endpoints, &b->pol);
 	if (b->relay)
 		relay_ports(b->relay, &b->pol.relay_port4, &b->pol.relay_port6);
-	b->sync_wakeup =
-	    !o->no_sync_wakeup && notify_set_sync_wakeup(b->nfd) == 0;
+	b->no_sync_wakeup = o->no_sync_wakeup;
+	rc = nfd >= 0 ? broker_set_listener(b, nfd) : 0;
+	nfd = -1; /* taken, also on failure */
+	if (rc != 0)
+		goto fail;
 	*out = b;
 	return 0;
 fail:
 	broker_free(b);
 fail_fds:
+	if (nfd >= 0)
+		close(nfd);
 	if (r4 >= 0)
 		close(r4);
 	if (r6 >= 0)
@@ -178,6 +180,19 @@ void broker_free(struct broker *b)
 	if (b->nfd >= 0)
 		close(b->nfd);
 	free(b);
+}
+
+int broker_set_listener(struct broker *b, int fd)
+{
+	int rc = b->nfd >= 0 ? -EBUSY : ep_add(b->ep, fd);
+
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	b->nfd = fd;
+	b->sync_wakeup = !b->no_sync_wakeup && notify_set_sync_wakeup(fd) == 0;
+	return 0;
 }
 
 int broker_fd(const struct broker *b)
@@ -474,7 +489,7 @@ int broker_handle_ready(struct broker *b)
 {
 	int rc = 0;
 
-	if (!b->notify_done)
+	if (!b->notify_done && b->nfd >= 0)
 		rc = handle_notify(b);
 	if (rc == 0 && b->relay)
 		rc = relay_handle_ready(b->relay);

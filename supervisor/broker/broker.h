@@ -5,7 +5,8 @@
  * (audited; tools.allow applied; Landlock EXECUTE is the real boundary).
  * It plugs into the supervisor's epoll loop: add broker_fd() and call
  * broker_handle_ready() when it is readable; it owns no thread and no
- * process. Lifecycle: broker_new → loop → broker_free. */
+ * process. Lifecycle: broker_new (→ broker_set_listener) → loop →
+ * broker_free. */
 #ifndef AKIOS_BROKER_H
 #define AKIOS_BROKER_H
 
@@ -54,7 +55,9 @@ struct broker_opts {
 	/* Borrowed; tools.allow, tools.timeout_sec. */
 	const struct akios_policy *policy;
 	const struct resolve_set *endpoints; /* borrowed; from resolve */
-	int notify_fd;			     /* taken: the seccomp listener */
+	/* Taken: the seccomp listener; -1: given later with
+	 * broker_set_listener (the broker is ready before the agent). */
+	int notify_fd;
 	int relay4; /* taken: relay listeners (relay_listen_in_netns) */
 	int relay6; /* -1 when absent */
 	/* Taken: a NETLINK_SOCK_DIAG socket made in the cage's netns
@@ -79,6 +82,12 @@ struct broker_opts {
 int broker_new(const struct broker_opts *opts, struct broker **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 void broker_free(struct broker *b);
+
+/* The seccomp listener for a broker made without one (taken: closed on
+ * failure too). Until then no call is answered (they wait in the
+ * kernel). 0, -EBUSY when it has one, or -errno. */
+int broker_set_listener(struct broker *b, int fd)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
 /* An fd (epoll) readable when broker_handle_ready has work. */
 int broker_fd(const struct broker *b) AKIOS_NONNULL(1);

@@ -32,6 +32,7 @@ struct broker {
 	int nfd;
 	bool notify_done;
 	bool sync_wakeup;
+	bool no_sync_wakeup; /* the bench's opt-out */
 	struct notify_buf nb;
 	struct relay *relay;
 	struct toolrun *tools; /* NULL without tools.timeout_sec */

@@ -225,7 +225,7 @@ static int got_relay(struct run_ctx *c, const char *b, size_t n,
 		rc = -EPROTO;
 	c->got_relay = true;
 	if (rc == 0 && c->o->on_relay)
-		return c->o->on_relay(c->o->hook_ctx, &r);
+		return c->o->on_relay(c->o->hook_ctx, c->loop, &r);
 	for (unsigned i = 0; i < ng; i++)
 		close(got[i]);
 	return rc;

@@ -45,7 +45,8 @@ struct cage_run_opts {
 	 * called at most once, and only with fds from the cage's PID 1 sent
 	 * before the agent existed. Never called when the child could not
 	 * send them (the broker then works without). */
-	int (*on_relay)(void *ctx, const struct cage_relay_fds *fds);
+	int (*on_relay)(void *ctx, struct cage_loop *loop,
+			const struct cage_relay_fds *fds);
 	/* Called once the cage child is released and building its view,
 	 * before the loop: the caller's own work that can overlap with it
 	 * (akios run prepares the audit checkpoint's signature). May be

@@ -279,16 +279,19 @@ AKIOS_UNUSED static void cage_start(struct cage *c, char *const argv[],
 	c->out = out[0];
 	struct broker_opts o = {.policy = &c->pol,
 				.endpoints = c->rs,
-				.notify_fd = recv_listener(c->pid, sv[0]),
+				.notify_fd = -1,
 				.audit = on_audit,
 				.audit_ctx = c,
 				.exec_extra = extra,
 				.n_exec_extra = n_extra};
+	int nfd = recv_listener(c->pid, sv[0]);
 
+	/* As akios run does: the broker first, the listener after. */
 	relay_fds(c->pid, &r4, &r6);
 	o.relay4 = r4;
 	o.relay6 = r6;
 	cr_assert_eq(broker_new(&o, &c->b), 0);
+	cr_assert_eq(broker_set_listener(c->b, nfd), 0);
 	cr_assert_eq(write(sv[0], "g", 1), 1);
 	close(sv[0]);
 	c->stopfd = eventfd(0, EFD_CLOEXEC);

@@ -54,11 +54,13 @@ static ino_t sock_netns(int fd)
 	return st.st_ino;
 }
 
-static int on_relay(void *ctx, const struct cage_relay_fds *f)
+static int on_relay(void *ctx, struct cage_loop *loop,
+		    const struct cage_relay_fds *f)
 {
 	struct seen *s = ctx;
 	const int fds[3] = {f->relay4, f->relay6, f->diag};
 
+	(void)loop;
 	s->relays++;
 	for (int i = 0; i < 3; i++) {
 		struct stat st;
