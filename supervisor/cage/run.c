@@ -437,6 +437,16 @@ static int start(struct run_ctx *c, struct akios_err *err)
 
 	if (!envp)
 		return -ENOMEM;
+	/* Such a filter holds the agent's first execve until the listener's
+	 * owner answers it (child.c: hand_over_listener): someone must. */
+	if (lo.bpf && lo.bpf->traps_exec && lo.want_listener &&
+	    !c->o->on_listener) {
+		free(envp);
+		akios_err_set(err, NULL, 0, 0,
+			      "the seccomp filter traps exec: a listener hook "
+			      "must answer it");
+		return -EINVAL;
+	}
 	rc = cage_plan_env_materialize(c->o->plan, envp, CAGE_MAX_ENV + 1, err);
 	if (rc == 0)
 		rc = cage_launch(&lo, &c->l, err);

@@ -36,7 +36,9 @@ struct cage_run_opts {
 	/* Extension points for the broker (issue 6). Each may be NULL. */
 	void *hook_ctx;
 	/* The seccomp listener fd (taken: the hook closes it); the hook
-	 * typically adds it to the loop. Without a hook it is closed. */
+	 * typically adds it to the loop. Without a hook it is closed, and
+	 * a filter that traps exec (bpf->traps_exec) is refused (-EINVAL):
+	 * the agent's first execve waits until the hook's broker answers. */
 	int (*on_listener)(void *ctx, struct cage_loop *loop, int fd);
 	/* The agent is about to exec; agent_pid is in akios's namespace. */
 	int (*on_start)(void *ctx, struct cage_loop *loop, pid_t agent_pid);

@@ -329,3 +329,23 @@ Test(cage_hooks, listener_failure_kills_the_cage, .timeout = 30)
 	cr_assert_eq(errno, ESRCH);
 	teardown(&f);
 }
+
+/* exec trapped with nobody to answer: refused before any clone. */
+Test(cage_hooks, exec_trap_without_hook_refused, .timeout = 30)
+{
+	static const int trapped[] = {SYS_execve, SYS_execveat};
+	char *argv[] = {"/bin/true", NULL};
+	struct fixture f;
+	struct cage_result r;
+	struct akios_err err = {0};
+	struct cage_run_opts o = {0};
+
+	setup(&f, argv, trapped, 2);
+	o = (struct cage_run_opts){
+	    .plan = &f.plan, .bpf = &f.bpf, .want_listener = true};
+	cr_assert_eq(cage_run(&o, &r, &err), -EINVAL);
+	cr_assert_not_null(strstr(err.msg, "traps exec"), "%s", err.msg);
+	cr_assert(!r.started);
+	cr_assert_eq(r.agent_pid, 0);
+	teardown(&f);
+}
