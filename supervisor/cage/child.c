@@ -289,12 +289,15 @@ static void harden(const struct cage_child_args *a)
 		die(a->status_fd, "no_new_privs", NULL, -rc);
 	if (cage_drop_all_caps(&err) != 0)
 		die(a->status_fd, "drop capabilities:", err.msg, 0);
+	if (p->seccomp && a->bpf) {
+		rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
+		if (rc != 0)
+			die(a->status_fd, "seccomp", NULL, -rc);
+	}
+	/* Ready once every layer is on (a filter that fails to load is a
+	 * setup failure), right before the listener: the supervisor wakes
+	 * once for both. */
 	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
-	if (!p->seccomp || !a->bpf)
-		return;
-	rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
-	if (rc != 0)
-		die(a->status_fd, "seccomp", NULL, -rc);
 	if (listener >= 0) {
 		bool wait = !a->bpf->traps_exec;
 
