@@ -144,10 +144,17 @@ static void fmt_uint(char *buf, unsigned v)
  *   refusal) returns here with the listener still open; each further
  *   execve waits the same way, and the NOEXEC report and _exit come only
  *   after answers the supervisor gave from its copy. If the supervisor
- *   cannot copy the fd it stops the run and kills the cage: the trapped
- *   execve ends with the process (WAIT_KILLABLE_RECV), nothing hangs.
- *   The broker thus sees the first exec too (audit, tools.timeout_sec).
- * A failed send is fatal: the supervisor could never take the listener. */
+ *   cannot copy the fd (or its broker fails) it stops the run and kills
+ *   the cage: the trapped execve ends with the process (SIGKILL is
+ *   fatal even under WAIT_KILLABLE_RECV), nothing hangs. A fatal signal
+ *   forwarded before the copy kills the agent the same way (the run
+ *   then ends as an akios error, 125, as it did with the byte). The
+ *   broker sees the first exec like any other (audit, tools.allow,
+ *   tools.timeout_sec). cage_run refuses this mode without a listener
+ *   hook, which would leave the execve unanswered.
+ * Without a filter (seccomp off or degraded) there is no listener and
+ * nothing to hand over. A failed send is fatal: the supervisor could
+ * never take the listener. */
 static void hand_over_listener(int fd, int listener, bool wait)
 {
 	char msg[16] = {CAGE_MSG_LISTEN};
