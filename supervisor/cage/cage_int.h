@@ -66,6 +66,11 @@ struct cage_launch_opts {
 	const struct cage_bpf *bpf; /* NULL: no filter */
 	bool want_listener;
 	const struct cage_pty_modes *pty; /* NULL: no pty */
+	/* Called once the child exists and its maps are written, just
+	 * before it is let go (nothing of the cage runs yet): pidfd is the
+	 * reaper's (borrowed). A failure stops the launch. May be NULL. */
+	int (*before_go)(void *ctx, int pidfd, struct akios_err *err);
+	void *go_ctx;
 };
 struct cage_launch {
 	pid_t pid;     /* the reaper (cage PID 1), our child */

@@ -352,6 +352,18 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 	return rc;
 }
 
+/* Before the cage goes on: the placeholders it binds exist (the sentinel
+ * made them while we cloned), and the sentinel holds the cage's pidfd. */
+static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
+{
+	struct run_ctx *c = ctx;
+	int rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+
+	if (rc == 0)
+		cage_placeholders_watch(&c->ph, pidfd);
+	return rc;
+}
+
 static int start(struct run_ctx *c, struct akios_err *err)
 {
 	char **envp = calloc(CAGE_MAX_ENV + 1, sizeof(*envp));
@@ -362,6 +374,8 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	    .bpf = c->o->plan->seccomp ? c->o->bpf : NULL,
 	    .want_listener = c->o->want_listener,
 	    .pty = c->have_pty ? &c->pty.modes : NULL,
+	    .before_go = placeholders_ready,
+	    .go_ctx = c,
 	};
 	int rc;
 
@@ -421,13 +435,11 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
-		rc = cage_placeholders_create(o->plan, &c.ph, err);
+		rc = cage_placeholders_start(o->plan, &c.ph, err);
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
 		o->on_launched(o->launched_ctx);
-	if (rc == 0)
-		cage_placeholders_watch(&c.ph, c.l.pidfd);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)

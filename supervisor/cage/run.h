@@ -75,20 +75,30 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 /* Control-file placeholders (CAGE_MF_PLACEHOLDER), kept by a sentinel
  * process (placeholder.c) that creates them and removes them (when still
  * the empty inode it made) once the run ends or akios dies, SIGKILL
- * included. create forks it when the plan has any placeholder and
- * returns when they exist; watch hands it the cage's pidfd (borrowed: it
- * keeps a copy) so that after akios's death it waits for the cage's end;
- * remove ends it and waits for it. */
+ * included. start clones it when the plan has any placeholder and
+ * returns at once (it creates them meanwhile); wait returns when they
+ * exist (or why not, err naming the path); watch hands it the cage's
+ * pidfd (borrowed: it keeps a copy) so that it removes nothing before the
+ * cage's end, even after akios's death; release tells it the run is over
+ * (it removes them once the cage is gone); remove does that too, waits
+ * for it and frees its memory. */
+struct ph_block; /* placeholder.c */
 struct cage_placeholders {
-	pid_t pid; /* the sentinel, -1 when none */
-	int fd;	   /* our end of its socket, -1 when none */
+	pid_t pid;   /* the sentinel, -1 when none */
+	int fd;	     /* our end of its socket, -1 when none */
+	void *map;   /* its stack and data: unmapped only once it is reaped */
+	size_t size; /* of map */
+	struct ph_block *block; /* inside map */
 };
-int cage_placeholders_create(const struct cage_plan *plan,
-			     struct cage_placeholders *ph,
-			     struct akios_err *err)
+int cage_placeholders_start(const struct cage_plan *plan,
+			    struct cage_placeholders *ph, struct akios_err *err)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+int cage_placeholders_wait(struct cage_placeholders *ph,
+			   const struct cage_plan *plan, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
     AKIOS_NONNULL(1);
+void cage_placeholders_release(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 void cage_placeholders_remove(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 
 /* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */

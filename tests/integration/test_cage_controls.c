@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -203,6 +204,61 @@ Test(cage_controls, no_placeholder_survives_sigkill_root)
 Test(cage_controls, no_placeholder_survives_sigkill_rootless)
 {
 	placeholders_after_sigkill(true);
+}
+
+/* Every process akios left (reparented to us, a child subreaper) and
+ * every placeholder gone within 5 s. */
+static void settle(const char *const *ph, size_t n)
+{
+	int left = 1;
+	bool kids = true;
+
+	for (int i = 0; i < 500 && (left || kids); i++) {
+		int st;
+
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			;
+		kids = waitpid(-1, &st, WNOHANG) == 0;
+		left = 0;
+		for (size_t k = 0; k < n; k++)
+			left += exists(ph[k]);
+		if (left || kids)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000},
+				  NULL);
+	}
+	cr_assert(!kids, "a process of akios survived its SIGKILL");
+	for (size_t k = 0; k < n; k++)
+		cr_assert(!exists(ph[k]), "placeholder %s survived", ph[k]);
+}
+
+/* SIGKILL at every moment of the start, 0 to 30 ms in: before the
+ * sentinel exists, while it creates the placeholders, while the cage is
+ * cloned and builds its view, once the agent runs: nothing is left. */
+Test(cage_controls, nothing_survives_sigkill_during_start)
+{
+	static const char *const ph[] = {".git", ".envrc", ".vscode", ".idea",
+					 ".gitmodules"};
+	char *cmd[] = {"/bin/true", NULL};
+	const int fds[3] = {-1, -1, -1};
+	unsigned hit = 0;
+
+	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	expect(cmd, 0); /* the keys and the audit log exist from now on */
+	for (long us = 0; us <= 30000; us += 500) {
+		pid_t pid;
+		int st;
+
+		cr_assert_eq(cagetest_spawn(&W, cmd, fds, &pid), 0);
+		nanosleep(&(struct timespec){0, us * 1000}, NULL);
+		hit += exists(ph[0]) || exists(ph[AKIOS_ARRAY_SIZE(ph) - 1]);
+		cr_assert_eq(kill(pid, SIGKILL), 0);
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		settle(ph, AKIOS_ARRAY_SIZE(ph));
+	}
+	/* Some kills came while the placeholders existed. */
+	cr_assert_gt(hit, 0);
+	cagetest_teardown(&W);
 }
 
 static bool audit_has(const char *what)
