@@ -21,8 +21,11 @@
 #define CAGE_MSG_LISTEN                                                        \
 	'L' /* "L<fd>": the agent's listener fd number;\n\t\t\t     the supervisor copies it (pidfd_getfd)\n\t\t\t     and answers one byte */
 #define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
-#define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
-#define CAGE_MSG_PTY	'P' /* the agent's pty master (SCM_RIGHTS) */
+/* "Xe<code> <user_us> <sys_us> <maxrss_kb>" (or "Xs<signal> ..."): the
+ * agent ended and every other process of the cage is killed and reaped;
+ * the usage is of them all (and PID 1). PID 1 exits right after. */
+#define CAGE_MSG_EXIT 'X'
+#define CAGE_MSG_PTY  'P' /* the agent's pty master (SCM_RIGHTS) */
 
 /* Where a child step failed: the status line names what and where. */
 struct cage_fail {

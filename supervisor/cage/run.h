@@ -19,6 +19,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+struct cage_result; /* below */
+
 struct cage_run_opts {
 	const struct cage_plan *plan; /* borrowed, must be allowed */
 	struct cage_cgroup *cgroup;   /* borrowed; NULL: none */
@@ -38,6 +40,18 @@ struct cage_run_opts {
 	 * NULL. */
 	void (*on_launched)(void *launched_ctx);
 	void *launched_ctx;
+	/* Called once, when r is final (the agent and every other process
+	 * of the cage reaped, or the cage never started), before cage_run
+	 * waits for the cage's PID 1 to finish exiting: the caller's end of
+	 * the run (akios run writes run.end) overlaps the kernel's teardown
+	 * of the cage's namespaces. err is cage_run's (NULL if it got none;
+	 * msg[0] set when it failed). After it, cage_run reads nothing
+	 * through opts: the caller may free the plan, the filter and the
+	 * hooks' state in it, but not the cgroup (still in use until the
+	 * cage is gone). May be NULL. */
+	void (*on_ended)(void *ended_ctx, const struct cage_result *r,
+			 const struct akios_err *err);
+	void *ended_ctx;
 };
 
 enum cage_end {
@@ -61,14 +75,21 @@ struct cage_result {
 	bool have_cg; /* cg is valid */
 	struct cage_cgroup_stats cg;
 	struct rusage ru; /* of the whole cage */
-	double wall_ms;	  /* clone to reaped exit, microsecond precision */
+	/* ru as the cage's PID 1 reported it with the agent's end (every
+	 * process of the cage, reaped, and PID 1 itself); false: from its
+	 * wait4 (the cage ended without that report). */
+	bool usage_from_reaper;
+	/* cage_run's start (sentinel, clone) to the agent's end with every
+	 * cage process reaped, microsecond precision */
+	double wall_ms;
 	unsigned signals_forwarded;
 };
 
 /* Runs the plan to the end (control-file placeholders included: created
  * before, removed after). Returns 0 when the run happened (whatever
  * the agent did: see r), or -errno with err set when akios could not even
- * try; in both cases no cage process is left. */
+ * try; in both cases no cage process is left: the cage's PID 1 has been
+ * waited for (after on_ended), and the placeholders' sentinel too. */
 int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	     struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
