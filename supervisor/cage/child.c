@@ -299,28 +299,28 @@ static pid_t spawn_agent(const struct cage_child_args *a)
 	return pid;
 }
 
+static unsigned long long tv_us(struct timeval a, struct timeval b)
+{
+	return (unsigned long long)(a.tv_sec + b.tv_sec) * 1000000ull +
+	       (unsigned long long)(a.tv_usec + b.tv_usec);
+}
+
 /* " <user_us> <sys_us> <maxrss_kb>": the usage of every process of the
  * cage, all reaped (RUSAGE_CHILDREN), and of PID 1 itself. */
 static void fmt_usage(char *buf, size_t size)
 {
-	struct rusage self;
+	struct rusage me;
 	struct rusage kids;
 	unsigned long long v[3];
 	size_t n = 0;
 
-	(void)getrusage(RUSAGE_SELF, &self);
+	(void)getrusage(RUSAGE_SELF, &me);
 	(void)getrusage(RUSAGE_CHILDREN, &kids);
-	v[0] =
-	    (unsigned long long)(self.ru_utime.tv_sec + kids.ru_utime.tv_sec) *
-		1000000ull +
-	    (unsigned long long)(self.ru_utime.tv_usec + kids.ru_utime.tv_usec);
-	v[1] =
-	    (unsigned long long)(self.ru_stime.tv_sec + kids.ru_stime.tv_sec) *
-		1000000ull +
-	    (unsigned long long)(self.ru_stime.tv_usec + kids.ru_stime.tv_usec);
-	v[2] = (unsigned long long)(kids.ru_maxrss > self.ru_maxrss
-					? kids.ru_maxrss
-					: self.ru_maxrss);
+	v[0] = tv_us(me.ru_utime, kids.ru_utime);
+	v[1] = tv_us(me.ru_stime, kids.ru_stime);
+	v[2] =
+	    (unsigned long long)(kids.ru_maxrss > me.ru_maxrss ? kids.ru_maxrss
+							       : me.ru_maxrss);
 	for (int i = 0; i < 3 && n + 22 < size; i++) {
 		buf[n++] = ' ';
 		fmt_uint(buf + n, v[i]);
@@ -353,7 +353,10 @@ static _Noreturn void reaper(int status_fd, pid_t agent)
 		if (w == agent) {
 			agent_st = st;
 			agent_done = true;
-			(void)kill(-1, SIGKILL);
+			/* Only as a namespace's init (always, CLONE_NEWPID):
+			 * elsewhere -1 would reach all of the user's. */
+			if (getpid() == 1)
+				(void)kill(-1, SIGKILL);
 		}
 	}
 	fmt_uint(num, WIFEXITED(agent_st) ? (unsigned)WEXITSTATUS(agent_st)
