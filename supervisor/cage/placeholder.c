@@ -329,6 +329,11 @@ static int map_block(struct cage_placeholders *ph, size_t data)
 	ph->map = base;
 	if (mprotect(base, page, PROT_NONE) != 0)
 		return -errno;
+#if PH_SHARED_VM
+	/* Not copied into the cage's clone: the sentinel's writes to its
+	 * stack and results then cost no copy-on-write fault. */
+	(void)madvise(base, ph->size, MADV_DONTFORK);
+#endif
 	ph->block = (struct ph_block *)(base + page + PH_STACK);
 	return 0;
 }
