@@ -287,7 +287,8 @@ void run_state_release(struct run_state *s)
 
 void run_state_free(struct run_state *s)
 {
-	/* The cgroup last but one: its directory goes only once empty. */
+	/* The cgroup first: its directory goes only once empty, and the
+	 * cage is gone by now (cage_run waited for it). */
 	if (s->cgroup)
 		cage_cgroup_destroy(s->cgroup);
 	s->cgroup = NULL;
