@@ -1,9 +1,12 @@
 /* Supervising one cage run: the loop watches the signalfd (forwarded to
  * the agent), the status socket (setup errors, readiness, the listener fd,
  * the agent's end), the reaper's pidfd (the end of the cage), an optional
- * wall-clock timerfd and the pty. Invariant: when cage_run returns, the
- * reaper has been waited for, so the kernel has killed every process of
- * the cage's pid namespace; the terminal and signal mask are restored. */
+ * wall-clock timerfd and the pty. It stops at the agent's end (the reaper
+ * has killed and reaped the rest) or the reaper's; on_ended then runs
+ * while the kernel tears the namespaces down. Invariant: when cage_run
+ * returns, the reaper has been waited for, so the kernel has killed every
+ * process of the cage's pid namespace; the terminal and signal mask are
+ * restored. */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
