@@ -68,6 +68,11 @@ static cJSON *end_fields(const struct cage_result *r)
 	/* Microseconds: the figure the bench reads, printed short. */
 	cJSON_AddNumberToObject(
 	    f, "wall_ms", (double)(int64_t)(r->wall_ms * 1e3 + 0.5) / 1e3);
+	/* Who measured the usage below: the cage's PID 1, for itself and
+	 * every cage process it reaped ("reaper"), or akios's wait4 for
+	 * PID 1 when the cage ended without that report ("wait4"). */
+	cJSON_AddStringToObject(f, "usage_from",
+				r->usage_from_reaper ? "reaper" : "wait4");
 	cJSON_AddNumberToObject(f, "user_ms", tv_ms(r->ru.ru_utime));
 	cJSON_AddNumberToObject(f, "sys_ms", tv_ms(r->ru.ru_stime));
 	cJSON_AddNumberToObject(f, "max_rss_kb", (double)r->ru.ru_maxrss);
@@ -141,6 +146,37 @@ static void prepare_signing(void *ctx)
 		(void)!audit_prepare_signing(s->log);
 }
 
+struct run_end {
+	struct run_state *s;
+	struct run_broker *rb;
+	int exit_code;
+};
+
+/* The end of the run, written while the kernel tears the cage's
+ * namespaces down (cage_run waits for that after this returns): the
+ * events that say how it ended, then everything the run no longer needs
+ * is closed and freed (the audit log's final checkpoint included). */
+static void run_ended(void *ctx, const struct cage_result *r,
+		      const struct akios_err *err)
+{
+	struct run_end *e = ctx;
+	struct run_state *s = e->s;
+	int rc;
+
+	if (err && err->msg[0])
+		cli_error_err("run", err);
+	run_broker_free(e->rb);
+	tell_user(r);
+	rc = limit_events(s, r);
+	if (rc == 0)
+		rc = control_check(s);
+	if (run_event(s, "run.end", NULL, end_fields(r)) != 0 || rc != 0)
+		e->exit_code = AKIOS_EXIT_INTERNAL;
+	else
+		e->exit_code = r->exit_code;
+	run_state_release(s);
+}
+
 int run_cage(struct run_state *s)
 {
 	struct cage_run_opts o = {
@@ -149,10 +185,13 @@ int run_cage(struct run_state *s)
 	    .use_pty = isatty(STDIN_FILENO) == 1,
 	    .on_launched = prepare_signing,
 	    .launched_ctx = s,
+	    .on_ended = run_ended,
 	};
 	struct cage_result r;
 	struct akios_err err = {0};
 	struct run_broker rb;
+	struct run_end end = {
+	    .s = s, .rb = &rb, .exit_code = AKIOS_EXIT_INTERNAL};
 	int rc = run_broker_prepare(s, &rb);
 
 	if (rc == 0)
@@ -175,16 +214,9 @@ int run_cage(struct run_state *s)
 		return AKIOS_EXIT_INTERNAL;
 	}
 	o.cgroup = s->cgroup;
-	if (cage_run(&o, &r, &err) != 0)
-		cli_error_err("run", &err);
-	run_broker_free(&rb);
-	tell_user(&r);
-	rc = limit_events(s, &r);
-	if (rc == 0)
-		rc = control_check(s);
-	if (run_event(s, "run.end", NULL, end_fields(&r)) != 0 || rc != 0)
-		return AKIOS_EXIT_INTERNAL;
-	return r.exit_code;
+	o.ended_ctx = &end;
+	(void)!cage_run(&o, &r, &err); /* run_ended has said it all */
+	return end.exit_code;
 }
 
 static int spawn_bare(char **argv)
@@ -238,17 +270,29 @@ int run_no_sandbox(struct run_state *s)
 	return run_event(s, "run.end", NULL, f) ? AKIOS_EXIT_INTERNAL : rc;
 }
 
-void run_state_free(struct run_state *s)
+void run_state_release(struct run_state *s)
 {
 	struct akios_err err = {0};
 
-	if (s->cgroup)
-		cage_cgroup_destroy(s->cgroup);
 	cage_bpf_free(&s->bpf);
 	if (s->have_plan)
 		cage_plan_free(&s->plan);
+	s->have_plan = false;
 	if (s->log && audit_close(s->log, &err) != 0)
 		cli_error_err("run: audit", &err);
+	s->log = NULL;
 	policy_free(s->policy);
+	s->policy = NULL;
+}
+
+void run_state_free(struct run_state *s)
+{
+	/* The cgroup first: its directory goes only once empty, and the
+	 * cage is gone by now (cage_run waited for it). */
+	if (s->cgroup)
+		cage_cgroup_destroy(s->cgroup);
+	s->cgroup = NULL;
+	run_state_release(s);
 	free(s->argv);
+	s->argv = NULL;
 }

@@ -47,6 +47,12 @@ int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
 /* Appends one event; an audit failure is reported and returned. */
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
+/* Frees what the end of a run no longer needs (the seccomp program, the
+ * plan, the policy) and closes the audit log (its final checkpoint);
+ * idempotent. The cage's end calls it while the kernel tears the cage
+ * down; run_state_free calls it too. */
+void run_state_release(struct run_state *s);
+/* Everything: the cgroup (the cage must be gone), then as above. */
 void run_state_free(struct run_state *s);
 
 #endif

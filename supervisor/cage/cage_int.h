@@ -23,8 +23,11 @@
  * back (child.c: hand_over_listener says when it does not). */
 #define CAGE_MSG_LISTEN 'L'
 #define CAGE_MSG_NOEXEC 'N' /* "N<126|127> <reason>": exec failed */
-#define CAGE_MSG_EXIT	'X' /* "Xe<code>" or "Xs<signal>": agent ended */
-#define CAGE_MSG_PTY	'P' /* the agent's pty master (SCM_RIGHTS) */
+/* "Xe<code> <user_us> <sys_us> <maxrss_kb>" (or "Xs<signal> ..."): the
+ * agent ended and every other process of the cage is killed and reaped;
+ * the usage is of them all (and PID 1). PID 1 exits right after. */
+#define CAGE_MSG_EXIT 'X'
+#define CAGE_MSG_PTY  'P' /* the agent's pty master (SCM_RIGHTS) */
 /* "B<m4><m6><md><errno>": the relay's sockets made by PID 1 in the cage's
  * netns before the agent exists; each m is '1' when that fd (IPv4
  * listener, IPv6 listener, unix diag, in that order) is among the
@@ -76,6 +79,11 @@ struct cage_launch_opts {
 	bool want_listener;
 	bool want_relay;
 	const struct cage_pty_modes *pty; /* NULL: no pty */
+	/* Called once the child exists and its maps are written, just
+	 * before it is let go (nothing of the cage runs yet): pidfd is the
+	 * reaper's (borrowed). A failure stops the launch. May be NULL. */
+	int (*before_go)(void *ctx, int pidfd, struct akios_err *err);
+	void *go_ctx;
 };
 struct cage_launch {
 	pid_t pid;     /* the reaper (cage PID 1), our child */

@@ -1,8 +1,8 @@
 /* The cage child: PID 1 of the new pid namespace. It waits for its uid/gid
  * maps, builds the view, brings up lo, then forks the agent and stays as
- * its reaper; when the agent ends it reports the status and exits, and the
- * kernel kills whatever is left in the namespace (double-forked daemons
- * included). The agent drops every privilege and execs. Between clone and
+ * its reaper; when the agent ends it kills and reaps whatever is left in
+ * the namespace (double-forked daemons included), reports the status and
+ * the usage, and exits. The agent drops every privilege and execs. Between clone and
  * execve nothing allocates; any failure is one status line + _exit(125). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -113,9 +114,9 @@ static int exec_search(char *const *argv, char *const *envp, int *err)
 	return code;
 }
 
-static void fmt_uint(char *buf, unsigned v)
+static void fmt_uint(char *buf, unsigned long long v)
 {
-	char tmp[12];
+	char tmp[21];
 	int n = 0;
 
 	do {
@@ -373,28 +374,72 @@ static pid_t spawn_agent(const struct cage_child_args *a)
 	return pid;
 }
 
-/* PID 1: reap everything; report the agent's end, then exit, which kills
- * every process still in the namespace. */
+static unsigned long long tv_us(struct timeval a, struct timeval b)
+{
+	return (unsigned long long)(a.tv_sec + b.tv_sec) * 1000000ull +
+	       (unsigned long long)(a.tv_usec + b.tv_usec);
+}
+
+/* " <user_us> <sys_us> <maxrss_kb>": the usage of every process of the
+ * cage, all reaped (RUSAGE_CHILDREN), and of PID 1 itself. */
+static void fmt_usage(char *buf, size_t size)
+{
+	struct rusage me;
+	struct rusage kids;
+	unsigned long long v[3];
+	size_t n = 0;
+
+	(void)getrusage(RUSAGE_SELF, &me);
+	(void)getrusage(RUSAGE_CHILDREN, &kids);
+	v[0] = tv_us(me.ru_utime, kids.ru_utime);
+	v[1] = tv_us(me.ru_stime, kids.ru_stime);
+	v[2] =
+	    (unsigned long long)(kids.ru_maxrss > me.ru_maxrss ? kids.ru_maxrss
+							       : me.ru_maxrss);
+	for (int i = 0; i < 3 && n + 22 < size; i++) {
+		buf[n++] = ' ';
+		fmt_uint(buf + n, v[i]);
+		n += strlen(buf + n);
+	}
+	buf[n] = '\0';
+}
+
+/* PID 1: reap everything. Once the agent has ended, kill what is left
+ * (kill(-1) from a namespace's init: every other process in it) and reap
+ * it all, so that when the status goes out nothing of the cage runs any
+ * more and the usage covers every process; then exit. */
 static _Noreturn void reaper(int status_fd, pid_t agent)
 {
-	char num[16];
+	char num[24];
+	char usage[80];
 	int st;
+	int agent_st = 0;
+	bool agent_done = false;
 
 	for (;;) {
-		pid_t w = waitpid(-1, &st, 0);
+		pid_t w = waitpid(-1, &st, __WALL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == ECHILD && agent_done)
+			break;
 		if (w < 0)
 			die(status_fd, "waitpid", NULL, errno);
-		if (w != agent)
-			continue;
-		fmt_uint(num, WIFEXITED(st) ? (unsigned)WEXITSTATUS(st)
-					    : (unsigned)WTERMSIG(st));
-		cage_status_send(status_fd, CAGE_MSG_EXIT,
-				 WIFEXITED(st) ? "e" : "s", num, NULL, NULL);
-		_exit(0);
+		if (w == agent) {
+			agent_st = st;
+			agent_done = true;
+			/* Only as a namespace's init (always, CLONE_NEWPID):
+			 * elsewhere -1 would reach all of the user's. */
+			if (getpid() == 1)
+				(void)kill(-1, SIGKILL);
+		}
 	}
+	fmt_uint(num, WIFEXITED(agent_st) ? (unsigned)WEXITSTATUS(agent_st)
+					  : (unsigned)WTERMSIG(agent_st));
+	fmt_usage(usage, sizeof(usage));
+	cage_status_send(status_fd, CAGE_MSG_EXIT,
+			 WIFEXITED(agent_st) ? "e" : "s", num, usage, NULL);
+	_exit(0);
 }
 
 static void close_all_but(int keep)

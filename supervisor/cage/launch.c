@@ -96,6 +96,8 @@ static int release_child(struct cage_launch *l,
 			    "cannot move the cage into its cgroup: %s",
 			    strerror(-rc));
 	}
+	if (rc == 0 && o->before_go)
+		rc = o->before_go(o->go_ctx, l->pidfd, err);
 	if (rc == 0 && write(go_fd, "g", 1) != 1) {
 		rc = -errno;
 		akios_err_set(err, NULL, 0, 0, "cannot start the cage: %s",

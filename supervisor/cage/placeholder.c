@@ -1,23 +1,63 @@
 /* Host-side placeholders for control files that do not exist yet: an
  * empty file or directory the view can bind read-only, so the agent can
- * neither create nor replace it. A small sentinel process (forked before
- * any is made) creates them and removes them when its socket to akios
- * closes: at the end of the run, or when akios dies, even of SIGKILL; it
- * first waits for the cage's PID 1 to be gone, so no agent process can
- * use the moment. Invariants: created with O_EXCL/mkdir (never following
- * a symlink); removed only if it is still the inode we made and empty, so
- * a file the user made meanwhile is never deleted. */
+ * neither create nor replace it. A sentinel process creates them and
+ * removes them when its socket to akios closes (the end of the run, or
+ * akios's death, SIGKILL included), after the cage's PID 1 is gone.
+ * Invariants: created exclusively, never through a symlink; removed only
+ * if still the inode made and empty, so nothing of the user's goes.
+ *
+ * The sentinel shares akios's memory instead of forking it: clone(CLONE_VM)
+ * costs no page-table copy and no copy-on-write fault in either process,
+ * and it runs at once on the other CPU while akios clones the cage. Why
+ * that is safe:
+ * - It touches only its own block (one mapping: a guard page, its stack,
+ *   the paths and its results, copied in before the clone), which akios
+ *   unmaps only after reaping it. Its code (PH_BARE) makes raw syscalls
+ *   through inline asm: no libc call, so no errno or other TLS write in
+ *   akios's thread, no lock, no malloc; no sanitizer or stack-protector
+ *   code either (both would read or write akios's TLS).
+ * - Signals: akios blocks every signal around the clone, so the sentinel
+ *   starts with all blocked and keeps them so for life: no handler of
+ *   akios ever runs on its stack, a Ctrl-C meant for the agent leaves it
+ *   alone. Only SIGKILL/SIGSTOP reach it, and they run no code.
+ * - akios's exit or death, SIGKILL included, ends only akios's thread
+ *   group: the sentinel keeps the address space alive and sees EOF on its
+ *   socket once every copy of akios's end is closed (the cage child's copy
+ *   included, which dies with akios through PDEATHSIG).
+ * - Its own fd table (no CLONE_FILES): it closes every fd but its socket
+ *   and the cage's pidfd, which akios sends before it lets the cage go on
+ *   (SCM_RIGHTS), so after akios's death it still waits for the cage's
+ *   PID 1 to be gone (pidfd readable: every process of the namespace
+ *   killed and reaped) before it removes anything.
+ * Architectures without the asm stubs fork() the same routine instead. */
 #include "shared/common.h"
 #include "supervisor/cage/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/stat.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#if defined(__x86_64__) || defined(__aarch64__)
+#define PH_SHARED_VM 1
+#else
+#define PH_SHARED_VM 0
+#endif
+
+#define PH_STACK ((size_t)64 * 1024)
+
+/* Code the sentinel runs: nothing that reaches akios's TLS. */
+#define PH_BARE                                                                \
+	__attribute__((noinline, no_stack_protector,                           \
+		       no_sanitize("address", "undefined")))
 
 /* The sentinel's one answer: 0, or -errno and the mount that failed. */
 struct ph_result {
@@ -25,179 +65,348 @@ struct ph_result {
 	uint32_t index;
 };
 
-struct ph_made {
-	dev_t dev;
-	ino_t ino;
-	bool made;
+struct ph_entry {
+	uint32_t index; /* in plan->mounts */
+	uint32_t dir;	/* 1: a directory, 0: a file */
+	uint32_t path;	/* offset of the NUL-ended path in the block */
+	uint32_t made;	/* 1: we made it, dev/ino say which inode */
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint64_t ino;
 };
 
-static int create_one(const struct cage_mount *m, struct ph_made *out)
-{
-	struct stat st;
-	int fd;
+/* At the top of the sentinel's stack; the paths follow the entries. */
+struct ph_block {
+	int32_t sock;
+	uint32_t n;
+	struct ph_entry e[];
+};
 
-	if (m->flags & CAGE_MF_DIR) {
-		if (mkdir(m->dst, 0755) != 0)
-			return -errno;
-		fd = open(m->dst,
-			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+#if defined(__x86_64__)
+static inline long ph_sys(long n, long a, long b, long c, long d, long e,
+			  long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+			   "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+static inline long ph_sys(long n, long a, long b, long c, long d, long e,
+			  long f)
+{
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	register long x3 __asm__("x3") = d;
+	register long x4 __asm__("x4") = e;
+	register long x5 __asm__("x5") = f;
+
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+}
+#else
+/* A forked sentinel owns its memory: libc is fine there. */
+static long ph_sys(long n, long a, long b, long c, long d, long e, long f)
+{
+	long r = syscall(n, a, b, c, d, e, f);
+
+	return r < 0 ? -errno : r;
+}
+#endif
+
+#define PH_SYS(n, a, b, c, d, e, f)                                            \
+	ph_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e),     \
+	       (long)(f))
+
+PH_BARE static long ph_statx(int dfd, const char *path, int flags,
+			     struct statx *st)
+{
+	return PH_SYS(SYS_statx, dfd, path, flags,
+		      STATX_TYPE | STATX_INO | STATX_SIZE, st, 0);
+}
+
+/* mkdir + statx for a directory (it has no fd to create it by: the same
+ * by-name look as before, refused unless still a directory); a file is
+ * made O_EXCL and looked at through its fd. */
+PH_BARE static long ph_make(struct ph_entry *e, const char *path)
+{
+	struct statx st;
+	long rc;
+
+	if (e->dir) {
+		rc = PH_SYS(SYS_mkdirat, AT_FDCWD, path, 0755, 0, 0, 0);
+		if (rc == 0)
+			rc = ph_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &st);
+		if (rc == 0 && !S_ISDIR(st.stx_mode))
+			rc = -ENOTDIR;
 	} else {
-		fd = open(m->dst,
-			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			  0644);
+		long fd =
+		    PH_SYS(SYS_openat, AT_FDCWD, path,
+			   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			   0644, 0, 0);
+
+		if (fd < 0)
+			return fd;
+		rc = ph_statx((int)fd, "", AT_EMPTY_PATH, &st);
+		(void)PH_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
 	}
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0) {
-		out->dev = st.st_dev;
-		out->ino = st.st_ino;
-		out->made = true;
-	}
-	close(fd);
-	return out->made ? 0 : -EIO;
+	if (rc != 0)
+		return rc;
+	e->dev_major = st.stx_dev_major;
+	e->dev_minor = st.stx_dev_minor;
+	e->ino = st.stx_ino;
+	e->made = 1;
+	return 0;
 }
 
-static void remove_all(const struct cage_plan *p, const struct ph_made *made)
+PH_BARE static void ph_create_all(struct ph_block *b, struct ph_result *res)
 {
-	/* Reverse order: .git/hooks goes before .git. */
-	for (unsigned i = p->n_mounts; i-- > 0;) {
-		const char *dst = p->mounts[i].dst;
-		struct stat st;
+	for (uint32_t i = 0; i < b->n; i++) {
+		long rc = ph_make(&b->e[i], (const char *)b + b->e[i].path);
 
-		if (!made[i].made || lstat(dst, &st) != 0 ||
-		    st.st_dev != made[i].dev || st.st_ino != made[i].ino)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			(void)rmdir(dst); /* only when empty */
-		else if (S_ISREG(st.st_mode) && st.st_size == 0)
-			(void)unlink(dst);
-	}
-}
-
-static void create_all(const struct cage_plan *p, struct ph_made *made,
-		       struct ph_result *res)
-{
-	for (unsigned i = 0; i < p->n_mounts; i++) {
-		int rc;
-
-		made[i].made = false;
-		if (!(p->mounts[i].flags & CAGE_MF_PLACEHOLDER))
-			continue;
-		rc = create_one(&p->mounts[i], &made[i]);
 		if (rc == -EEXIST)
 			continue; /* appeared since the plan: bound as it is */
 		if (rc != 0) {
-			res->err = rc;
-			res->index = i;
+			res->err = (int32_t)rc;
+			res->index = b->e[i].index;
 			return;
 		}
 	}
 }
 
-/* Until akios closes its end (or dies): keeps the cage's pidfd if sent. */
-static int wait_for_end(int sock)
+PH_BARE static void ph_remove_all(const struct ph_block *b)
 {
-	int pidfd = -1;
+	/* Reverse order: .git/hooks goes before .git. */
+	for (uint32_t i = b->n; i-- > 0;) {
+		const struct ph_entry *e = &b->e[i];
+		const char *path = (const char *)b + e->path;
+		struct statx st;
+
+		if (!e->made ||
+		    ph_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &st) != 0 ||
+		    st.stx_dev_major != e->dev_major ||
+		    st.stx_dev_minor != e->dev_minor || st.stx_ino != e->ino)
+			continue;
+		if (S_ISDIR(st.stx_mode)) /* only when empty */
+			(void)PH_SYS(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR,
+				     0, 0, 0);
+		else if (S_ISREG(st.stx_mode) && st.stx_size == 0)
+			(void)PH_SYS(SYS_unlinkat, AT_FDCWD, path, 0, 0, 0, 0);
+	}
+}
+
+/* Until akios closes its end (or dies): keeps the cage's pidfd if sent. */
+PH_BARE static long ph_wait_for_end(int sock)
+{
+	long pidfd = -1;
 
 	for (;;) {
 		char byte;
-		char cbuf[CMSG_SPACE(sizeof(int))];
+		int fd;
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cb;
 		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 		struct msghdr mh = {.msg_iov = &iov,
 				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+				    .msg_control = cb.buf,
+				    .msg_controllen = sizeof(cb.buf)};
+		long n =
+		    PH_SYS(SYS_recvmsg, sock, &mh, MSG_CMSG_CLOEXEC, 0, 0, 0);
 		struct cmsghdr *c;
 
-		if (n < 0 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
 		if (n <= 0)
 			return pidfd;
 		c = CMSG_FIRSTHDR(&mh);
-		if (c && c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SCM_RIGHTS && pidfd < 0)
-			memcpy(&pidfd, CMSG_DATA(c), sizeof(int));
+		if (!c || c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_RIGHTS ||
+		    c->cmsg_len != CMSG_LEN(sizeof(int)))
+			continue;
+		__builtin_memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+		if (pidfd < 0)
+			pidfd = fd;
+		else
+			(void)PH_SYS(SYS_close, fd, 0, 0, 0, 0, 0);
 	}
 }
 
-/* The sentinel's whole life. Signals are blocked (a Ctrl-C meant for
- * the agent must not take the placeholders' keeper with it); it keeps
- * no fd but its socket, so it holds no pipe of the caller open. */
-static _Noreturn void sentinel(const struct cage_plan *p, int sock)
+/* The sentinel's whole life (signals blocked since the clone). */
+PH_BARE static int ph_sentinel(void *arg)
 {
-	struct ph_made made[CAGE_MAX_MOUNTS];
-	struct ph_result res = {0};
+	struct ph_block *b = arg;
+	struct ph_result res = {0, 0};
+	long sock = b->sock;
+	long pidfd;
+
+	(void)PH_SYS(SYS_prctl, PR_SET_NAME, "akios-sentinel", 0, 0, 0, 0);
+	if (sock > 0)
+		(void)PH_SYS(SYS_close_range, 0, sock - 1, 0, 0, 0, 0);
+	(void)PH_SYS(SYS_close_range, sock + 1, ~0u, 0, 0, 0, 0);
+	ph_create_all(b, &res);
+	(void)PH_SYS(SYS_sendto, sock, &res, sizeof(res), MSG_NOSIGNAL, 0, 0);
+	pidfd = res.err == 0 ? ph_wait_for_end((int)sock) : -1;
+	if (pidfd >= 0) {
+		/* The cage's PID 1 exits only after the kernel has killed
+		 * and reaped everything else in its namespace. */
+		struct pollfd pf = {.fd = (int)pidfd, .events = POLLIN};
+
+		while (PH_SYS(SYS_ppoll, &pf, 1, 0, 0, 0, 0) == -EINTR)
+			;
+	}
+	ph_remove_all(b);
+	for (;;)
+		(void)PH_SYS(SYS_exit_group, 0, 0, 0, 0, 0, 0);
+	return 0;
+}
+
+/* The block's size for the plan's placeholders (0: none). */
+static size_t block_size(const struct cage_plan *p, uint32_t *n)
+{
+	size_t size = sizeof(struct ph_block);
+
+	*n = 0;
+	for (unsigned i = 0; i < p->n_mounts; i++) {
+		if (!(p->mounts[i].flags & CAGE_MF_PLACEHOLDER))
+			continue;
+		size += sizeof(struct ph_entry) + strlen(p->mounts[i].dst) + 1;
+		(*n)++;
+	}
+	return *n ? size : 0;
+}
+
+static void fill_block(const struct cage_plan *p, struct ph_block *b,
+		       uint32_t n, int sock)
+{
+	size_t off = sizeof(*b) + n * sizeof(b->e[0]);
+
+	b->sock = sock;
+	b->n = 0;
+	for (unsigned i = 0; i < p->n_mounts; i++) {
+		const struct cage_mount *m = &p->mounts[i];
+		size_t len;
+
+		if (!(m->flags & CAGE_MF_PLACEHOLDER))
+			continue;
+		len = strlen(m->dst) + 1;
+		b->e[b->n] = (struct ph_entry){
+		    .index = i,
+		    .dir = (m->flags & CAGE_MF_DIR) != 0,
+		    .path = (uint32_t)off,
+		};
+		memcpy((char *)b + off, m->dst, len);
+		off += len;
+		b->n++;
+	}
+}
+
+/* The mapping: a guard page, the stack, then the block (page-aligned, so
+ * the stack's top is aligned for any ABI). */
+static int map_block(struct cage_placeholders *ph, size_t data)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *base;
+
+	ph->size = page + PH_STACK + (data + page - 1) / page * page;
+	base = mmap(NULL, ph->size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	ph->map = base;
+	if (mprotect(base, page, PROT_NONE) != 0)
+		return -errno;
+#if PH_SHARED_VM
+	/* Not copied into the cage's clone: the sentinel's writes to its
+	 * stack and results then cost no copy-on-write fault. */
+	(void)madvise(base, ph->size, MADV_DONTFORK);
+#endif
+	ph->block = (struct ph_block *)(base + page + PH_STACK);
+	return 0;
+}
+
+static pid_t clone_sentinel(struct ph_block *b)
+{
 	sigset_t all;
-	int pidfd;
+	sigset_t old;
+	pid_t pid;
+	int e;
 
 	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	(void)prctl(PR_SET_NAME, "akios-sentinel");
-	if (sock > 0)
-		(void)close_range(0, (unsigned)sock - 1, 0);
-	(void)close_range((unsigned)sock + 1, ~0u, 0);
-	create_all(p, made, &res);
-	(void)send(sock, &res, sizeof(res), MSG_NOSIGNAL);
-	pidfd = res.err == 0 ? wait_for_end(sock) : -1;
-	if (pidfd >= 0) {
-		/* The cage's PID 1 signals exit only after the kernel has
-		 * killed and reaped everything else in its namespace. */
-		struct pollfd pf = {.fd = pidfd, .events = POLLIN};
-
-		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
-			;
-	}
-	remove_all(p, made);
-	_exit(0);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+#if PH_SHARED_VM
+	pid = clone(ph_sentinel, b, CLONE_VM | SIGCHLD, b);
+#else
+	pid = fork();
+	if (pid == 0)
+		ph_sentinel(b);
+#endif
+	e = errno;
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return pid;
 }
 
-static bool any_placeholder(const struct cage_plan *p)
+int cage_placeholders_start(const struct cage_plan *p,
+			    struct cage_placeholders *ph, struct akios_err *err)
 {
-	for (unsigned i = 0; i < p->n_mounts; i++)
-		if (p->mounts[i].flags & CAGE_MF_PLACEHOLDER)
-			return true;
-	return false;
-}
+	int sv[2] = {-1, -1};
+	uint32_t n;
+	size_t data = block_size(p, &n);
+	int rc = 0;
 
-int cage_placeholders_create(const struct cage_plan *p,
-			     struct cage_placeholders *ph,
-			     struct akios_err *err)
-{
-	struct ph_result res = {.err = -EPIPE};
-	int sv[2];
-	ssize_t n;
-
-	ph->pid = -1;
-	ph->fd = -1;
-	if (!any_placeholder(p))
+	*ph = (struct cage_placeholders){.pid = -1, .fd = -1};
+	if (data == 0)
 		return 0;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return akios_err_set(err, NULL, 0, 0,
-				     "cannot start the placeholder sentinel: "
-				     "%s",
-				     strerror(errno)),
-		       -errno;
-	ph->pid = fork();
-	if (ph->pid == 0) {
-		close(sv[0]);
-		sentinel(p, sv[1]);
+	rc = map_block(ph, data);
+	if (rc == 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		rc = -errno;
+	if (rc == 0) {
+		fill_block(p, ph->block, n, sv[1]);
+		ph->pid = clone_sentinel(ph->block);
+		if (ph->pid < 0)
+			rc = -errno;
 	}
-	close(sv[1]);
+	if (sv[1] >= 0)
+		close(sv[1]);
 	ph->fd = sv[0];
-	if (ph->pid < 0) {
-		res.err = -errno;
-		res.index = p->n_mounts;
-	} else {
-		while ((n = recv(ph->fd, &res, sizeof(res), 0)) < 0 &&
-		       errno == EINTR)
-			;
-		if (n != (ssize_t)sizeof(res))
-			res = (struct ph_result){-EPIPE, p->n_mounts};
-	}
-	if (res.err == 0)
+	if (rc == 0)
 		return 0;
 	cage_placeholders_remove(ph);
+	return akios_err_set(err, NULL, 0, 0,
+			     "cannot start the placeholder sentinel: %s",
+			     strerror(-rc)),
+	       rc;
+}
+
+int cage_placeholders_wait(struct cage_placeholders *ph,
+			   const struct cage_plan *p, struct akios_err *err)
+{
+	struct ph_result res = {.err = -EPIPE, .index = p->n_mounts};
+	ssize_t n;
+
+	if (ph->fd < 0)
+		return 0;
+	while ((n = recv(ph->fd, &res, sizeof(res), 0)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(res))
+		res = (struct ph_result){-EPIPE, p->n_mounts};
+	if (res.err == 0)
+		return 0;
 	return akios_err_set(err, NULL, 0, 0,
 			     "cannot create the read-only placeholder %s: %s",
 			     res.index < p->n_mounts ? p->mounts[res.index].dst
@@ -209,12 +418,15 @@ int cage_placeholders_create(const struct cage_plan *p,
 void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
 {
 	char byte = 'p';
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cb = {{0}};
 	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr mh = {.msg_iov = &iov,
 			    .msg_iovlen = 1,
-			    .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+			    .msg_control = cb.buf,
+			    .msg_controllen = sizeof(cb.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
 	if (ph->fd < 0 || pidfd < 0)
@@ -226,15 +438,25 @@ void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
 	(void)sendmsg(ph->fd, &mh, MSG_NOSIGNAL);
 }
 
+void cage_placeholders_release(struct cage_placeholders *ph)
+{
+	if (ph->fd >= 0)
+		close(ph->fd);
+	ph->fd = -1;
+}
+
 void cage_placeholders_remove(struct cage_placeholders *ph)
 {
 	int st;
 
-	if (ph->fd >= 0)
-		close(ph->fd);
-	ph->fd = -1;
+	cage_placeholders_release(ph);
 	if (ph->pid > 0)
 		while (waitpid(ph->pid, &st, 0) < 0 && errno == EINTR)
 			;
 	ph->pid = -1;
+	/* Only now: the sentinel ran on this memory until it exited. */
+	if (ph->map)
+		(void)munmap(ph->map, ph->size);
+	ph->map = NULL;
+	ph->block = NULL;
 }

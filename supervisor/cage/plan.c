@@ -432,5 +432,12 @@ void cage_plan_free(struct cage_plan *p)
 		free(p->argv[i]);
 	free(p->argv);
 	free(p->cwd);
-	memset(p, 0, sizeof(*p));
+	/* Counts and owned pointers only, not all 40 KB: every reader stops
+	 * at the counts and cage_plan_build starts with a memset. After the
+	 * cage's clone each page written costs a copy-on-write fault: the
+	 * whole memset took 0.24 ms at the end of a run. */
+	p->argv = NULL;
+	p->argc = 0;
+	p->cwd = NULL;
+	p->n_mounts = p->n_rules = p->n_env = p->n_notes = p->n_walked = 0;
 }

@@ -1,9 +1,12 @@
 /* Supervising one cage run: the loop watches the signalfd (forwarded to
  * the agent), the status socket (setup errors, readiness, the listener fd,
  * the agent's end), the reaper's pidfd (the end of the cage), an optional
- * wall-clock timerfd and the pty. Invariant: when cage_run returns, the
- * reaper has been waited for, so the kernel has killed every process of
- * the cage's pid namespace; the terminal and signal mask are restored. */
+ * wall-clock timerfd and the pty. It stops at the agent's end (the reaper
+ * has killed and reaped the rest) or the reaper's; on_ended then runs
+ * while the kernel tears the namespaces down. Invariant: when cage_run
+ * returns, the reaper has been waited for, so the kernel has killed every
+ * process of the cage's pid namespace; the terminal and signal mask are
+ * restored. */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
@@ -36,6 +39,8 @@ struct run_ctx {
 	int agent_pidfd;
 	bool got_exit;
 	bool got_relay;
+	bool have_usage; /* r->ru came with the agent's end */
+	bool reaped;	 /* the reaper waited for */
 	char exit_kind;
 	bool setup_err;
 	bool timed_out;
@@ -145,6 +150,42 @@ static int parse_code(const char *s, size_t n)
 	for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1000; i++)
 		v = v * 10 + (s[i] - '0');
 	return v;
+}
+
+/* " <number>" at *i of s[0..n): advances *i; false when absent. */
+static bool parse_field(const char *s, size_t n, size_t *i, uint64_t *v)
+{
+	size_t start;
+
+	if (*i >= n || s[*i] != ' ')
+		return false;
+	start = ++*i;
+	*v = 0;
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9' && *i - start < 19)
+		*v = *v * 10 + (uint64_t)(s[(*i)++] - '0');
+	return *i > start;
+}
+
+/* The usage after the code of an exit message ("<code> <user_us>
+ * <sys_us> <maxrss_kb>"): the reaper's own and every cage process's it
+ * reaped. false when malformed: then the reaper's wait4 gives it. */
+static bool parse_usage(const char *s, size_t n, struct rusage *ru)
+{
+	uint64_t v[3];
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	for (int k = 0; k < 3; k++)
+		if (!parse_field(s, n, &i, &v[k]))
+			return false;
+	memset(ru, 0, sizeof(*ru));
+	ru->ru_utime.tv_sec = (time_t)(v[0] / 1000000u);
+	ru->ru_utime.tv_usec = (suseconds_t)(v[0] % 1000000u);
+	ru->ru_stime.tv_sec = (time_t)(v[1] / 1000000u);
+	ru->ru_stime.tv_usec = (suseconds_t)(v[1] % 1000000u);
+	ru->ru_maxrss = (long)v[2];
+	return i == n;
 }
 
 /* "L<fd>[w]": copy the agent's listener; with "w" it waits until we
@@ -258,6 +299,9 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 		c->exit_kind = n > 1 ? b[1] : 'e';
 		if (c->r->end != CAGE_END_NOEXEC)
 			c->r->code = parse_code(b + 2, n > 2 ? n - 2 : 0);
+		c->have_usage = n > 2 && parse_usage(b + 2, n - 2, &c->r->ru);
+		/* Nothing of the cage runs any more: the run is over. */
+		cage_loop_stop(c->loop);
 		return 0;
 	}
 	return 0;
@@ -421,6 +465,18 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 	return rc;
 }
 
+/* Before the cage goes on: the placeholders it binds exist (the sentinel
+ * made them while we cloned), and the sentinel holds the cage's pidfd. */
+static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
+{
+	struct run_ctx *c = ctx;
+	int rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+
+	if (rc == 0)
+		cage_placeholders_watch(&c->ph, pidfd);
+	return rc;
+}
+
 static int start(struct run_ctx *c, struct akios_err *err)
 {
 	char **envp = calloc(CAGE_MAX_ENV + 1, sizeof(*envp));
@@ -432,6 +488,8 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	    .want_listener = c->o->want_listener,
 	    .want_relay = c->o->on_relay != NULL,
 	    .pty = c->have_pty ? &c->pty.modes : NULL,
+	    .before_go = placeholders_ready,
+	    .go_ctx = c,
 	};
 	int rc;
 
@@ -458,21 +516,49 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	return rc;
 }
 
-static void finish(struct run_ctx *c, const sigset_t *old)
+/* Waits for the reaper (the cage's PID 1): once it is reaped, its
+ * namespaces are gone with every process in them. Its rusage is the
+ * cage's unless the exit message brought one (the same figures, less
+ * PID 1's last instants). */
+static void reap(struct run_ctx *c)
 {
+	struct rusage ru;
 	int st;
 
-	if (c->l.pid > 0) {
-		while (wait4(c->l.pid, &st, 0, &c->r->ru) < 0 && errno == EINTR)
-			;
-		read_status(c, 0);
-	}
+	if (c->reaped || c->l.pid <= 0)
+		return;
+	while (wait4(c->l.pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	c->reaped = true;
+	if (!c->have_usage)
+		c->r->ru = ru;
+	read_status(c, 0);
+}
+
+/* The outcome, once nothing of the cage runs: the agent's end and usage,
+ * the pty's last output, the cgroup's figures. The sentinel may remove
+ * the placeholders as soon as the reaper is gone. */
+static void conclude(struct run_ctx *c, double t0)
+{
+	if (!c->have_usage)
+		reap(c);
 	if (c->have_pty) {
 		cage_pty_drain(&c->pty);
 		cage_pty_close(&c->pty);
 	}
 	if (c->o->cgroup)
 		c->r->have_cg = cage_cgroup_stats(c->o->cgroup, &c->r->cg) == 0;
+	cage_placeholders_release(&c->ph);
+	c->r->wall_ms = now_ms() - t0;
+	c->r->usage_from_reaper = c->have_usage;
+	classify(c);
+	c->r->exit_code = exit_code(c->r, c->aborted);
+}
+
+static void finish(struct run_ctx *c, const sigset_t *old)
+{
+	reap(c);
+	cage_placeholders_remove(&c->ph);
 	const int fds[] = {c->sigfd, c->timerfd, c->agent_pidfd, c->l.pidfd,
 			   c->l.status_fd};
 
@@ -501,13 +587,11 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
-		rc = cage_placeholders_create(o->plan, &c.ph, err);
+		rc = cage_placeholders_start(o->plan, &c.ph, err);
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
 		o->on_launched(o->launched_ctx);
-	if (rc == 0)
-		cage_placeholders_watch(&c.ph, c.l.pidfd);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)
@@ -517,11 +601,12 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			      strerror(-rc));
 	if (rc != 0)
 		kill_cage(&c);
+	conclude(&c, t0);
+	/* The caller's end of the run overlaps the kernel's teardown of the
+	 * cage's namespaces, which the reaper's exit started. */
+	if (o->on_ended)
+		o->on_ended(o->ended_ctx, r, err);
 	finish(&c, &old);
-	cage_placeholders_remove(&c.ph);
-	r->wall_ms = now_ms() - t0;
-	classify(&c);
-	r->exit_code = exit_code(r, c.aborted);
 	return rc;
 }
 

@@ -19,6 +19,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+struct cage_result; /* below */
+
 /* The broker's sockets in the cage's network namespace (relay.h), made by
  * the cage's PID 1 before the agent exists. Each fd -1 when missing. */
 struct cage_relay_fds {
@@ -55,6 +57,18 @@ struct cage_run_opts {
 	 * NULL. */
 	void (*on_launched)(void *launched_ctx);
 	void *launched_ctx;
+	/* Called once, when r is final (the agent and every other process
+	 * of the cage reaped, or the cage never started), before cage_run
+	 * waits for the cage's PID 1 to finish exiting: the caller's end of
+	 * the run (akios run writes run.end) overlaps the kernel's teardown
+	 * of the cage's namespaces. err is cage_run's (NULL if it got none;
+	 * msg[0] set when it failed). After it, cage_run reads nothing
+	 * through opts: the caller may free the plan, the filter and the
+	 * hooks' state in it, but not the cgroup (still in use until the
+	 * cage is gone). May be NULL. */
+	void (*on_ended)(void *ended_ctx, const struct cage_result *r,
+			 const struct akios_err *err);
+	void *ended_ctx;
 };
 
 enum cage_end {
@@ -78,34 +92,51 @@ struct cage_result {
 	bool have_cg; /* cg is valid */
 	struct cage_cgroup_stats cg;
 	struct rusage ru; /* of the whole cage */
-	double wall_ms;	  /* clone to reaped exit, microsecond precision */
+	/* ru as the cage's PID 1 reported it with the agent's end (every
+	 * process of the cage, reaped, and PID 1 itself); false: from its
+	 * wait4 (the cage ended without that report). */
+	bool usage_from_reaper;
+	/* cage_run's start (sentinel, clone) to the agent's end with every
+	 * cage process reaped, microsecond precision */
+	double wall_ms;
 	unsigned signals_forwarded;
 };
 
 /* Runs the plan to the end (control-file placeholders included: created
  * before, removed after). Returns 0 when the run happened (whatever
  * the agent did: see r), or -errno with err set when akios could not even
- * try; in both cases no cage process is left. */
+ * try; in both cases no cage process is left: the cage's PID 1 has been
+ * waited for (after on_ended), and the placeholders' sentinel too. */
 int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	     struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
 /* Control-file placeholders (CAGE_MF_PLACEHOLDER), kept by a sentinel
  * process (placeholder.c) that creates them and removes them (when still
  * the empty inode it made) once the run ends or akios dies, SIGKILL
- * included. create forks it when the plan has any placeholder and
- * returns when they exist; watch hands it the cage's pidfd (borrowed: it
- * keeps a copy) so that after akios's death it waits for the cage's end;
- * remove ends it and waits for it. */
+ * included. start clones it when the plan has any placeholder and
+ * returns at once (it creates them meanwhile); wait returns when they
+ * exist (or why not, err naming the path); watch hands it the cage's
+ * pidfd (borrowed: it keeps a copy) so that it removes nothing before the
+ * cage's end, even after akios's death; release tells it the run is over
+ * (it removes them once the cage is gone); remove does that too, waits
+ * for it and frees its memory. */
+struct ph_block; /* placeholder.c */
 struct cage_placeholders {
-	pid_t pid; /* the sentinel, -1 when none */
-	int fd;	   /* our end of its socket, -1 when none */
+	pid_t pid;   /* the sentinel, -1 when none */
+	int fd;	     /* our end of its socket, -1 when none */
+	void *map;   /* its stack and data: unmapped only once it is reaped */
+	size_t size; /* of map */
+	struct ph_block *block; /* inside map */
 };
-int cage_placeholders_create(const struct cage_plan *plan,
-			     struct cage_placeholders *ph,
-			     struct akios_err *err)
+int cage_placeholders_start(const struct cage_plan *plan,
+			    struct cage_placeholders *ph, struct akios_err *err)
+    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+int cage_placeholders_wait(struct cage_placeholders *ph,
+			   const struct cage_plan *plan, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
     AKIOS_NONNULL(1);
+void cage_placeholders_release(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 void cage_placeholders_remove(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 
 /* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */

@@ -35,8 +35,9 @@ mapfile -t t < <("$timer" "$runs" "${args[@]}")
 load1=$(cut -d' ' -f1 /proc/loadavg)
 col() { echo "$1" | cut -d' ' -f"$2"; }
 med() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : 0)}'; }
-# The cage alone, clone to reaped exit, as akios measures it (run.end:
-# wall_ms, and user_ms + sys_ms of the cage's processes).
+# The cage alone, as akios measures it (run.end: wall_ms, the sentinel
+# and clone3 to the agent's end with every cage process reaped, and
+# user_ms + sys_ms of the cage's processes).
 ends=$("$akios" audit show --audit-dir "$audit" 2>/dev/null | grep run.end)
 cage_w=$(echo "$ends" | grep -o '"wall_ms":[0-9.]*' | cut -d: -f2 | med)
 cage_c=$(echo "$ends" | sed -n 's/.*"user_ms":\([0-9.]*\),"sys_ms":\([0-9.]*\).*/\1 \2/p' |
@@ -60,7 +61,8 @@ row "bare /bin/true" "$bare_w" "$bare_c"
 row "akios: the cage only (run.end)" "$cage_w" "$cage_c"
 row "akios run -- /bin/true (end to end)" "$ak_w" "$ak_c"
 row "floor: akios version (exec, libraries)" "$ver_w" "$ver_c"
-echo "  the cage only: clone3 to reaped exit, as akios times it; its CPU is"
+echo "  the cage only: sentinel and clone3 to the agent's end, every cage"
+echo "  process reaped (the namespaces' teardown is after), as akios times it; its CPU is"
 echo "  the cage's processes (the supervisor's share is in end to end)"
 echo "  target: akios run end to end at most 0.75x bwrap (wall)"
 

@@ -242,3 +242,43 @@ Test(cage_life, wall_timeout_is_killswitch)
 	free(log);
 	cagetest_teardown(&W);
 }
+
+/* run.end's "<name>":<number> (the first), or -1. */
+static double end_field(const char *log, const char *name)
+{
+	const char *end = strstr(log, "\"type\":\"run.end\"");
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = end ? strstr(end, key) : NULL;
+	return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* When the agent ends, the cage's PID 1 kills and reaps what is left (a
+ * double-forked daemon included) before it reports, so nothing of the
+ * cage is left once akios returns; run.end's usage is the reaper's, and
+ * it counts an orphan's CPU time (a busy loop that ran 0.3 s, reaped by
+ * PID 1 before the agent's end). */
+Test(cage_life, agent_end_reaps_all_and_reports_usage)
+{
+	char *cmd[] = {"sh", "-c",
+		       "(timeout 0.3 sh -c 'while :; do :; done' &) ; "
+		       "(setsid sleep 4714 &) ; sleep 0.8; exit 7",
+		       NULL};
+	struct test_run r;
+	char *log;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	cr_assert_eq(run_status(cmd, &r), 7, "%s", r.err);
+	test_run_free(&r);
+	cr_assert(!process_with("sleep 4714"), "a daemon survived the run");
+	log = audit_log();
+	cr_assert_not_null(strstr(log, "\"usage_from\":\"reaper\""), "%s", log);
+	cr_assert_eq(end_field(log, "exit_code"), 7);
+	/* 0.3 s of a busy loop: at least 60 ms of CPU on a loaded machine. */
+	cr_assert_geq(end_field(log, "user_ms") + end_field(log, "sys_ms"), 60,
+		      "%s", log);
+	free(log);
+	cagetest_teardown(&W);
+}
