@@ -174,6 +174,12 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			rc = build_db(&eng->v.hs, exprs + first, flags + first,
 				      ids + first, eng->n_ids - first,
 				      &eng->v.db[k], err);
+		/* the C matcher for the digit rows; Vectorscan's database
+		 * stays as the tests' reference (and the fallback) */
+		if (!rc && k == PII_SCAN_DIGITS && eng->n_ids > first &&
+		    pii_digits_new(t, eng->v.ids + first, eng->n_ids - first,
+				   &eng->v.digits) == -ENOMEM)
+			rc = -ENOMEM;
 		if (!rc && k == PII_SCAN_ALL)
 			rc = build_trigger(eng, exprs, flags, ids, err);
 		/* one scratch, grown to fit every database */
@@ -247,7 +253,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free((void *)eng->v.width);
 	free(eng->v.piece);
 	free(eng->v.dpiece);
-	free(eng->v.joined);
+	pii_digits_free(eng->v.digits);
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);
