@@ -227,6 +227,11 @@ static int add_row(struct pii_digits *d, const struct pii_pattern *p,
 	for (int k = 0; k <= root->part; k++)
 		d->near[k] |= 1ull << d->n_row;
 	add_ahead(d, root);
+	for (unsigned c = 0; c < 256; c++) {
+		if ((d->nb_first[c] >> d->n_row) & 1 &&
+		    (size_t)root->part > d->lead_nb)
+			d->lead_nb = (size_t)root->part;
+	}
 	*r = (struct dg_row){.idx = idx, .root = (unsigned)n};
 	/* counted only where the whole match fits in DG_COUNT bytes */
 	if (width(d, root) <= DG_COUNT)
@@ -248,6 +253,8 @@ int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		return rc;
 	}
 	mark_runs(d);
+	for (unsigned c = 0; c < 256; c++)
+		d->word[c] = pii_word_byte((int)c);
 	*out = d;
 	return 0;
 }
@@ -275,7 +282,7 @@ static unsigned low_bit(DG_SET x)
 
 static bool word_at(const struct dg_scan *x, size_t p)
 {
-	return p < x->len && pii_word_byte(x->t[p]);
+	return p < x->len && x->d->word[x->t[p]];
 }
 
 static bool boundary(const struct dg_scan *x, size_t p)
@@ -427,8 +434,8 @@ static int try_row(struct pii_digits *d, struct dg_scan *x, unsigned r,
 	return rc;
 }
 
-/* The start x->s, next digit at t: the rows that can start there. */
-static int try_at(struct pii_digits *d, struct dg_scan *x, size_t t,
+/* The start x->s, next digit at t, b: a word boundary at x->s. */
+static int try_at(struct pii_digits *d, struct dg_scan *x, size_t t, bool b,
 		  pii_digits_fn fn, void *ctx)
 {
 	size_t n = x->len - x->s < DG_AHEAD ? x->len - x->s : DG_AHEAD;
@@ -436,7 +443,7 @@ static int try_at(struct pii_digits *d, struct dg_scan *x, size_t t,
 	uint64_t m = d->near[t - x->s] & d->at_of[0][c];
 	int rc = 0;
 
-	if ((m & ~d->nb_first[c]) && !boundary(x, x->s))
+	if (!b)
 		m &= d->nb_first[c];
 	for (size_t j = 1; j < n && m; j++)
 		m &= d->at_of[j][x->t[x->s + j]];
@@ -446,8 +453,28 @@ static int try_at(struct pii_digits *d, struct dg_scan *x, size_t t,
 	return rc;
 }
 
+/* The starts before the digit run at t: where only rows that need a \b
+ * there can start (more than lead_nb bytes before t), only word
+ * boundaries are tried; one table look-up per byte. */
+static int try_before(struct pii_digits *d, struct dg_scan *x, size_t from,
+		      size_t t, pii_digits_fn fn, void *ctx)
+{
+	bool prev = from > 0 && d->word[x->t[from - 1]];
+	int rc = 0;
+
+	for (x->s = from; x->s < t && !rc; x->s++) {
+		bool cur = d->word[x->t[x->s]];
+		bool b = cur != prev;
+
+		prev = cur;
+		if (b || x->s + d->lead_nb >= t)
+			rc = try_at(d, x, t, b, fn, ctx);
+	}
+	return rc;
+}
+
 /* Every match holds a digit t and starts in [t - lead, t]: only those
- * starts are tried. */
+ * starts are tried, run of digits by run of digits. */
 int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 		    pii_digits_fn fn, void *ctx)
 {
@@ -461,11 +488,14 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 		d->row[r].done_at = 0;
 	}
 	for (size_t t = pii_next_digit(text, 0, len); t < len && !rc;
-	     t = pii_next_digit(text, t + 1, len)) {
-		x.s = t > pos + d->lead ? t - d->lead : pos;
-		for (; x.s <= t && !rc; x.s++)
-			rc = try_at(d, &x, t, fn, ctx);
-		pos = t + 1;
+	     t = pii_next_digit(text, pos, len)) {
+		rc = try_before(d, &x, t > pos + d->lead ? t - d->lead : pos, t,
+				fn, ctx);
+		/* each digit of the run: the next digit is itself */
+		for (x.s = t;
+		     !rc && x.s < len && (unsigned)(x.t[x.s] - '0') < 10; x.s++)
+			rc = try_at(d, &x, x.s, boundary(&x, x.s), fn, ctx);
+		pos = x.s;
 	}
 	return rc;
 }

@@ -253,6 +253,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free((void *)eng->v.width);
 	free(eng->v.piece);
 	free(eng->v.dpiece);
+	free(eng->v.joined);
 	pii_digits_free(eng->v.digits);
 	free(eng->v.raw);
 	free(eng->v.sel);
@@ -273,9 +274,9 @@ struct pii_engine_view *pii_engine_view(struct pii_engine *eng)
 	return &eng->v;
 }
 
-void pii_engine_digits_apart(struct pii_engine *eng, bool on)
+void pii_engine_reference(struct pii_engine *eng, bool on)
 {
-	eng->v.digits_apart = on;
+	eng->v.reference = on;
 }
 
 char *pii_engine_window(struct pii_engine *eng, size_t *cap)
@@ -313,8 +314,12 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 	size_t k;
 	int rc;
 
-	if (eng->style == PII_STYLE_LABEL)
-		return akios_buf_appendf(out, "[%s]", p->label);
+	if (eng->style == PII_STYLE_LABEL) { /* no printf per value */
+		rc = akios_buf_append(out, "[", 1);
+		if (!rc)
+			rc = akios_buf_append(out, p->label, strlen(p->label));
+		return rc ? rc : akios_buf_append(out, "]", 1);
+	}
 	k = (size_t)snprintf(norm, sizeof(norm), "%s", p->name) + 1;
 	k += normalize(v, n < PII_MAX_MATCH ? n : PII_MAX_MATCH, norm + k);
 	crypto_hmac_sha256(eng->key, sizeof(eng->key), norm, k, mac);

@@ -36,6 +36,16 @@ struct pii_cand {
 
 typedef bool (*pii_check_fn)(struct pii_cand *c);
 
+/* Between the start-of-match rescan pieces joined in one scan
+ * (pii_scan.c). No PII_SCAN_ALL row may match across it: the only
+ * classes that take 0xff are '.' and negated ones, which take no '\n'
+ * ('.' without HS_FLAG_DOTALL, negated classes that exclude \s), and
+ * no row has a '\n'-taking item both right before and right after a
+ * 0xff-taking one; no row starts with a class taking '\n' or 0xff.
+ * Check a new row against this (tests/fuzz/fuzz_pii_digits.c compares
+ * with the pieces scanned apart). */
+#define PII_JOIN "\n\xff\n"
+
 /* How pii_scan.c runs a row; one Vectorscan database per kind. */
 enum pii_scan_kind {
 	/* over every byte of the window */
@@ -197,6 +207,9 @@ struct pii_digits {
 	struct dg_row row[DG_MAX_ROWS];
 	unsigned n_row;
 	size_t lead; /* most bytes a match holds before its first digit */
+	/* lead of the rows that can start where no \b holds */
+	size_t lead_nb;
+	bool word[256]; /* pii_word_byte() */
 };
 
 /* Word bytes for \b: [A-Za-z0-9_], ASCII only, as in Vectorscan. */
@@ -258,9 +271,12 @@ struct pii_engine_view {
 	const unsigned *width; /* Vectorscan id -> widest match */
 	/* pieces of the window to scan with start-of-match (pii_scan.c) */
 	struct pii_piece {
-		uint32_t a, b;
+		uint32_t a, b; /* window [a, b) */
+		uint32_t j;    /* where it sits in joined */
 	} * piece;
 	size_t n_piece, cap_piece;
+	char *joined; /* the pieces end to end, PII_JOIN between */
+	size_t joined_cap;
 	/* the digit rows matched in C, or NULL */
 	struct pii_digits *digits;
 	/* the digit rows' pieces, for the Vectorscan reference path */
@@ -268,9 +284,10 @@ struct pii_engine_view {
 		uint32_t a, b; /* window [a, b) */
 	} * dpiece;
 	size_t n_dpiece, cap_dpiece;
-	/* Tests' reference: the digit rows by Vectorscan, each digit piece
-	 * scanned on its own, rather than by pii_digits.c. */
-	bool digits_apart;
+	/* Tests' reference: the digit rows by Vectorscan, and each piece
+	 * (digit rows, start-of-match rescans) scanned on its own, rather
+	 * than by pii_digits.c and the pieces joined in one scan. */
+	bool reference;
 	size_t cut_a, cut_b; /* a match touching these is cut: dropped */
 	size_t scan_len;     /* the round's window length */
 	unsigned flags;
@@ -287,10 +304,11 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
 /* Bytes of the window scratch streams copy into (engine-owned). */
 char *pii_engine_window(struct pii_engine *eng, size_t *cap);
-/* Selects the reference digit scan (true: Vectorscan, one call per
- * piece) or the default (pii_digits.c): both must redact identically
- * (tests/unit/test_pii_digits.c, tests/fuzz/fuzz_pii_digits.c). */
-void pii_engine_digits_apart(struct pii_engine *eng, bool on);
+/* Selects the reference scans (true: Vectorscan for the digit rows, one
+ * call per piece) or the default (pii_digits.c; rescan pieces joined):
+ * both must redact identically (tests/unit/test_pii_digits.c,
+ * tests/fuzz/fuzz_pii_digits.c). */
+void pii_engine_reference(struct pii_engine *eng, bool on);
 /* The digit rows' raw matches over text alone (reference: Vectorscan,
  * else pii_digits.c), sorted by row, end, start; *raw is the engine's
  * and lives until its next call. */
