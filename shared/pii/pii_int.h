@@ -305,10 +305,15 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 /* Bytes of the window scratch streams copy into (engine-owned). */
 char *pii_engine_window(struct pii_engine *eng, size_t *cap);
 /* Selects the reference scans (true: Vectorscan for the digit rows, one
- * call per piece) or the default (pii_digits.c; rescan pieces joined):
+ * call per piece, compiled on first use) or the default (pii_digits.c;
+ * rescan pieces joined):
  * both must redact identically (tests/unit/test_pii_digits.c,
  * tests/fuzz/fuzz_pii_digits.c). */
-void pii_engine_reference(struct pii_engine *eng, bool on);
+int pii_engine_reference(struct pii_engine *eng, bool on) AKIOS_NODISCARD;
+/* Compiles the digit rows' Vectorscan database if not yet done (the
+ * reference path's; err may be NULL). */
+int pii_engine_digit_db(struct pii_engine *eng,
+			struct akios_err *err) AKIOS_NODISCARD;
 /* The digit rows' raw matches over text alone (reference: Vectorscan,
  * else pii_digits.c), sorted by row, end, start; *raw is the engine's
  * and lives until its next call. */

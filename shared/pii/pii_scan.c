@@ -332,7 +332,7 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 {
 	int rc;
 
-	if (v->digits && !v->reference)
+	if (v->digits && !(v->reference && v->db[PII_SCAN_DIGITS]))
 		return pii_digits_scan(v->digits, r->text, r->len, on_digit, v);
 	rc = digit_pieces(v, r);
 	for (size_t i = 0; !rc && i < v->n_dpiece; i++)
@@ -363,10 +363,14 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 
 	if (len > UINT32_MAX - 2)
 		return -E2BIG;
+	rc = reference ? pii_engine_digit_db(eng, NULL) : 0;
+	if (rc)
+		return rc;
 	v->n_raw = 0;
 	v->scan_err = 0;
 	v->reference = reference;
-	rc = v->db[PII_SCAN_DIGITS] ? scan_digits(v, &r) : 0;
+	if (v->digits || v->db[PII_SCAN_DIGITS])
+		rc = scan_digits(v, &r);
 	v->reference = apart;
 	if (v->n_raw > 1)
 		qsort(v->raw, v->n_raw, sizeof(*v->raw), cmp_raw);
@@ -536,7 +540,7 @@ static int scan_all(struct pii_engine_view *v, const struct pii_round *r)
 		return -E2BIG;
 	if (v->db[PII_SCAN_ALL])
 		rc = scan_triggered(v, r);
-	if (!rc && v->db[PII_SCAN_DIGITS])
+	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
 		rc = scan_digits(v, r);
 	return rc;
 }

@@ -28,7 +28,7 @@ static void redact(struct pii_engine *eng, bool apart, bool streamed,
 {
 	struct pii_stream *st = NULL;
 
-	pii_engine_reference(eng, apart);
+	cr_assert_eq(pii_engine_reference(eng, apart), 0);
 	akios_buf_init(out, 64 * in->len + 4096);
 	akios_buf_init(found, 1u << 26);
 	if (!streamed) {
