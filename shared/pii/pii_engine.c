@@ -16,6 +16,7 @@
 struct pii_engine {
 	struct pii_engine_view v;
 	unsigned n_ids;
+	unsigned digit_first; /* first Vectorscan id of a digit row */
 	enum pii_style style;
 	uint8_t key[PII_HASH_KEY_LEN];
 	char *win; /* stream window scratch */
@@ -139,6 +140,54 @@ static int build_trigger(struct pii_engine *eng, const char **exprs,
 	return rc;
 }
 
+int pii_engine_digit_db(struct pii_engine *eng, struct akios_err *err)
+{
+	unsigned first = eng->digit_first;
+	unsigned n = eng->n_ids - first;
+	const char **exprs = calloc(n + 1, sizeof(*exprs));
+	unsigned *flags = calloc(n + 1, sizeof(*flags));
+	unsigned *ids = calloc(n + 1, sizeof(*ids));
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		const struct pii_pattern *p =
+		    &eng->v.pats[eng->v.ids[first + i]];
+
+		exprs[i] = p->regex;
+		flags[i] = HS_FLAG_SOM_LEFTMOST | p->hs_flags;
+		ids[i] = first + i;
+	}
+	if (!rc && n && !eng->v.db[PII_SCAN_DIGITS])
+		rc = build_db(&eng->v.hs, exprs, flags, ids, n,
+			      &eng->v.db[PII_SCAN_DIGITS], err);
+	if (!rc && eng->v.db[PII_SCAN_DIGITS] &&
+	    eng->v.hs.alloc_scratch(eng->v.db[PII_SCAN_DIGITS],
+				    (hs_scratch_t **)&eng->v.scratch))
+		rc = -ENOMEM;
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/* The digit rows (Vectorscan ids [first, n_ids)): the C matcher, and
+ * Vectorscan's database only when the matcher cannot take a row (or
+ * later, for the tests' reference: compiling it takes more than half
+ * of the engine's start-up). */
+static int digit_rows(struct pii_engine *eng, unsigned first,
+		      struct akios_err *err)
+{
+	int rc = 0;
+
+	eng->digit_first = first;
+	if (eng->n_ids > first)
+		rc = pii_digits_new(eng->v.pats, eng->v.ids + first,
+				    eng->n_ids - first, &eng->v.digits);
+	if (rc == -ENOMEM)
+		return rc;
+	return rc ? pii_engine_digit_db(eng, err) : 0;
+}
+
 /* One database per scan kind (pii_int.h). Vectorscan ids are the
  * positions in kind order; v.ids maps them to table rows. */
 static int compile(struct pii_engine *eng, const struct pii_config *cfg,
@@ -170,10 +219,12 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			ids[eng->n_ids] = eng->n_ids;
 			((unsigned *)eng->v.ids)[eng->n_ids++] = i;
 		}
-		if (!rc)
+		if (!rc && k == PII_SCAN_ALL)
 			rc = build_db(&eng->v.hs, exprs + first, flags + first,
 				      ids + first, eng->n_ids - first,
 				      &eng->v.db[k], err);
+		if (!rc && k == PII_SCAN_DIGITS)
+			rc = digit_rows(eng, first, err);
 		if (!rc && k == PII_SCAN_ALL)
 			rc = build_trigger(eng, exprs, flags, ids, err);
 		/* one scratch, grown to fit every database */
@@ -248,6 +299,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free(eng->v.piece);
 	free(eng->v.dpiece);
 	free(eng->v.joined);
+	pii_digits_free(eng->v.digits);
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);
@@ -267,9 +319,13 @@ struct pii_engine_view *pii_engine_view(struct pii_engine *eng)
 	return &eng->v;
 }
 
-void pii_engine_digits_apart(struct pii_engine *eng, bool on)
+int pii_engine_reference(struct pii_engine *eng, bool on)
 {
-	eng->v.digits_apart = on;
+	int rc = on ? pii_engine_digit_db(eng, NULL) : 0;
+
+	if (!rc)
+		eng->v.reference = on;
+	return rc;
 }
 
 char *pii_engine_window(struct pii_engine *eng, size_t *cap)
@@ -307,8 +363,12 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 	size_t k;
 	int rc;
 
-	if (eng->style == PII_STYLE_LABEL)
-		return akios_buf_appendf(out, "[%s]", p->label);
+	if (eng->style == PII_STYLE_LABEL) { /* no printf per value */
+		rc = akios_buf_append(out, "[", 1);
+		if (!rc)
+			rc = akios_buf_append(out, p->label, strlen(p->label));
+		return rc ? rc : akios_buf_append(out, "]", 1);
+	}
 	k = (size_t)snprintf(norm, sizeof(norm), "%s", p->name) + 1;
 	k += normalize(v, n < PII_MAX_MATCH ? n : PII_MAX_MATCH, norm + k);
 	crypto_hmac_sha256(eng->key, sizeof(eng->key), norm, k, mac);

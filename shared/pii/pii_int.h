@@ -36,6 +36,16 @@ struct pii_cand {
 
 typedef bool (*pii_check_fn)(struct pii_cand *c);
 
+/* Between the start-of-match rescan pieces joined in one scan
+ * (pii_scan.c). No PII_SCAN_ALL row may match across it: the only
+ * classes that take 0xff are '.' and negated ones, which take no '\n'
+ * ('.' without HS_FLAG_DOTALL, negated classes that exclude \s), and
+ * no row has a '\n'-taking item both right before and right after a
+ * 0xff-taking one; no row starts with a class taking '\n' or 0xff.
+ * Check a new row against this (tests/fuzz/fuzz_pii_digits.c compares
+ * with the pieces scanned apart). */
+#define PII_JOIN "\n\xff\n"
+
 /* How pii_scan.c runs a row; one Vectorscan database per kind. */
 enum pii_scan_kind {
 	/* over every byte of the window */
@@ -133,6 +143,86 @@ bool pii_chk_any(struct pii_cand *c);
 /* Extends a private key body from `from` (continuation). */
 void pii_pem_body(struct pii_cand *c, size_t from);
 
+/* The digit rows matched in C (pii_digits.c): for each row and each end
+ * of a match in text[0..len), fn gets the leftmost start, as Vectorscan
+ * with HS_FLAG_SOM_LEFTMOST reports it; non-zero from fn stops the scan
+ * and is returned. pii_digits_new fails (-ENOTSUP) on regex syntax the
+ * parser lacks or a row DG_SPAN bytes wide or more. */
+struct pii_digits;
+typedef int (*pii_digits_fn)(void *ctx, unsigned idx, size_t s, size_t e);
+int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
+		   unsigned n, struct pii_digits **out) AKIOS_NODISCARD;
+void pii_digits_free(struct pii_digits *d);
+int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
+		    pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+
+/* pii_digits.c's compiled rows; pii_digits_parse.c fills the tree. */
+#define DG_MAX_NODES 2048u
+#define DG_MAX_ROWS  64u
+#define DG_MAX_CLS   128u
+#define DG_SPAN	     128u
+#define DG_AHEAD     8u	 /* bytes checked before a row is tried */
+#define DG_COUNT     64u /* bytes whose digits are counted */
+
+/* A set of positions past a start; positions stay below DG_SPAN. */
+#define DG_SET unsigned __int128
+
+enum dg_kind { DG_CLS, DG_BND, DG_CAT, DG_ALT, DG_REP };
+
+struct dg_node {
+	uint8_t kind;
+	uint8_t cls;	      /* DG_CLS, or the kid class of a DG_REP run */
+	bool run;	      /* DG_REP over a single class */
+	uint16_t min, max;    /* DG_REP */
+	uint16_t kid0, n_kid; /* DG_CAT, DG_ALT: kid[kid0 ..]; DG_REP: 1 */
+	int16_t thru, part;   /* digit-free lengths (lead()) */
+};
+
+struct dg_row {
+	unsigned idx;  /* table row */
+	unsigned root; /* node */
+	/* every match holds at least this many digits within its first
+	 * DG_COUNT bytes (0: not checked) */
+	unsigned min_digits;
+	DG_SET done; /* ends reported, relative to done_at */
+	size_t done_at;
+};
+
+struct pii_digits {
+	struct dg_node node[DG_MAX_NODES];
+	uint16_t kid[DG_MAX_NODES];
+	unsigned n_node, n_kid;
+	uint64_t cls_bits[DG_MAX_CLS][4];
+	unsigned n_cls;
+	uint64_t cls_of[256][2]; /* bit c: the byte is in class c */
+	/* at_of[j][c]: rows with a match whose byte j can be c (or that
+	 * may be shorter than j + 1 bytes): a start s is tried only for
+	 * the rows in every at_of[j][t[s + j]] */
+	uint64_t at_of[DG_AHEAD][256];
+	/* nb_first[c]: rows with a match that starts with byte c where no
+	 * \b holds (at_of[0] without the starts that need one) */
+	uint64_t nb_first[256];
+	/* near[k]: rows whose first digit may lie k bytes past the start */
+	uint64_t near[DG_SPAN];
+	struct dg_row row[DG_MAX_ROWS];
+	unsigned n_row;
+	size_t lead; /* most bytes a match holds before its first digit */
+	/* lead of the rows that can start where no \b holds */
+	size_t lead_nb;
+	bool word[256]; /* pii_word_byte() */
+};
+
+/* Word bytes for \b: [A-Za-z0-9_], ASCII only, as in Vectorscan. */
+static inline bool pii_word_byte(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z') || c == '_';
+}
+
+/* Parses re into d's tree; returns the root node or -errno. */
+int pii_digits_parse(struct pii_digits *d, const char *re,
+		     bool ci) AKIOS_NODISCARD;
+
 /* One decision round over a window of the input (pii_scan.c).
  * text[0..len) holds input bytes [base, base+len). Output has been
  * emitted for [0, done); done >= base + PII_MAX_MATCH + PII_CTX + 1
@@ -181,19 +271,23 @@ struct pii_engine_view {
 	const unsigned *width; /* Vectorscan id -> widest match */
 	/* pieces of the window to scan with start-of-match (pii_scan.c) */
 	struct pii_piece {
-		uint32_t a, b;
+		uint32_t a, b; /* window [a, b) */
+		uint32_t j;    /* where it sits in joined */
 	} * piece;
 	size_t n_piece, cap_piece;
-	/* the digit rows' pieces, and those pieces joined (pii_scan.c) */
+	char *joined; /* the pieces end to end, PII_JOIN between */
+	size_t joined_cap;
+	/* the digit rows matched in C, or NULL */
+	struct pii_digits *digits;
+	/* the digit rows' pieces, for the Vectorscan reference path */
 	struct pii_dpiece {
-		uint32_t a, b, j; /* window [a, b) sits at joined + j */
+		uint32_t a, b; /* window [a, b) */
 	} * dpiece;
 	size_t n_dpiece, cap_dpiece;
-	char *joined;
-	size_t joined_cap;
-	/* Test builds' reference: scan each digit piece on its own (the
-	 * former path) rather than all of them joined in one call. */
-	bool digits_apart;
+	/* Tests' reference: the digit rows by Vectorscan, and each piece
+	 * (digit rows, start-of-match rescans) scanned on its own, rather
+	 * than by pii_digits.c and the pieces joined in one scan. */
+	bool reference;
 	size_t cut_a, cut_b; /* a match touching these is cut: dropped */
 	size_t scan_len;     /* the round's window length */
 	unsigned flags;
@@ -210,9 +304,21 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
 /* Bytes of the window scratch streams copy into (engine-owned). */
 char *pii_engine_window(struct pii_engine *eng, size_t *cap);
-/* Selects the reference digit scan (true: one call per piece) or the
- * default (pieces joined): both must redact identically
- * (tests/unit/test_pii_digits.c, tests/fuzz/fuzz_pii_digits.c). */
-void pii_engine_digits_apart(struct pii_engine *eng, bool on);
+/* Selects the reference scans (true: Vectorscan for the digit rows, one
+ * call per piece, compiled on first use) or the default (pii_digits.c;
+ * rescan pieces joined):
+ * both must redact identically (tests/unit/test_pii_digits.c,
+ * tests/fuzz/fuzz_pii_digits.c). */
+int pii_engine_reference(struct pii_engine *eng, bool on) AKIOS_NODISCARD;
+/* Compiles the digit rows' Vectorscan database if not yet done (the
+ * reference path's; err may be NULL). */
+int pii_engine_digit_db(struct pii_engine *eng,
+			struct akios_err *err) AKIOS_NODISCARD;
+/* The digit rows' raw matches over text alone (reference: Vectorscan,
+ * else pii_digits.c), sorted by row, end, start; *raw is the engine's
+ * and lives until its next call. */
+int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
+		      bool reference, const struct pii_raw **raw,
+		      size_t *n) AKIOS_NODISCARD;
 
 #endif

@@ -14,6 +14,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __x86_64__
+#include <immintrin.h>
+#endif
 
 static int grow(void **p, size_t *cap, size_t elem, size_t need)
 {
@@ -177,11 +180,39 @@ static int emit(struct pii_engine *eng, struct pii_round *r, long n, size_t hi,
 	return rc;
 }
 
-/* SSE2: sixteen bytes per step; prose is mostly digit-free. */
+#ifdef __x86_64__
+/* AVX2: 32 bytes per step. Stops at a digit or where fewer than 32
+ * bytes are left (the caller goes on from there). */
+__attribute__((target("avx2"))) static size_t
+next_digit_avx2(const char *p, size_t i, size_t len)
+{
+	const __m256i zero = _mm256_set1_epi8('0');
+	const __m256i nine = _mm256_set1_epi8(9);
+
+	for (; i + 32 <= len; i += 32) {
+		__m256i d = _mm256_sub_epi8(
+		    _mm256_loadu_si256((const __m256i *)(const void *)(p + i)),
+		    zero);
+		unsigned m = (unsigned)_mm256_movemask_epi8(
+		    _mm256_cmpeq_epi8(_mm256_min_epu8(d, nine), d));
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+	return i;
+}
+#endif
+
+/* SSE2: sixteen bytes per step (AVX2 32 where the CPU has it); prose is
+ * mostly digit-free. */
 size_t pii_next_digit(const char *p, size_t from, size_t len)
 {
 	size_t i = from;
 
+#ifdef __x86_64__
+	if (len - i >= 64 && __builtin_cpu_supports("avx2"))
+		i = next_digit_avx2(p, i, len);
+#endif
 #ifdef __SSE2__
 	const __m128i zero = _mm_set1_epi8('0');
 	const __m128i nine = _mm_set1_epi8(9);
@@ -278,86 +309,73 @@ static int digit_pieces(struct pii_engine_view *v, const struct pii_round *r)
 	return 0;
 }
 
-/* A match in the joined buffer: handled as its piece's own scan would
- * have handled it (on_match drops what touches a cut edge). */
-static int on_joined(unsigned id, unsigned long long from,
-		     unsigned long long to, unsigned flags, void *ctx)
+/* A digit row's match from pii_digits.c: as Vectorscan reports it. */
+static int on_digit(void *ctx, unsigned idx, size_t s, size_t e)
 {
 	struct pii_engine_view *v = ctx;
-	size_t lo = 0;
-	size_t hi = v->n_dpiece;
-	const struct pii_dpiece *p;
+	int rc;
 
-	while (hi - lo > 1) { /* the last piece with j <= from */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->dpiece[mid].j <= from)
-			lo = mid;
-		else
-			hi = mid;
+	if (v->n_raw == v->cap_raw) {
+		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
+			  v->n_raw + 1);
+		if (rc)
+			return rc;
 	}
-	p = &v->dpiece[lo];
-	v->scan_off = p->a;
-	v->cut_a = p->a ? p->a : SIZE_MAX;
-	v->cut_b = p->b < v->scan_len ? p->b : SIZE_MAX;
-	return on_match(id, from - p->j, to - p->j, flags, ctx);
+	v->raw[v->n_raw++] =
+	    (struct pii_raw){.idx = idx, .s = (uint32_t)s, .e = (uint32_t)e};
+	return 0;
 }
 
-/* The pieces copied end to end, a 0xff byte after each, and scanned in
- * one call: hs_scan's cost per call (about 0.5 us for the digit rows)
- * dominated when each piece was scanned alone. No digit row can match a
- * 0xff byte (none has '.' or a negated class: check pii_patterns.c when
- * adding one), and to \b it is a non-word byte, as the end of the data
- * is; so a match in the joined buffer is a match of one piece scanned
- * alone, with the same leftmost start, and each such match is found. */
-static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
-{
-	size_t need = 0;
-	hs_error_t he;
-
-	for (size_t i = 0; i < v->n_dpiece; i++)
-		need += v->dpiece[i].b - v->dpiece[i].a + 1;
-	if (need > UINT32_MAX)
-		return -E2BIG;
-	if (need > v->joined_cap) {
-		char *q = realloc(v->joined, need);
-
-		if (!q)
-			return -ENOMEM;
-		v->joined = q;
-		v->joined_cap = need;
-	}
-	need = 0;
-	for (size_t i = 0; i < v->n_dpiece; i++) {
-		struct pii_dpiece *p = &v->dpiece[i];
-
-		p->j = (uint32_t)need;
-		memcpy(v->joined + need, r->text + p->a, p->b - p->a);
-		need += p->b - p->a;
-		v->joined[need++] = (char)0xff;
-	}
-	v->scan_len = r->len;
-	he = v->hs.scan(v->db[PII_SCAN_DIGITS], v->joined, (unsigned)need, 0,
-			v->scratch, on_joined, v);
-	if (v->scan_err)
-		return v->scan_err;
-	return he == HS_SUCCESS ? 0 : -EIO;
-}
-
-/* Joined when Vectorscan's result does not depend on addresses
- * (scan_exact, see scan()); otherwise, and as the tests' reference,
- * each piece on its own. */
+/* pii_digits.c by default; Vectorscan over each digit piece as the
+ * tests' reference (or when the C matcher could not be built). */
 static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 {
-	int rc = digit_pieces(v, r);
+	int rc;
 
-	if (rc || !v->n_dpiece)
-		return rc;
-	if (v->hs.scan_exact && !v->digits_apart)
-		return scan_joined(v, r);
+	if (v->digits && !(v->reference && v->db[PII_SCAN_DIGITS]))
+		return pii_digits_scan(v->digits, r->text, r->len, on_digit, v);
+	rc = digit_pieces(v, r);
 	for (size_t i = 0; !rc && i < v->n_dpiece; i++)
 		rc = scan(v, r, v->db[PII_SCAN_DIGITS], on_match,
 			  v->dpiece[i].a, v->dpiece[i].b);
+	return rc;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct pii_raw *x = a;
+	const struct pii_raw *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	if (x->e != y->e)
+		return x->e < y->e ? -1 : 1;
+	return x->s < y->s ? -1 : (x->s > y->s);
+}
+
+int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
+		      bool reference, const struct pii_raw **raw, size_t *n)
+{
+	struct pii_engine_view *v = pii_engine_view(eng);
+	struct pii_round r = {.text = text, .len = len};
+	bool apart = v->reference;
+	int rc;
+
+	if (len > UINT32_MAX - 2)
+		return -E2BIG;
+	rc = reference ? pii_engine_digit_db(eng, NULL) : 0;
+	if (rc)
+		return rc;
+	v->n_raw = 0;
+	v->scan_err = 0;
+	v->reference = reference;
+	if (v->digits || v->db[PII_SCAN_DIGITS])
+		rc = scan_digits(v, &r);
+	v->reference = apart;
+	if (v->n_raw > 1)
+		qsort(v->raw, v->n_raw, sizeof(*v->raw), cmp_raw);
+	*raw = v->raw;
+	*n = v->n_raw;
 	return rc;
 }
 
@@ -419,6 +437,76 @@ static size_t merge_pieces(struct pii_piece *p, size_t n)
 	return k;
 }
 
+/* A match in the joined buffer: handled as its piece's own scan would
+ * have handled it (on_match drops what touches a cut edge). */
+static int on_joined(unsigned id, unsigned long long from,
+		     unsigned long long to, unsigned flags, void *ctx)
+{
+	struct pii_engine_view *v = ctx;
+	size_t lo = 0;
+	size_t hi = v->n_piece;
+	const struct pii_piece *p;
+
+	while (hi - lo > 1) { /* the last piece with j <= from */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->piece[mid].j <= from)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	p = &v->piece[lo];
+	if (from < p->j || to - p->j > p->b - p->a)
+		return 0; /* into the separator: not a match of the piece */
+	v->scan_off = p->a;
+	v->cut_a = p->a ? p->a : SIZE_MAX;
+	v->cut_b = p->b < v->scan_len ? p->b : SIZE_MAX;
+	return on_match(id, from - p->j, to - p->j, flags, ctx);
+}
+
+/* The rescan pieces copied end to end with PII_JOIN between them and
+ * scanned in one call: hs_scan's cost per call (about 1 us for the
+ * start-of-match database) dominated when each piece was scanned alone.
+ * No row can match across PII_JOIN (pii_patterns.c says why), none can
+ * start in it, and to \b it is non-word on both sides, as the ends of
+ * the data are; a match running into it from a piece is dropped
+ * (on_joined). So each piece's matches are found with the same leftmost
+ * start as by its own scan, and no other. */
+static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
+{
+	const size_t sep = sizeof(PII_JOIN) - 1;
+	size_t need = 0;
+	hs_error_t he;
+
+	for (size_t i = 0; i < v->n_piece; i++)
+		need += v->piece[i].b - v->piece[i].a + sep;
+	if (need > UINT32_MAX)
+		return -E2BIG;
+	if (need > v->joined_cap) {
+		char *q = realloc(v->joined, need);
+
+		if (!q)
+			return -ENOMEM;
+		v->joined = q;
+		v->joined_cap = need;
+	}
+	need = 0;
+	for (size_t i = 0; i < v->n_piece; i++) {
+		struct pii_piece *p = &v->piece[i];
+
+		p->j = (uint32_t)need;
+		memcpy(v->joined + need, r->text + p->a, p->b - p->a);
+		need += p->b - p->a;
+		memcpy(v->joined + need, PII_JOIN, sep);
+		need += sep;
+	}
+	he = v->hs.scan(v->db[PII_SCAN_ALL], v->joined, (unsigned)need, 0,
+			v->scratch, on_joined, v);
+	if (v->scan_err)
+		return v->scan_err;
+	return he == HS_SUCCESS ? 0 : -EIO;
+}
+
 /* The rows of PII_SCAN_ALL: the trigger database (no start of match)
  * finds where matches end; only the pieces around those ends are scanned
  * again with leftmost start of match. Each real match lies in a piece
@@ -436,6 +524,8 @@ static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 	if (rc)
 		return rc;
 	v->n_piece = merge_pieces(v->piece, v->n_piece);
+	if (v->hs.scan_exact && !v->reference && v->n_piece > 1)
+		return scan_joined(v, r);
 	for (size_t i = 0; !rc && i < v->n_piece; i++)
 		rc = scan(v, r, v->db[PII_SCAN_ALL], on_match, v->piece[i].a,
 			  v->piece[i].b);
@@ -450,7 +540,7 @@ static int scan_all(struct pii_engine_view *v, const struct pii_round *r)
 		return -E2BIG;
 	if (v->db[PII_SCAN_ALL])
 		rc = scan_triggered(v, r);
-	if (!rc && v->db[PII_SCAN_DIGITS])
+	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
 		rc = scan_digits(v, r);
 	return rc;
 }

@@ -26,6 +26,25 @@ static bool in_set(int ch, const char *set)
 	return ch > 0 && strchr(set, ch) != NULL;
 }
 
+/* TOKEN_CHARS without a strchr per byte: tokens run for hundreds. */
+static bool token_char(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+}
+
+/* The value of a B64_CHARS byte, or -1. */
+static int b64_value(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
 bool pii_standalone(const struct pii_cand *c)
 {
 	int b = pii_peek(c, (long)c->s - 1);
@@ -331,10 +350,10 @@ bool pii_chk_btc(struct pii_cand *c)
 }
 
 /* Extends the value right over chars of set, up to max bytes from vs. */
-static void extend(struct pii_cand *c, const char *set, size_t max)
+static void extend(struct pii_cand *c, size_t max)
 {
 	while (c->ve < c->len && c->ve < c->vs + max &&
-	       in_set((unsigned char)c->text[c->ve], set))
+	       token_char((unsigned char)c->text[c->ve]))
 		c->ve++;
 }
 
@@ -344,10 +363,10 @@ static void extend(struct pii_cand *c, const char *set, size_t max)
 bool pii_chk_token(struct pii_cand *c)
 {
 	if (c->max_len) {
-		extend(c, TOKEN_CHARS, c->max_len);
+		extend(c, c->max_len);
 		return true;
 	}
-	return !in_set(pii_peek(c, (long)c->e), TOKEN_CHARS);
+	return !token_char(pii_peek(c, (long)c->e));
 }
 
 bool pii_chk_any(struct pii_cand *c)
@@ -402,17 +421,17 @@ static long b64_decode(const char *s, size_t n, bool url, uint8_t *out,
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		const char *p;
-		char ch = s[i];
+		int ch = (unsigned char)s[i];
+		int v;
 
 		if (url && ch == '-')
 			ch = '+';
 		else if (url && ch == '_')
 			ch = '/';
-		p = strchr(B64_CHARS, ch);
-		if (!p || !*p)
+		v = b64_value(ch);
+		if (v < 0)
 			return -1;
-		acc = (acc << 6) | (uint32_t)(p - B64_CHARS);
+		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -430,7 +449,7 @@ static size_t b64url_run(const struct pii_cand *c, size_t i, size_t max)
 	size_t n = 0;
 
 	while (i + n < c->len && n <= max &&
-	       in_set((unsigned char)c->text[i + n], TOKEN_CHARS))
+	       token_char((unsigned char)c->text[i + n]))
 		n++;
 	return n;
 }
@@ -453,7 +472,7 @@ bool pii_chk_jwt(struct pii_cand *c)
 	    pii_peek(c, (long)(c->s + h + 1 + p)) != '.')
 		return false;
 	c->ve = c->s + h + p + 2;
-	extend(c, TOKEN_CHARS, h + p + 2 + 200);
+	extend(c, h + p + 2 + 200);
 	n = b64_decode(c->text + c->s, h, true, hdr, sizeof(hdr) - 1);
 	if (n < 8 || hdr[0] != '{')
 		return false;

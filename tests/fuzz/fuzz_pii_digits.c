@@ -1,8 +1,8 @@
-/* libFuzzer harness for the digit rows' joined scan (pii_scan.c): on
- * random bytes, redacting with every digit piece scanned alone (the
- * reference) and with the pieces joined in one call must give the same
- * output and the same findings; any difference traps. Byte 0 picks the
- * mode; the rest is the text. */
+/* libFuzzer harness for the digit rows' C matcher (pii_digits.c): on
+ * random bytes, the raw matches (row, leftmost start, end) must equal
+ * those of Vectorscan over each digit piece (the reference), and
+ * redacting with either must give the same output and findings; any
+ * difference traps. Byte 0 picks the mode; the rest is the text. */
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/pii/pii.h"
@@ -44,7 +44,8 @@ static int note(void *ctx, const struct pii_finding *f)
 static void redact(struct pii_engine *eng, bool apart, const char *in,
 		   size_t len, struct akios_buf *out, struct akios_buf *found)
 {
-	pii_engine_digits_apart(eng, apart);
+	if (pii_engine_reference(eng, apart))
+		__builtin_trap();
 	akios_buf_init(out, 64 * len + 4096);
 	akios_buf_init(found, 64 * len + 4096);
 	if (pii_redact_buffer(eng, in, len, out, note, found))
@@ -58,6 +59,32 @@ static bool same(const struct akios_buf *a, const struct akios_buf *b)
 	       (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
 }
 
+/* The raw matches of both paths, compared. */
+static bool same_raw(struct pii_engine *eng, const char *text, size_t len)
+{
+	const struct pii_raw *r;
+	struct pii_raw *ref;
+	size_t n_ref;
+	size_t n;
+	bool ok;
+
+	if (pii_digit_matches(eng, text, len, true, &r, &n_ref))
+		__builtin_trap();
+	ref = malloc(n_ref * sizeof(*ref) + 1);
+	if (!ref)
+		__builtin_trap();
+	if (n_ref)
+		memcpy(ref, r, n_ref * sizeof(*ref));
+	if (pii_digit_matches(eng, text, len, false, &r, &n))
+		__builtin_trap();
+	ok = n == n_ref;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = r[i].idx == ref[i].idx && r[i].s == ref[i].s &&
+		     r[i].e == ref[i].e;
+	free(ref);
+	return ok;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct akios_buf out[2];
@@ -67,12 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	eng = engine(data[0] % 3);
+	if (!same_raw(eng, (const char *)data + 1, size - 1))
+		__builtin_trap(); /* the C matcher diverged */
 	redact(eng, false, (const char *)data + 1, size - 1, &out[0],
 	       &found[0]);
 	redact(eng, true, (const char *)data + 1, size - 1, &out[1], &found[1]);
 	if (!same(&out[0], &out[1]) || !same(&found[0], &found[1]))
-		__builtin_trap(); /* the joined scan diverged */
-	pii_engine_digits_apart(eng, false);
+		__builtin_trap(); /* the redactions diverged */
+	if (pii_engine_reference(eng, false))
+		__builtin_trap();
 	for (int i = 0; i < 2; i++) {
 		akios_buf_free(&out[i]);
 		akios_buf_free(&found[i]);

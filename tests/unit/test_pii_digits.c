@@ -1,9 +1,9 @@
-/* The digit rows are scanned with their pieces joined into one buffer
- * (pii_scan.c scan_joined); the former path, one Vectorscan call per
- * piece, stays as the reference. Both must redact byte for byte alike,
- * with the same findings, on the labeled quality corpus and the bench
- * text (tests/fixtures/pii_corpus.py), in every mode, whole and
- * streamed. */
+/* The digit rows are matched in C (pii_digits.c); the former path,
+ * Vectorscan over each digit piece, stays as the reference. Both must
+ * report the same raw matches (row, leftmost start, end) and redact byte
+ * for byte alike, with the same findings, on the labeled quality corpus
+ * and the bench text (tests/fixtures/pii_corpus.py), in every mode, whole
+ * and streamed, and on crafted edge cases. */
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/fileio.h"
@@ -28,7 +28,7 @@ static void redact(struct pii_engine *eng, bool apart, bool streamed,
 {
 	struct pii_stream *st = NULL;
 
-	pii_engine_digits_apart(eng, apart);
+	cr_assert_eq(pii_engine_reference(eng, apart), 0);
 	akios_buf_init(out, 64 * in->len + 4096);
 	akios_buf_init(found, 1u << 26);
 	if (!streamed) {
@@ -56,6 +56,44 @@ static size_t count_lines(const struct akios_buf *b)
 	return n;
 }
 
+/* The raw matches of both paths over text[0..len), one window. */
+static size_t same_raw(struct pii_engine *eng, const char *text, size_t len)
+{
+	const struct pii_raw *r;
+	struct pii_raw *ref;
+	size_t n_ref;
+	size_t n;
+
+	cr_assert_eq(pii_digit_matches(eng, text, len, true, &r, &n_ref), 0);
+	ref = malloc(n_ref * sizeof(*ref) + 1);
+	cr_assert_not_null(ref);
+	memcpy(ref, r, n_ref * sizeof(*ref));
+	cr_assert_eq(pii_digit_matches(eng, text, len, false, &r, &n), 0);
+	cr_assert_eq(n, n_ref, "raw matches: %zu in C, %zu by Vectorscan", n,
+		     n_ref);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(r[i].idx == ref[i].idx && r[i].s == ref[i].s &&
+			      r[i].e == ref[i].e,
+			  "raw match %zu: row %u [%u, %u) in C, row %u "
+			  "[%u, %u) by Vectorscan",
+			  i, r[i].idx, r[i].s, r[i].e, ref[i].idx, ref[i].s,
+			  ref[i].e);
+	free(ref);
+	return n;
+}
+
+/* Raw matches over windows of 64 KiB (as a stream's rounds see). */
+static size_t same_raw_windows(struct pii_engine *eng,
+			       const struct akios_buf *in)
+{
+	size_t n = 0;
+
+	for (size_t off = 0; off < in->len; off += 65536)
+		n += same_raw(eng, in->ptr + off,
+			      in->len - off < 65536 ? in->len - off : 65536);
+	return n;
+}
+
 /* Both paths on one text in one mode; returns how many findings. */
 static size_t compare(const struct akios_buf *in, enum pii_mode mode,
 		      bool streamed)
@@ -67,6 +105,10 @@ static size_t compare(const struct akios_buf *in, enum pii_mode mode,
 	size_t n;
 
 	cr_assert_eq(pii_engine_new(&cfg, &eng, NULL), 0);
+	cr_assert_not_null(pii_engine_view(eng)->digits,
+			   "mode %d: no C matcher", (int)mode);
+	if (!streamed)
+		cr_assert_gt(same_raw_windows(eng, in), 0u);
 	redact(eng, false, streamed, in, &out[0], &found[0]);
 	redact(eng, true, streamed, in, &out[1], &found[1]);
 	cr_assert_eq(out[0].len, out[1].len, "mode %d: output lengths differ",
@@ -143,4 +185,51 @@ Test(pii_digits, bench_text_same_both_paths, .timeout = 120)
 	char *const args[] = {"--filler", "1048576", "--seed", "2", NULL};
 
 	both_paths_on(args, 300);
+}
+
+/* Edge cases for the parser's semantics: \s with \v, \b next to
+ * non-ASCII bytes and '_', caseless context words, matches at the very
+ * start and end of the text, overlapping shapes, 0xff bytes. */
+Test(pii_digits, crafted_edges_same_raw_matches)
+{
+	static const char *const texts[] = {
+	    "4111 1111 1111 1111",
+	    "x4111-1111-1111-1111_ 4111 1111 1111 1111\xe9"
+	    "1",
+	    "SSN\v123-45-6789 ssn: 123456789 Social Security No. 078051120",
+	    "routing #: 021000021 ACCOUNT NUMBER = 12345678901 a/c 9876543",
+	    "dob: 01/02/1990 D.O.B. 1990-01-02 born on March 3, 1990 "
+	    "Date of Birth 3 March 1990",
+	    "+1 (555) 123-4567 +44 20 7946 0958 0049 30 901820 030 1234567",
+	    "(555)123-4567 555.123.4567 5551234567 +15551234567",
+	    "192.168.1.1 10.0.0.256 1.2.3.4.5 GB82 WEST 1234 5698 7654 32",
+	    "DE89370400440532013000 CVV 123 cvc2: 9876 NHS 943 476 5919",
+	    "npi 1234567893 SIN 046 454 286 AB123456C QQ 12 34 56 C",
+	    "1 85 05 78 006 084 91 2 69 05 49 588 157 80 12345678Z "
+	    "X1234567L RSSMRA85T10A562S ABCDE1234F 123.456.789-09",
+	    "S1234567D 1EG4-TE5-MK73 AB1234563 12-3456789 912-70-1234",
+	    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT 12345678:AAEhBOweik6ad"
+	    "9r_QXMENQjcrGbqCr4K-bs 2123 4567 8901",
+	    "\xff"
+	    "4111111111111111\xff 9999999999999999999999 12",
+	    "0123456789",
+	};
+	for (int mode = PII_MODE_STRICT; mode <= PII_MODE_AGGRESSIVE; mode++) {
+		struct pii_config cfg = {.mode = (enum pii_mode)mode};
+		struct pii_engine *eng = NULL;
+		size_t n = 0;
+
+		cr_assert_eq(pii_engine_new(&cfg, &eng, NULL), 0);
+		for (size_t i = 0; i < AKIOS_ARRAY_SIZE(texts); i++) {
+			n += same_raw(eng, texts[i], strlen(texts[i]));
+			/* every cut of the text, so matches meet both ends */
+			for (size_t k = 1; k < strlen(texts[i]); k++) {
+				n += same_raw(eng, texts[i], k);
+				n += same_raw(eng, texts[i] + k,
+					      strlen(texts[i]) - k);
+			}
+		}
+		cr_assert_gt(n, 100u, "mode %d: too few matches", mode);
+		pii_engine_free(eng);
+	}
 }
