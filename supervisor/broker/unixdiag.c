@@ -70,13 +70,18 @@ static int check_msg(const struct nlmsghdr *h, dev_t dev, ino_t ino)
 	return 0;
 }
 
-/* Parses one datagram of the dump. 1: done; 0: more to read. */
+/* Parses one datagram of the dump. 1: done; 0: more to read. The bounds
+ * are checked by hand in size_t: NLMSG_OK compares the u32 length with an
+ * int, which clang's -Wsign-compare rejects. */
 static int parse(const char *buf, size_t n, dev_t dev, ino_t ino, int *found)
 {
-	int left = (int)n;
+	size_t off = 0;
 
-	for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, left);
-	     h = NLMSG_NEXT(h, left)) {
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *h = (const void *)(buf + off);
+
+		if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > n - off)
+			break;
 		if (h->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (h->nlmsg_type == NLMSG_ERROR)
@@ -86,6 +91,9 @@ static int parse(const char *buf, size_t n, dev_t dev, ino_t ino, int *found)
 		if (rc < 0)
 			return rc;
 		*found |= rc;
+		off += NLMSG_ALIGN(h->nlmsg_len);
+		if (off > n)
+			break;
 	}
 	return 0;
 }
