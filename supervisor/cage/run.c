@@ -13,6 +13,7 @@
 #include "supervisor/cage/cage_int.h"
 #include "supervisor/cage/pty.h"
 #include "supervisor/cage/run.h"
+#include "supervisor/cage/status_msg.h"
 
 #include <errno.h>
 #include <sys/epoll.h>
@@ -143,58 +144,13 @@ static int got_fd(struct run_ctx *c, struct msghdr *mh, char kind)
 	return 0;
 }
 
-static int parse_code(const char *s, size_t n)
-{
-	int v = 0;
-
-	for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1000; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-/* " <number>" at *i of s[0..n): advances *i; false when absent. */
-static bool parse_field(const char *s, size_t n, size_t *i, uint64_t *v)
-{
-	size_t start;
-
-	if (*i >= n || s[*i] != ' ')
-		return false;
-	start = ++*i;
-	*v = 0;
-	while (*i < n && s[*i] >= '0' && s[*i] <= '9' && *i - start < 19)
-		*v = *v * 10 + (uint64_t)(s[(*i)++] - '0');
-	return *i > start;
-}
-
-/* The usage after the code of an exit message ("<code> <user_us>
- * <sys_us> <maxrss_kb>"): the reaper's own and every cage process's it
- * reaped. false when malformed: then the reaper's wait4 gives it. */
-static bool parse_usage(const char *s, size_t n, struct rusage *ru)
-{
-	uint64_t v[3];
-	size_t i = 0;
-
-	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++;
-	for (int k = 0; k < 3; k++)
-		if (!parse_field(s, n, &i, &v[k]))
-			return false;
-	memset(ru, 0, sizeof(*ru));
-	ru->ru_utime.tv_sec = (time_t)(v[0] / 1000000u);
-	ru->ru_utime.tv_usec = (suseconds_t)(v[0] % 1000000u);
-	ru->ru_stime.tv_sec = (time_t)(v[1] / 1000000u);
-	ru->ru_stime.tv_usec = (suseconds_t)(v[1] % 1000000u);
-	ru->ru_maxrss = (long)v[2];
-	return i == n;
-}
-
 /* "L<fd>[w]": copy the agent's listener; with "w" it waits until we
  * have, else its first execve waits in a notification only our copy can
  * answer (child.c: hand_over_listener). A failure stops the run and
  * kills the cage: the broker's calls would hang. */
 static int got_listener(struct run_ctx *c, const char *num, size_t n)
 {
-	int target = parse_code(num, n);
+	int target = cage_msg_code(num, n);
 	int fd = c->agent_pidfd < 0
 		     ? -1
 		     : (int)syscall(SYS_pidfd_getfd, c->agent_pidfd, target, 0);
@@ -212,37 +168,6 @@ static int got_listener(struct run_ctx *c, const char *num, size_t n)
 	return rc;
 }
 
-/* The sender's pid and up to CAGE_RELAY_FDS fds of one message (more
- * are closed: -EPROTO). */
-static int msg_fds(struct msghdr *mh, int *got, unsigned *ng, pid_t *from)
-{
-	int rc = 0;
-
-	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
-		size_t k = (m->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		struct ucred cr;
-
-		if (m->cmsg_level != SOL_SOCKET)
-			continue;
-		if (m->cmsg_type == SCM_CREDENTIALS) {
-			memcpy(&cr, CMSG_DATA(m), sizeof(cr));
-			*from = cr.pid;
-		}
-		for (size_t i = 0; m->cmsg_type == SCM_RIGHTS && i < k; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(m) + i * sizeof(int), sizeof(fd));
-			if (*ng < CAGE_RELAY_FDS) {
-				got[(*ng)++] = fd;
-				continue;
-			}
-			close(fd);
-			rc = -EPROTO;
-		}
-	}
-	return (mh->msg_flags & MSG_CTRUNC) ? -EPROTO : rc;
-}
-
 /* "B<m4><m6><md><errno>" + the fds present: taken only from the cage's
  * PID 1 (the kernel stamps every message with its sender's pid: the
  * agent holds this socket until its exec), once, before the agent has
@@ -251,12 +176,12 @@ static int got_relay(struct run_ctx *c, const char *b, size_t n,
 		     struct msghdr *mh)
 {
 	struct cage_relay_fds r = {-1, -1, -1,
-				   n > 4 ? parse_code(b + 4, n - 4) : 0};
+				   n > 4 ? cage_msg_code(b + 4, n - 4) : 0};
 	int *slot[CAGE_RELAY_FDS] = {&r.relay4, &r.relay6, &r.diag};
 	int got[CAGE_RELAY_FDS];
 	unsigned ng = 0, want = 0;
 	pid_t from = 0;
-	int rc = msg_fds(mh, got, &ng, &from);
+	int rc = cage_msg_fds(mh, got, &ng, &from);
 
 	for (unsigned i = 0; i < CAGE_RELAY_FDS && i + 1 < n; i++)
 		if (b[1 + i] == '1' && want++ < ng)
@@ -283,7 +208,7 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 		return 0;
 	case CAGE_MSG_NOEXEC:
 		c->r->end = CAGE_END_NOEXEC;
-		c->r->code = parse_code(b + 1, n - 1);
+		c->r->code = cage_msg_code(b + 1, n - 1);
 		add_reason(c, b + 5 > b + n ? b + n : b + 5, n > 5 ? n - 5 : 0);
 		return 0;
 	case CAGE_MSG_READY:
@@ -298,8 +223,9 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';
 		if (c->r->end != CAGE_END_NOEXEC)
-			c->r->code = parse_code(b + 2, n > 2 ? n - 2 : 0);
-		c->have_usage = n > 2 && parse_usage(b + 2, n - 2, &c->r->ru);
+			c->r->code = cage_msg_code(b + 2, n > 2 ? n - 2 : 0);
+		c->have_usage =
+		    n > 2 && cage_msg_usage(b + 2, n - 2, &c->r->ru);
 		/* Nothing of the cage runs any more: the run is over. */
 		cage_loop_stop(c->loop);
 		return 0;
