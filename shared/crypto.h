@@ -1,6 +1,10 @@
-/* Hashing, Ed25519 keys and signatures, hex and base64, over OpenSSL.
- * The only module that includes OpenSSL headers; the rest of akios sees
- * fixed-size byte arrays and an opaque key handle. */
+/* Hashing, Ed25519 keys and signatures, hex and base64. SHA-256, HMAC,
+ * key files and encodings are our own code; Ed25519 arithmetic is
+ * OpenSSL 3's libcrypto, loaded with dlopen when a key first needs it
+ * (akios does not link it). The only module that includes OpenSSL
+ * headers; the rest of akios sees byte arrays and opaque handles.
+ * Functions that need libcrypto return -ELIBACC when it cannot be
+ * loaded: they fail closed, and crypto_strerror names the package. */
 #ifndef AKIOS_CRYPTO_H
 #define AKIOS_CRYPTO_H
 
@@ -17,21 +21,38 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
-/* Initialises OpenSSL without reading openssl.cnf, without an exit-time
- * cleanup (the process is about to end; the kernel frees), without
- * error strings and without the legacy name tables of every cipher.
- * For commands that use this module and no TLS (akios run): the system
- * config only tunes TLS and provider choice, and akios's Ed25519 and
- * SHA-256 come from the built-in default provider either way. Call it
- * before any other function here; afterwards it is a no-op. 0 or -EIO. */
-int crypto_init_lean(void) AKIOS_NODISCARD;
+/* The preload (akios run): a thread that loads libcrypto, initialises
+ * it without reading openssl.cnf (the cage must not depend on the host's
+ * OpenSSL configuration), without an exit-time cleanup, error strings
+ * or legacy name tables, and warms its Ed25519 code, while the caller
+ * goes on. A process that wants that lean initialisation starts it
+ * before any other use of libcrypto and waits for it before its first
+ * signature or verification (a key bound to it waits by itself).
+ * Without a preload, keys load libcrypto themselves with OpenSSL's
+ * default initialisation. Caller frees with crypto_preload_free, after
+ * every key bound to it. 0, -ENOMEM or -errno of pthread_create. */
+struct crypto_preload;
+int crypto_preload_start(struct crypto_preload **out)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+/* Joins the thread (later calls return the same result). 0, or -ELIBACC
+ * with err naming the library, the package and dlerror's text. */
+int crypto_preload_wait(struct crypto_preload *p, struct akios_err *err)
+    AKIOS_NONNULL(1) AKIOS_NODISCARD;
+void crypto_preload_free(struct crypto_preload *p);
+
+/* strerror, and for -ELIBACC the library and the package to install. */
+const char *crypto_strerror(int rc);
 
 void crypto_sha256(const void *data, size_t len,
 		   uint8_t out[CRYPTO_SHA256_LEN]);
 
-/* Incremental SHA-256. The ctx is in-place; no allocation. */
+/* Incremental SHA-256 (shared/sha256.c, no libcrypto). The ctx is
+ * in-place, no allocation; its fields are private to shared/sha256.c. */
 struct crypto_sha256_ctx {
-	uint64_t opaque[16]; /* big enough for OpenSSL's SHA256_CTX */
+	uint32_t h[8];
+	uint64_t len; /* bytes hashed */
+	uint8_t buf[64];
+	unsigned n; /* bytes in buf */
 };
 void crypto_sha256_init(struct crypto_sha256_ctx *ctx) AKIOS_NONNULL(1);
 void crypto_sha256_update(struct crypto_sha256_ctx *ctx, const void *data,
@@ -46,7 +67,7 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
 /* Fills buf with n bytes from the kernel CSPRNG. Returns 0 or -errno. */
 int crypto_random(void *buf, size_t n) AKIOS_NODISCARD;
 
-/* New private key. Caller frees with crypto_key_free. */
+/* New private key (a random seed). Caller frees with crypto_key_free. */
 int crypto_key_generate(struct crypto_key **out) AKIOS_NODISCARD;
 void crypto_key_free(struct crypto_key *key);
 bool crypto_key_is_private(const struct crypto_key *key) AKIOS_NONNULL(1);
@@ -59,7 +80,9 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
     AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
 
 /* Loads a PEM key file (private or public); the file must hold an Ed25519
- * key. *out is set only on success. */
+ * key as PKCS#8 v1 or SubjectPublicKeyInfo (RFC 8410, what akios keygen
+ * and `openssl genpkey -algorithm ed25519` write; LF or CRLF, any line
+ * width). Needs no libcrypto. *out is set only on success. */
 int crypto_key_load(const char *path, struct crypto_key **out,
 		    struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
@@ -67,7 +90,8 @@ int crypto_key_load(const char *path, struct crypto_key **out,
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
-/* The raw 32-byte public key and its id. */
+/* The raw 32-byte public key and its id (libcrypto derives a private
+ * key's public half). */
 int crypto_key_public_raw(const struct crypto_key *key,
 			  uint8_t out[CRYPTO_ED25519_PUB_LEN])
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
@@ -79,16 +103,22 @@ int crypto_key_from_raw_public(const uint8_t raw[CRYPTO_ED25519_PUB_LEN],
 			       struct crypto_key **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* Does now the slow part of the next crypto_sign (for a key read from
- * akios's own file, building the key itself; for any key, the signing
- * context), so a caller can run it while it would otherwise wait. 0,
- * -EINVAL for a public key, -EIO. */
+/* The key borrows p (which must outlive it) and uses its libcrypto: its
+ * first use of libcrypto waits for the preload. */
+void crypto_key_bind(struct crypto_key *key, struct crypto_preload *p)
+    AKIOS_NONNULL(1, 2);
+
+/* Does now the slow part of the next crypto_sign (building the key from
+ * its seed, the signing context), so a caller can run it while it would
+ * otherwise wait. Never waits for a bound preload: -EAGAIN (nothing
+ * done) while it runs. 0, -EINVAL for a public key, -ELIBACC, -EIO. */
 int crypto_key_prepare(struct crypto_key *key) AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
 int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
 		uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
-/* Returns 0 when the signature is valid, -EBADMSG when it is not. */
+/* Returns 0 when the signature is valid, -EBADMSG when it is not,
+ * -ELIBACC (or -ENOMEM) when it could not be checked. */
 int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;

@@ -71,6 +71,7 @@ static int load_policy(const struct cli_args *a, struct run_state *s)
 		return AKIOS_EXIT_USAGE;
 	}
 	s->require_signed = trust.require_signed;
+	trust.crypto = s->crypto;
 	rc = policy_load_checked(s->policy_path, &trust, &s->policy, &errs);
 	if (rc == 0)
 		return 0;
@@ -168,13 +169,17 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "no_new_privs: %s", strerror(errno));
 		return AKIOS_EXIT_INTERNAL;
 	}
-	if (crypto_init_lean() != 0) {
-		cli_error("run", "cannot initialise OpenSSL");
+	/* libcrypto (Ed25519 only) loads on its own thread, initialised
+	 * without openssl.cnf; joined before a signature is checked or made. */
+	if (crypto_preload_start(&s.crypto) != 0) {
+		cli_error("run", "cannot start loading %s", "libcrypto");
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
-	if (!s.argv)
+	if (!s.argv) {
+		run_state_free(&s);
 		return AKIOS_EXIT_INTERNAL;
+	}
 	memcpy(s.argv, args.pos, args.n_pos * sizeof(*s.argv));
 	s.policy_path = cli_get(&run_spec, &args, "policy");
 	s.audit_dir_opt = cli_get(&run_spec, &args, "audit-dir");

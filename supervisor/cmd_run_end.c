@@ -249,6 +249,7 @@ void run_state_free(struct run_state *s)
 		cage_plan_free(&s->plan);
 	if (s->log && audit_close(s->log, &err) != 0)
 		cli_error_err("run: audit", &err);
+	crypto_preload_free(s->crypto);
 	policy_free(s->policy);
 	free(s->argv);
 }

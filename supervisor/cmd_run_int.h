@@ -27,6 +27,7 @@ struct run_state {
 	bool have_plan;
 	char audit_dir[PATH_MAX];
 	struct audit_log *log;
+	struct crypto_preload *crypto; /* freed after log */
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
 };

@@ -217,7 +217,12 @@ static int check_sigs(struct lines *l, size_t body_len,
 		    memcmp(sig.name, cp->origin, sig.name_len) != 0 ||
 		    memcmp(sig.blob, id, 4) != 0)
 			continue;
-		if (crypto_verify(pub, l->p, body_len, sig.blob + 4) == 0)
+		rc = crypto_verify(pub, l->p, body_len, sig.blob + 4);
+		if (rc && rc != -EBADMSG) // not checked is not valid
+			return akios_err_set(err, "checkpoint", 0, 0,
+					     "cannot check the signature: %s",
+					     crypto_strerror(rc));
+		if (rc == 0)
 			found = 0;
 		else if (found)
 			found = -EBADMSG;
