@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A key is used by one thread at a time. The EVP_PKEY and the signing
- * context are caches of seed / pub, made on first need. */
+/* A key is used by one thread at a time: a key bound to a preload may be
+ * prepared by its thread, so pkey and sign_ctx are read only after
+ * ossl_of (which joins it). They are caches of seed / pub, made on first
+ * need. */
 struct crypto_key {
 	bool is_private;
 	bool have_pub;
@@ -55,7 +57,7 @@ static int ossl_of(struct crypto_key *key, bool block)
 static int pkey_of(const struct crypto_key *ck, bool block)
 {
 	struct crypto_key *key = (struct crypto_key *)ck;
-	int rc = key->pkey ? 0 : ossl_of(key, block);
+	int rc = ossl_of(key, block);
 
 	if (rc || key->pkey)
 		return rc;
@@ -97,6 +99,8 @@ void crypto_key_free(struct crypto_key *key)
 {
 	if (!key)
 		return;
+	if (key->preload)
+		(void)!ossl_of(key, true); /* its thread may hold the key */
 	if (key->ossl) {
 		key->ossl->md_free(key->sign_ctx);
 		key->ossl->pkey_free(key->pkey);
@@ -113,8 +117,23 @@ bool crypto_key_is_private(const struct crypto_key *key)
 
 void crypto_key_bind(struct crypto_key *key, struct crypto_preload *p)
 {
-	if (!key->ossl)
-		key->preload = p;
+	if (key->ossl || key->preload)
+		return;
+	key->preload = p;
+	if (key->is_private)
+		crypto_preload_offer(p, key);
+}
+
+int crypto_key_prepare_with(struct crypto_key *key, const struct crypto_ossl *o)
+{
+	key->pkey = o->new_raw_private(EVP_PKEY_ED25519, NULL, key->seed, 32);
+	key->sign_ctx = key->pkey ? o->md_new() : NULL;
+	if (key->sign_ctx &&
+	    o->sign_init(key->sign_ctx, NULL, NULL, NULL, key->pkey) != 1) {
+		o->md_free(key->sign_ctx);
+		key->sign_ctx = NULL;
+	}
+	return key->sign_ctx ? 0 : -EIO;
 }
 
 /* RFC 8410's DER for Ed25519, as OpenSSL writes it: a PKCS#8 v1 private
@@ -363,10 +382,13 @@ static int sign_ctx_new(struct crypto_key *key, bool block, EVP_MD_CTX **out)
 
 int crypto_key_prepare(struct crypto_key *key)
 {
+	int rc;
+
 	if (!key->is_private)
 		return -EINVAL;
-	if (key->sign_ctx)
-		return 0;
+	rc = ossl_of(key, false);
+	if (rc || key->sign_ctx)
+		return rc;
 	return sign_ctx_new(key, false, &key->sign_ctx);
 }
 
@@ -374,13 +396,17 @@ int crypto_sign(const struct crypto_key *ck, const void *msg, size_t len,
 		uint8_t sig[64])
 {
 	struct crypto_key *key = (struct crypto_key *)ck; /* sign_ctx */
-	EVP_MD_CTX *ctx = key->sign_ctx;
+	EVP_MD_CTX *ctx;
 	size_t sig_len = CRYPTO_ED25519_SIG_LEN;
-	int rc = 0;
+	int rc;
 
 	if (!key->is_private)
 		return -EINVAL;
+	rc = ossl_of(key, true);
+	if (rc)
+		return rc;
 	/* A prepared context serves one signature (Ed25519 is one-shot). */
+	ctx = key->sign_ctx;
 	key->sign_ctx = NULL;
 	if (!ctx)
 		rc = sign_ctx_new(key, true, &ctx);

@@ -44,6 +44,17 @@ int crypto_preload_ossl(struct crypto_preload *p, bool block,
 			const struct crypto_ossl **o)
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
+/* Offers a bound private key to the preload's thread, which prepares it
+ * (crypto_key_prepare_with) if it has not started on its own work yet.
+ * The key's owner must not touch the key's libcrypto side before the
+ * preload is joined (every such use goes through crypto_preload_ossl). */
+void crypto_preload_offer(struct crypto_preload *p, struct crypto_key *key)
+    AKIOS_NONNULL(1, 2);
+/* Builds key's EVP_PKEY and signing context with o (on the preload's
+ * thread). 0, -EIO. */
+int crypto_key_prepare_with(struct crypto_key *key, const struct crypto_ossl *o)
+    AKIOS_NONNULL(1, 2);
+
 #ifdef AKIOS_TESTING
 /* shared/sha256.c's block functions, compared by tests/unit/test_sha256.c:
  * n 64-byte blocks into the state h. */

@@ -1,8 +1,9 @@
 /* crypto_ossl: libcrypto.so.3 through dlopen/dlsym, resolved completely
  * at load (RTLD_NOW, like the binary's own -z now), and the preload: one
- * thread that loads it, initialises it the lean way and warms its
- * Ed25519 code while the caller goes on. dlopen counts references and
- * libcrypto is NODELETE, so each holder keeps its own handle. */
+ * thread that loads it, initialises it the lean way and prepares the
+ * signing key bound to it (or warms its Ed25519 code) while the caller
+ * goes on. dlopen counts references and libcrypto is NODELETE, so each
+ * holder keeps its own handle. */
 #include "shared/common.h"
 #include "shared/crypto_int.h"
 
@@ -95,19 +96,22 @@ void crypto_ossl_close(struct crypto_ossl *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* One state word, written by the thread before it ends and read by the
- * owner only after a join: no lock needed. */
+/* rc, ossl and why are written by the thread before it ends and read
+ * by the owner only after a join; key and taken are shared under mu. */
 struct crypto_preload {
 	pthread_t thread;
 	bool joined;
 	int rc;
 	struct crypto_ossl ossl;
 	char why[200];
+	pthread_mutex_t mu;
+	struct crypto_key *key; /* offered; prepared by the thread */
+	bool taken;		/* the thread has looked at key */
 };
 
-/* One signature and its verification with a throwaway key: the provider
- * fetches (key management, signature) are cached in libcrypto, so the
- * real key's preparation later costs only its own arithmetic. */
+/* Without a key to prepare: one signature with a throwaway key. The
+ * provider fetches (key management, signature) are cached in libcrypto,
+ * so a key prepared later costs only its own arithmetic. */
 static void warm(const struct crypto_ossl *o)
 {
 	static const uint8_t seed[32] = {1};
@@ -116,13 +120,8 @@ static void warm(const struct crypto_ossl *o)
 	EVP_PKEY *k = o->new_raw_private(EVP_PKEY_ED25519, NULL, seed, 32);
 	EVP_MD_CTX *c = k ? o->md_new() : NULL;
 
-	if (c && o->sign_init(c, NULL, NULL, NULL, k) == 1 &&
-	    o->sign(c, sig, &n, (const uint8_t *)"", 0) == 1) {
-		o->md_free(c);
-		c = o->md_new();
-		if (c && o->verify_init(c, NULL, NULL, NULL, k) == 1)
-			(void)!o->verify(c, sig, n, (const uint8_t *)"", 0);
-	}
+	if (c && o->sign_init(c, NULL, NULL, NULL, k) == 1)
+		(void)!o->sign(c, sig, &n, (const uint8_t *)"", 0);
 	o->md_free(c);
 	o->pkey_free(k);
 }
@@ -130,11 +129,27 @@ static void warm(const struct crypto_ossl *o)
 static void *preload_main(void *arg)
 {
 	struct crypto_preload *p = arg;
+	struct crypto_key *key;
 
 	p->rc = crypto_ossl_open(&p->ossl, true, p->why, sizeof(p->why));
-	if (p->rc == 0)
+	if (p->rc)
+		return NULL;
+	pthread_mutex_lock(&p->mu);
+	p->taken = true;
+	key = p->key;
+	pthread_mutex_unlock(&p->mu);
+	/* The key's owner touches its libcrypto side only after a join. */
+	if (!key || crypto_key_prepare_with(key, &p->ossl) != 0)
 		warm(&p->ossl);
 	return NULL;
+}
+
+void crypto_preload_offer(struct crypto_preload *p, struct crypto_key *key)
+{
+	pthread_mutex_lock(&p->mu);
+	if (!p->taken)
+		p->key = key;
+	pthread_mutex_unlock(&p->mu);
 }
 
 int crypto_preload_start(struct crypto_preload **out)
@@ -145,8 +160,10 @@ int crypto_preload_start(struct crypto_preload **out)
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
+	pthread_mutex_init(&p->mu, NULL);
 	rc = pthread_create(&p->thread, NULL, preload_main, p);
 	if (rc) {
+		pthread_mutex_destroy(&p->mu);
 		free(p);
 		return -rc;
 	}
@@ -192,6 +209,7 @@ void crypto_preload_free(struct crypto_preload *p)
 	if (!p->joined)
 		(void)pthread_join(p->thread, NULL);
 	crypto_ossl_close(&p->ossl);
+	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
