@@ -61,6 +61,8 @@ int crypto_key_prepare_with(struct crypto_key *key, const struct crypto_ossl *o)
 void sha256_blocks_c(uint32_t h[8], const uint8_t *p, size_t n);
 void sha256_blocks_ni(uint32_t h[8], const uint8_t *p, size_t n);
 bool sha256_have_ni(void);
+/* Joins p, then: did its thread run with sig blocked? */
+bool crypto_preload_blocks(struct crypto_preload *p, int sig);
 #endif
 
 #endif

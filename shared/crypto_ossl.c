@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,9 @@ struct crypto_preload {
 	pthread_mutex_t mu;
 	struct crypto_key *key; /* offered; prepared by the thread */
 	bool taken;		/* the thread has looked at key */
+#ifdef AKIOS_TESTING
+	sigset_t mask; /* the thread's signal mask */
+#endif
 };
 
 /* Without a key to prepare: one signature with a throwaway key. The
@@ -131,6 +135,9 @@ static void *preload_main(void *arg)
 	struct crypto_preload *p = arg;
 	struct crypto_key *key;
 
+#ifdef AKIOS_TESTING
+	(void)pthread_sigmask(SIG_BLOCK, NULL, &p->mask);
+#endif
 	p->rc = crypto_ossl_open(&p->ossl, true, p->why, sizeof(p->why));
 	if (p->rc)
 		return NULL;
@@ -152,16 +159,25 @@ void crypto_preload_offer(struct crypto_preload *p, struct crypto_key *key)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* The thread blocks every signal (it inherits the mask it is created
+ * with): a signal to the process goes to a thread that handles it (akios
+ * run's signalfd), never takes its default action here. */
 int crypto_preload_start(struct crypto_preload **out)
 {
 	struct crypto_preload *p = calloc(1, sizeof(*p));
+	sigset_t all, old;
 	int rc;
 
 	*out = NULL;
 	if (!p)
 		return -ENOMEM;
 	pthread_mutex_init(&p->mu, NULL);
-	rc = pthread_create(&p->thread, NULL, preload_main, p);
+	sigfillset(&all);
+	rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (rc == 0) {
+		rc = pthread_create(&p->thread, NULL, preload_main, p);
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (rc) {
 		pthread_mutex_destroy(&p->mu);
 		free(p);
@@ -221,3 +237,13 @@ const char *crypto_strerror(int rc)
 		       "" CRYPTO_OSSL_PKG ")";
 	return strerror(rc < 0 ? -rc : rc);
 }
+
+#ifdef AKIOS_TESTING
+bool crypto_preload_blocks(struct crypto_preload *p, int sig)
+{
+	const struct crypto_ossl *o;
+
+	(void)!crypto_preload_ossl(p, true, &o);
+	return sigismember(&p->mask, sig) == 1;
+}
+#endif

@@ -177,7 +177,7 @@ int cmd_run(int argc, char **argv)
 	}
 	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
 	if (!s.argv) {
-		run_state_free(&s);
+		(void)!run_state_free(&s);
 		return AKIOS_EXIT_INTERNAL;
 	}
 	memcpy(s.argv, args.pos, args.n_pos * sizeof(*s.argv));
@@ -188,6 +188,7 @@ int cmd_run(int argc, char **argv)
 		rc = load_policy(&args, &s);
 	if (rc == 0)
 		rc = run_body(&s, &args);
-	run_state_free(&s);
+	if (run_state_free(&s) != 0)
+		rc = AKIOS_EXIT_INTERNAL;
 	return rc;
 }

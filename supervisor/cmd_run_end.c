@@ -238,18 +238,22 @@ int run_no_sandbox(struct run_state *s)
 	return run_event(s, "run.end", NULL, f) ? AKIOS_EXIT_INTERNAL : rc;
 }
 
-void run_state_free(struct run_state *s)
+int run_state_free(struct run_state *s)
 {
 	struct akios_err err = {0};
+	int rc = 0;
 
 	if (s->cgroup)
 		cage_cgroup_destroy(s->cgroup);
 	cage_bpf_free(&s->bpf);
 	if (s->have_plan)
 		cage_plan_free(&s->plan);
-	if (s->log && audit_close(s->log, &err) != 0)
+	if (s->log && audit_close(s->log, &err) != 0) {
 		cli_error_err("run: audit", &err);
+		rc = AKIOS_EXIT_INTERNAL; /* an unsigned log is not a success */
+	}
 	crypto_preload_free(s->crypto);
 	policy_free(s->policy);
 	free(s->argv);
+	return rc;
 }

@@ -48,6 +48,8 @@ int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
 /* Appends one event; an audit failure is reported and returned. */
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
-void run_state_free(struct run_state *s);
+/* Closes the audit log (its signed checkpoint) and frees; 0, or the exit
+ * code when the log could not be closed (e.g. no libcrypto to sign). */
+int run_state_free(struct run_state *s) AKIOS_NODISCARD;
 
 #endif

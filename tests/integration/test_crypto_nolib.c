@@ -130,3 +130,20 @@ Test(crypto_nolib, run_refuses_signed_policy_before_the_agent)
 	test_run_free(&r);
 	free(d);
 }
+
+/* An unsigned policy runs (the audit events are written and durable),
+ * but the checkpoint cannot be signed: akios says why and exits 125. */
+Test(crypto_nolib, run_without_libcrypto_is_not_a_success)
+{
+	char *d = signed_setup();
+	struct test_run r = hidden(
+	    d, "cd \"$D/w\" && AKIOS_KEY_DIR=\"$D/k\" \"$A\" run --audit-dir "
+	       "\"$D/audit\" -- /bin/echo agent-ran");
+
+	cr_assert_eq(r.status, 125, "%s", r.err);
+	cr_assert(strstr(r.out, "agent-ran") != NULL, "%s", r.out);
+	cr_assert(strstr(r.err, "checkpoint") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, PKG_HINT) != NULL, "%s", r.err);
+	test_run_free(&r);
+	free(d);
+}

@@ -6,10 +6,13 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/crypto.h"
+#include "shared/crypto_int.h"
 #include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -235,6 +238,27 @@ Test(crypto_ossl, bound_key_freed_while_preloading)
 	cr_assert_eq(crypto_sign(late, "x", 1, s2), 0);
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	crypto_key_free(late);
+	crypto_preload_free(p);
+}
+
+/* The preload's thread blocks every signal, so a signal to akios run
+ * reaches its signalfd, never a default action there; the caller's own
+ * mask is left as it was. */
+Test(crypto_ossl, preload_thread_blocks_signals)
+{
+	struct crypto_preload *p = NULL;
+	sigset_t before, after;
+
+	cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &before), 0);
+	cr_assert_eq(sigismember(&before, SIGINT), 0);
+	cr_assert_eq(crypto_preload_start(&p), 0);
+	cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &after), 0);
+	cr_assert_eq(sigismember(&after, SIGINT), 0);
+	cr_assert_eq(sigismember(&after, SIGTERM), 0);
+	cr_assert(crypto_preload_blocks(p, SIGINT));
+	cr_assert(crypto_preload_blocks(p, SIGTERM));
+	cr_assert(crypto_preload_blocks(p, SIGHUP));
+	cr_assert(crypto_preload_blocks(p, SIGCHLD));
 	crypto_preload_free(p);
 }
 
