@@ -24,8 +24,9 @@ struct crypto_key; /* opaque: a private or public Ed25519 key */
 /* The preload (akios run): a thread that loads libcrypto, initialises
  * it without reading openssl.cnf (the cage must not depend on the host's
  * OpenSSL configuration), without an exit-time cleanup, error strings
- * or legacy name tables, and warms its Ed25519 code, while the caller
- * goes on. A process that wants that lean initialisation starts it
+ * or legacy name tables, and prepares the signing context of the
+ * private key bound to it (else warms its Ed25519 code with a throwaway
+ * key), while the caller goes on. A process that wants that lean initialisation starts it
  * before any other use of libcrypto and waits for it before its first
  * signature or verification (a key bound to it waits by itself).
  * Without a preload, keys load libcrypto themselves with OpenSSL's
