@@ -276,9 +276,6 @@ struct policy_trust {
 	/* borrowed; directory of trusted *.pub keys; NULL: the default key
 	 * directory (shared/keys.h) */
 	const char *trusted_keys_dir;
-	/* borrowed; NULL: none. Waited for before a signature is checked
-	 * (akios run's libcrypto preload, see shared/crypto.h) */
-	struct crypto_preload *crypto;
 };
 
 /* Fills t from the flags --require-signed and --trusted-keys DIR plus the

@@ -42,7 +42,7 @@ int policy_sig_make(const struct crypto_key *key, const void *data, size_t len,
 
 	if (rc)
 		return rc;
-	rc = crypto_sign(key, data ? data : "", len, sig);
+	rc = crypto_key_sign(key, data ? data : "", len, sig);
 	if (rc)
 		return rc;
 	crypto_sha256(data ? data : "", len, sha);

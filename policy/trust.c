@@ -4,7 +4,6 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/buf.h"
-#include "shared/crypto.h"
 #include "shared/fileio.h"
 #include "shared/limits.h"
 
@@ -18,7 +17,6 @@ int policy_trust_init(struct policy_trust *t, bool flag_require_signed,
 
 	t->require_signed = flag_require_signed;
 	t->trusted_keys_dir = flag_trusted_keys;
-	t->crypto = NULL;
 	if (!env || env[0] == '\0' || strcmp(env, "0") == 0)
 		return 0;
 	if (strcmp(env, "1") != 0)
@@ -63,11 +61,8 @@ int policy_load_checked(const char *path, const struct policy_trust *trust,
 		signature_error(path, &err, errs);
 		return rc;
 	}
-	/* Fail closed: no libcrypto, no verification, no policy. */
-	rc = trust->crypto ? crypto_preload_wait(trust->crypto, &err) : 0;
-	if (rc == 0)
-		rc = policy_verify_data(path, buf.ptr, buf.len, NULL,
-					trust->trusted_keys_dir, NULL, &err);
+	rc = policy_verify_data(path, buf.ptr, buf.len, NULL,
+				trust->trusted_keys_dir, NULL, &err);
 	if (rc)
 		rc = signature_error(path, &err, errs);
 	else

@@ -1,85 +1,60 @@
 /* crypto: Ed25519 keys, their PEM files and signatures. Key files are
  * read and written here (PKCS#8 / SPKI of RFC 8410: a fixed DER prefix
- * around 32 raw bytes); the arithmetic is libcrypto's, reached through a
- * crypto_ossl handle opened on the key's first need (or its preload's).
+ * around 32 raw bytes); the arithmetic is libsodium's, linked statically
+ * into akios (no library to map or relocate at exec, no configuration).
  * Invariants: a private seed leaves the key only into a 0600 file or
- * libcrypto; every buffer that held key material is wiped. */
+ * libsodium; every buffer that held key material is wiped. */
 #include "shared/common.h"
 #include "shared/crypto.h"
-#include "shared/crypto_int.h"
 #include "shared/fileio.h"
 #include "shared/limits.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A key is used by one thread at a time: a key bound to a preload may be
- * prepared by its thread, so pkey and sign_ctx are read only after
- * ossl_of (which joins it). They are caches of seed / pub, made on first
- * need. */
+/* sk and, for a private key, pub are derived from seed on first need
+ * (crypto_key_prepare or the first signature); the key is logically
+ * const, they are caches of its seed. One thread at a time. */
 struct crypto_key {
 	bool is_private;
-	bool have_pub;
+	bool derived;	  /* sk and pub hold the seed's key pair */
 	uint8_t seed[32]; /* private keys; wiped when freed */
 	uint8_t pub[CRYPTO_ED25519_PUB_LEN];
-	struct crypto_preload *preload; /* borrowed, or NULL */
-	struct crypto_ossl own;		/* when not bound to a preload */
-	const struct crypto_ossl *ossl; /* own or the preload's, once open */
-	EVP_PKEY *pkey;
-	EVP_MD_CTX *sign_ctx; /* crypto_key_prepare: one signature, ready */
+	uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || pub; wiped */
 };
 
-/* The libcrypto calls, loading them on first need. block: may wait for
- * the preload. 0, -EAGAIN, -ELIBACC. */
-static int ossl_of(struct crypto_key *key, bool block)
+/* Every key is made here, so libsodium is initialised before any use
+ * without a flag of ours: sodium_init is idempotent and thread-safe
+ * (0 first time, 1 after). It picks the CPU's fastest code paths. */
+static int key_new(bool is_private, const uint8_t raw[32],
+		   struct crypto_key **out)
 {
-	int rc;
+	struct crypto_key *key;
 
-	if (key->ossl)
-		return 0;
-	if (key->preload) {
-		const struct crypto_ossl *o = NULL;
-
-		rc = crypto_preload_ossl(key->preload, block, &o);
-		if (rc == 0)
-			key->ossl = o;
-		return rc;
-	}
-	rc = crypto_ossl_open(&key->own, false, NULL, 0);
-	if (rc == 0)
-		key->ossl = &key->own;
-	return rc;
-}
-
-/* The EVP_PKEY, made on first use. The key is logically const: these
- * are caches of its bytes. 0, -EAGAIN, -ELIBACC, -EIO. */
-static int pkey_of(const struct crypto_key *ck, bool block)
-{
-	struct crypto_key *key = (struct crypto_key *)ck;
-	int rc = ossl_of(key, block);
-
-	if (rc || key->pkey)
-		return rc;
-	if (key->is_private)
-		key->pkey = key->ossl->new_raw_private(EVP_PKEY_ED25519, NULL,
-						       key->seed, 32);
-	else
-		key->pkey = key->ossl->new_raw_public(EVP_PKEY_ED25519, NULL,
-						      key->pub, 32);
-	return key->pkey ? 0 : -EIO;
-}
-
-static struct crypto_key *key_new(bool is_private, const uint8_t raw[32])
-{
-	struct crypto_key *key = calloc(1, sizeof(*key));
-
+	if (sodium_init() < 0)
+		return -EIO;
+	key = calloc(1, sizeof(*key));
 	if (!key)
-		return NULL;
+		return -ENOMEM;
 	key->is_private = is_private;
-	key->have_pub = !is_private;
 	memcpy(is_private ? key->seed : key->pub, raw, 32);
-	return key;
+	*out = key;
+	return 0;
+}
+
+/* The key pair from the seed, once (one scalar multiplication). */
+static int derive(const struct crypto_key *ck)
+{
+	struct crypto_key *key = (struct crypto_key *)ck; /* caches */
+
+	if (!key->is_private || key->derived)
+		return 0;
+	if (crypto_sign_seed_keypair(key->pub, key->sk, key->seed) != 0)
+		return -EIO;
+	key->derived = true;
+	return 0;
 }
 
 int crypto_key_generate(struct crypto_key **out)
@@ -87,10 +62,8 @@ int crypto_key_generate(struct crypto_key **out)
 	uint8_t seed[32];
 	int rc = crypto_random(seed, sizeof(seed));
 
-	if (rc == 0) {
-		*out = key_new(true, seed);
-		rc = *out ? 0 : -ENOMEM;
-	}
+	if (rc == 0)
+		rc = key_new(true, seed, out);
 	explicit_bzero(seed, sizeof(seed));
 	return rc;
 }
@@ -99,14 +72,7 @@ void crypto_key_free(struct crypto_key *key)
 {
 	if (!key)
 		return;
-	if (key->preload)
-		(void)!ossl_of(key, true); /* its thread may hold the key */
-	if (key->ossl) {
-		key->ossl->md_free(key->sign_ctx);
-		key->ossl->pkey_free(key->pkey);
-	}
-	crypto_ossl_close(&key->own);
-	explicit_bzero(key->seed, sizeof(key->seed));
+	explicit_bzero(key, sizeof(*key));
 	free(key);
 }
 
@@ -115,25 +81,9 @@ bool crypto_key_is_private(const struct crypto_key *key)
 	return key->is_private;
 }
 
-void crypto_key_bind(struct crypto_key *key, struct crypto_preload *p)
+int crypto_key_prepare(struct crypto_key *key)
 {
-	if (key->ossl || key->preload)
-		return;
-	key->preload = p;
-	if (key->is_private)
-		crypto_preload_offer(p, key);
-}
-
-int crypto_key_prepare_with(struct crypto_key *key, const struct crypto_ossl *o)
-{
-	key->pkey = o->new_raw_private(EVP_PKEY_ED25519, NULL, key->seed, 32);
-	key->sign_ctx = key->pkey ? o->md_new() : NULL;
-	if (key->sign_ctx &&
-	    o->sign_init(key->sign_ctx, NULL, NULL, NULL, key->pkey) != 1) {
-		o->md_free(key->sign_ctx);
-		key->sign_ctx = NULL;
-	}
-	return key->sign_ctx ? 0 : -EIO;
+	return key->is_private ? derive(key) : -EINVAL;
 }
 
 /* RFC 8410's DER for Ed25519, as OpenSSL writes it: a PKCS#8 v1 private
@@ -254,8 +204,7 @@ int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes); i++) {
 		if (raw_of(&shapes[i], pem, len, raw) != 0)
 			continue;
-		*out = key_new(shapes[i].priv, raw);
-		rc = *out ? 0 : -ENOMEM;
+		rc = key_new(shapes[i].priv, raw, out);
 		break;
 	}
 	explicit_bzero(raw, sizeof(raw));
@@ -325,23 +274,13 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
 	return save_pem(key, false, pub_path, force, err);
 }
 
-int crypto_key_public_raw(const struct crypto_key *ck, uint8_t out[32])
+int crypto_key_public_raw(const struct crypto_key *key, uint8_t out[32])
 {
-	struct crypto_key *key = (struct crypto_key *)ck; /* pub cache */
-	size_t len = CRYPTO_ED25519_PUB_LEN;
-	int rc;
+	int rc = derive(key);
 
-	if (!key->have_pub) {
-		rc = pkey_of(key, true);
-		if (rc)
-			return rc;
-		if (key->ossl->get_raw_public(key->pkey, key->pub, &len) != 1 ||
-		    len != CRYPTO_ED25519_PUB_LEN)
-			return -EIO;
-		key->have_pub = true;
-	}
-	memcpy(out, key->pub, CRYPTO_ED25519_PUB_LEN);
-	return 0;
+	if (rc == 0)
+		memcpy(out, key->pub, CRYPTO_ED25519_PUB_LEN);
+	return rc;
 }
 
 int crypto_key_id(const struct crypto_key *key, uint8_t out[8])
@@ -359,82 +298,44 @@ int crypto_key_id(const struct crypto_key *key, uint8_t out[8])
 
 int crypto_key_from_raw_public(const uint8_t raw[32], struct crypto_key **out)
 {
-	*out = key_new(false, raw);
-	return *out ? 0 : -ENOMEM;
+	return key_new(false, raw, out);
 }
 
-/* A context initialised for one Ed25519 signature. */
-static int sign_ctx_new(struct crypto_key *key, bool block, EVP_MD_CTX **out)
-{
-	int rc = pkey_of(key, block);
-	EVP_MD_CTX *ctx = rc ? NULL : key->ossl->md_new();
-
-	if (rc)
-		return rc;
-	if (ctx &&
-	    key->ossl->sign_init(ctx, NULL, NULL, NULL, key->pkey) != 1) {
-		key->ossl->md_free(ctx);
-		ctx = NULL;
-	}
-	*out = ctx;
-	return ctx ? 0 : -EIO;
-}
-
-int crypto_key_prepare(struct crypto_key *key)
+int crypto_key_sign(const struct crypto_key *key, const void *msg, size_t len,
+		    uint8_t sig[64])
 {
 	int rc;
 
 	if (!key->is_private)
 		return -EINVAL;
-	rc = ossl_of(key, false);
-	if (rc || key->sign_ctx)
-		return rc;
-	return sign_ctx_new(key, false, &key->sign_ctx);
-}
-
-int crypto_sign(const struct crypto_key *ck, const void *msg, size_t len,
-		uint8_t sig[64])
-{
-	struct crypto_key *key = (struct crypto_key *)ck; /* sign_ctx */
-	EVP_MD_CTX *ctx;
-	size_t sig_len = CRYPTO_ED25519_SIG_LEN;
-	int rc;
-
-	if (!key->is_private)
-		return -EINVAL;
-	rc = ossl_of(key, true);
+	rc = derive(key);
 	if (rc)
 		return rc;
-	/* A prepared context serves one signature (Ed25519 is one-shot). */
-	ctx = key->sign_ctx;
-	key->sign_ctx = NULL;
-	if (!ctx)
-		rc = sign_ctx_new(key, true, &ctx);
-	if (rc)
-		return rc;
-	if (key->ossl->sign(ctx, sig, &sig_len, msg ? msg : (const void *)"",
-			    len) != 1 ||
-	    sig_len != CRYPTO_ED25519_SIG_LEN)
-		rc = -EIO;
-	key->ossl->md_free(ctx);
-	return rc;
+	if (crypto_sign_detached(sig, NULL, msg ? msg : (const void *)"", len,
+				 key->sk) != 0)
+		return -EIO;
+	return 0;
 }
 
-int crypto_verify(const struct crypto_key *ck, const void *msg, size_t len,
+/* libsodium's check is stricter than RFC 8032's minimum and OpenSSL's:
+ * besides S < L it refuses a public key that is not canonically encoded
+ * or has small order, and an R of small order. No signature made by an
+ * honest signer (akios, OpenSSL, libsodium) is affected; a crafted one
+ * that OpenSSL would accept may be refused here, never the reverse. */
+int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[64])
 {
-	struct crypto_key *key = (struct crypto_key *)ck; /* pkey cache */
-	int rc = pkey_of(key, true);
-	EVP_MD_CTX *ctx = rc ? NULL : key->ossl->md_new();
-	int ok;
+	int rc = derive(key);
 
 	if (rc)
 		return rc;
-	if (!ctx)
-		return -ENOMEM;
-	ok = key->ossl->verify_init(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-	     key->ossl->verify(ctx, sig, CRYPTO_ED25519_SIG_LEN,
-			       msg ? msg : (const void *)"", len) == 1;
-	key->ossl->md_free(ctx);
-	return ok ? 0 : -EBADMSG;
+	return crypto_sign_verify_detached(sig, msg ? msg : (const void *)"",
+					   len, key->pub) == 0
+		   ? 0
+		   : -EBADMSG;
+}
+
+const char *crypto_strerror(int rc)
+{
+	return strerror(rc < 0 ? -rc : rc);
 }

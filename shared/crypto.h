@@ -1,10 +1,8 @@
 /* Hashing, Ed25519 keys and signatures, hex and base64. SHA-256, HMAC,
  * key files and encodings are our own code; Ed25519 arithmetic is
- * OpenSSL 3's libcrypto, loaded with dlopen when a key first needs it
- * (akios does not link it). The only module that includes OpenSSL
- * headers; the rest of akios sees byte arrays and opaque handles.
- * Functions that need libcrypto return -ELIBACC when it cannot be
- * loaded: they fail closed, and crypto_strerror names the package. */
+ * libsodium's, linked statically into akios (nothing is loaded at run
+ * time). The only module that includes libsodium's header; the rest of
+ * akios sees byte arrays and opaque handles. */
 #ifndef AKIOS_CRYPTO_H
 #define AKIOS_CRYPTO_H
 
@@ -21,33 +19,13 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
-/* The preload (akios run): a thread that loads libcrypto, initialises
- * it without reading openssl.cnf (the cage must not depend on the host's
- * OpenSSL configuration), without an exit-time cleanup, error strings
- * or legacy name tables, and prepares the signing context of the
- * private key bound to it (else warms its Ed25519 code with a throwaway
- * key), while the caller goes on. A process that wants that lean initialisation starts it
- * before any other use of libcrypto and waits for it before its first
- * signature or verification (a key bound to it waits by itself).
- * Without a preload, keys load libcrypto themselves with OpenSSL's
- * default initialisation. Caller frees with crypto_preload_free, after
- * every key bound to it. 0, -ENOMEM or -errno of pthread_create. */
-struct crypto_preload;
-int crypto_preload_start(struct crypto_preload **out)
-    AKIOS_NONNULL(1) AKIOS_NODISCARD;
-/* Joins the thread (later calls return the same result). 0, or -ELIBACC
- * with err naming the library, the package and dlerror's text. */
-int crypto_preload_wait(struct crypto_preload *p, struct akios_err *err)
-    AKIOS_NONNULL(1) AKIOS_NODISCARD;
-void crypto_preload_free(struct crypto_preload *p);
-
-/* strerror, and for -ELIBACC the library and the package to install. */
+/* strerror of a crypto function's -errno. */
 const char *crypto_strerror(int rc);
 
 void crypto_sha256(const void *data, size_t len,
 		   uint8_t out[CRYPTO_SHA256_LEN]);
 
-/* Incremental SHA-256 (shared/sha256.c, no libcrypto). The ctx is
+/* Incremental SHA-256 (shared/sha256.c). The ctx is
  * in-place, no allocation; its fields are private to shared/sha256.c. */
 struct crypto_sha256_ctx {
 	uint32_t h[8];
@@ -83,7 +61,7 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
 /* Loads a PEM key file (private or public); the file must hold an Ed25519
  * key as PKCS#8 v1 or SubjectPublicKeyInfo (RFC 8410, what akios keygen
  * and `openssl genpkey -algorithm ed25519` write; LF or CRLF, any line
- * width). Needs no libcrypto. *out is set only on success. */
+ * width). *out is set only on success. */
 int crypto_key_load(const char *path, struct crypto_key **out,
 		    struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
@@ -91,8 +69,8 @@ int crypto_key_load(const char *path, struct crypto_key **out,
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
-/* The raw 32-byte public key and its id (libcrypto derives a private
- * key's public half). */
+/* The raw 32-byte public key and its id (a private key's public half
+ * is derived from its seed on first need). */
 int crypto_key_public_raw(const struct crypto_key *key,
 			  uint8_t out[CRYPTO_ED25519_PUB_LEN])
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
@@ -104,22 +82,17 @@ int crypto_key_from_raw_public(const uint8_t raw[CRYPTO_ED25519_PUB_LEN],
 			       struct crypto_key **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* The key borrows p (which must outlive it) and uses its libcrypto: its
- * first use of libcrypto waits for the preload. */
-void crypto_key_bind(struct crypto_key *key, struct crypto_preload *p)
-    AKIOS_NONNULL(1, 2);
-
-/* Does now the slow part of the next crypto_sign (building the key from
- * its seed, the signing context), so a caller can run it while it would
- * otherwise wait. Never waits for a bound preload: -EAGAIN (nothing
- * done) while it runs. 0, -EINVAL for a public key, -ELIBACC, -EIO. */
+/* Does now the slow part of the next crypto_key_sign (the key pair from
+ * its seed), so a caller can run it while it would otherwise wait.
+ * 0, -EINVAL for a public key, -EIO. */
 int crypto_key_prepare(struct crypto_key *key) AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
-int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
-		uint8_t sig[CRYPTO_ED25519_SIG_LEN])
+int crypto_key_sign(const struct crypto_key *key, const void *msg, size_t len,
+		    uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
-/* Returns 0 when the signature is valid, -EBADMSG when it is not,
- * -ELIBACC (or -ENOMEM) when it could not be checked. */
+/* Returns 0 when the signature is valid, -EBADMSG when it is not (or
+ * when it uses an encoding libsodium refuses: see shared/crypto.c),
+ * another -errno when it could not be checked. */
 int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;

@@ -1,5 +1,5 @@
 /* sha256: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) of our own,
- * so hashing needs no libcrypto (akios run hashes before it loads one).
+ * so hashing needs no libcrypto (akios links none).
  * Two block functions with one result: portable C, and the x86 SHA
  * extensions chosen at run time when the CPU has them. No allocation;
  * every buffer that held a key or a message tail is wiped. */

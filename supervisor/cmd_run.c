@@ -6,7 +6,6 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/audit/audit.h"
-#include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/run.h"
@@ -71,7 +70,6 @@ static int load_policy(const struct cli_args *a, struct run_state *s)
 		return AKIOS_EXIT_USAGE;
 	}
 	s->require_signed = trust.require_signed;
-	trust.crypto = s->crypto;
 	rc = policy_load_checked(s->policy_path, &trust, &s->policy, &errs);
 	if (rc == 0)
 		return 0;
@@ -167,12 +165,6 @@ int cmd_run(int argc, char **argv)
 	 * runs can gain privileges through exec. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		cli_error("run", "no_new_privs: %s", strerror(errno));
-		return AKIOS_EXIT_INTERNAL;
-	}
-	/* libcrypto (Ed25519 only) loads on its own thread, initialised
-	 * without openssl.cnf; joined before a signature is checked or made. */
-	if (crypto_preload_start(&s.crypto) != 0) {
-		cli_error("run", "cannot start loading %s", "libcrypto");
 		return AKIOS_EXIT_INTERNAL;
 	}
 	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));

@@ -56,7 +56,7 @@ int run_open_audit(struct run_state *s)
 	const char *d = s->audit_dir_opt       ? s->audit_dir_opt
 			: s->policy->audit.dir ? s->policy->audit.dir
 					       : AUDIT_DEFAULT_DIR;
-	struct audit_opts opts = {.crypto = s->crypto};
+	struct audit_opts opts = {0};
 	struct akios_err err = {0};
 
 	if (abs_path(d, s->audit_dir, sizeof(s->audit_dir)) != 0) {

@@ -252,7 +252,6 @@ int run_state_free(struct run_state *s)
 		cli_error_err("run: audit", &err);
 		rc = AKIOS_EXIT_INTERNAL; /* an unsigned log is not a success */
 	}
-	crypto_preload_free(s->crypto);
 	policy_free(s->policy);
 	free(s->argv);
 	return rc;

@@ -27,7 +27,6 @@ struct run_state {
 	bool have_plan;
 	char audit_dir[PATH_MAX];
 	struct audit_log *log;
-	struct crypto_preload *crypto; /* freed after log */
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
 };
@@ -49,7 +48,7 @@ int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
 /* Closes the audit log (its signed checkpoint) and frees; 0, or the exit
- * code when the log could not be closed (e.g. no libcrypto to sign). */
+ * code when the log could not be closed (e.g. the checkpoint cannot be signed). */
 int run_state_free(struct run_state *s) AKIOS_NODISCARD;
 
 #endif

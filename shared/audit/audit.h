@@ -30,9 +30,6 @@ struct audit_opts {
 	const char *run_id;	/* NULL: a fresh random run id */
 	audit_redact_fn redact; /* applied to every string value; NULL: none */
 	void *redact_ctx;
-	/* borrowed; NULL: none. The key is bound to it (crypto_key_bind):
-	 * it must outlive the log */
-	struct crypto_preload *crypto;
 };
 
 /* Opens (creating if needed, mode 0700) the audit directory as its single
@@ -72,9 +69,8 @@ int audit_close(struct audit_log *log, struct akios_err *err);
 
 /* Does now the slow part of the next checkpoint's signature (the key and
  * its signing context: see crypto_key_prepare), for a caller that would
- * otherwise sit idle; never waits for opts->crypto (-EAGAIN while it
- * runs). Optional; 0 or -errno (the checkpoint then tries again and
- * reports). */
+ * otherwise sit idle. Optional; 0 or -errno (the checkpoint then tries
+ * again and reports). */
 int audit_prepare_signing(struct audit_log *log) AKIOS_NODISCARD;
 
 /* True for the event types only the supervisor may write (audit.*,

@@ -60,7 +60,8 @@ int audit_checkpoint_sign(const struct audit_checkpoint *cp,
 	if (rc)
 		return rc;
 	audit_note_key_id(cp->origin, pub, blob);
-	rc = crypto_sign(key, out->ptr + body_at, out->len - body_at, blob + 4);
+	rc = crypto_key_sign(key, out->ptr + body_at, out->len - body_at,
+			     blob + 4);
 	if (rc)
 		return rc;
 	crypto_base64_encode(blob, sizeof(blob), b64);

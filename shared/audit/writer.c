@@ -64,10 +64,9 @@ static int take_lock(struct audit_log *log, struct akios_err *err)
 
 /* Loads the checkpoint key; the default one is created on first use and
  * *generated is set so the caller can record that in the log. */
-static int load_key(struct audit_log *log, const struct audit_opts *opts,
-		    bool *generated, struct akios_err *err)
+static int load_key(struct audit_log *log, const char *path, bool *generated,
+		    struct akios_err *err)
 {
-	const char *path = opts ? opts->key_path : NULL;
 	char priv[4096];
 	char pub[4096];
 	char kdir[4096];
@@ -92,8 +91,6 @@ static int load_key(struct audit_log *log, const struct audit_opts *opts,
 		return akios_err_set(err, "audit key", 0, 0, "generate: %s",
 				     strerror(-rc));
 	*generated = true;
-	if (opts && opts->crypto) // the public half is derived to save it
-		crypto_key_bind(log->key, opts->crypto);
 	return crypto_key_save(log->key, priv, pub, false, err);
 }
 
@@ -416,12 +413,11 @@ int audit_open(const char *dir, const struct audit_opts *opts,
 	if (!rc)
 		rc = take_lock(log, err);
 	if (!rc) {
-		rc = load_key(log, opts, &generated, err);
+		rc = load_key(log, opts ? opts->key_path : NULL, &generated,
+			      err);
 		if (rc && !(opts && opts->key_path))
 			audit_err_detach(err); // default paths are ours
 	}
-	if (!rc && opts && opts->crypto)
-		crypto_key_bind(log->key, opts->crypto);
 	if (!rc && !crypto_key_is_private(log->key))
 		rc = akios_err_set(err, "audit key", 0, 0,
 				   "a private key is needed to sign "

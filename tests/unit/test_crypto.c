@@ -74,7 +74,7 @@ Test(crypto, sign_verify_roundtrip_and_tamper)
 
 	cr_assert_eq(crypto_key_generate(&key), 0);
 	cr_assert(crypto_key_is_private(key));
-	cr_assert_eq(crypto_sign(key, msg, strlen(msg), sig), 0);
+	cr_assert_eq(crypto_key_sign(key, msg, strlen(msg), sig), 0);
 	cr_assert_eq(crypto_verify(key, msg, strlen(msg), sig), 0);
 	msg[0] = 'P';
 	cr_assert_eq(crypto_verify(key, msg, strlen(msg), sig), -EBADMSG);
@@ -203,8 +203,8 @@ Test(crypto, pem_decoder_takes_lf_and_crlf)
 	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want, 32), 0);
 	cr_assert_eq(memcmp(pub, want, 32), 0);
 	/* Ed25519 is deterministic: one key, one signature. */
-	cr_assert_eq(crypto_sign(fast, "m", 1, s1), 0);
-	cr_assert_eq(crypto_sign(slow, "m", 1, s2), 0);
+	cr_assert_eq(crypto_key_sign(fast, "m", 1, s1), 0);
+	cr_assert_eq(crypto_key_sign(slow, "m", 1, s2), 0);
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	crypto_key_free(fast);
 	crypto_key_free(slow);
@@ -249,11 +249,12 @@ Test(crypto, prepared_and_lazy_keys_sign_the_same)
 	uint8_t s3[64];
 
 	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s1), 0);
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s1), 0);
 	cr_assert_eq(crypto_key_prepare(k), 0);
 	cr_assert_eq(crypto_key_prepare(k), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s2), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s3), 0); /* unprepared again */
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s3),
+		     0); /* unprepared again */
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	cr_assert_eq(memcmp(s1, s3, 64), 0);
 	cr_assert_eq(crypto_key_public_raw(k, raw), 0);

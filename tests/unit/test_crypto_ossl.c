@@ -1,18 +1,13 @@
-/* Unit tests of the crypto module without a libcrypto link in akios: key
+/* Unit tests of the crypto module's key files against the openssl CLI:
  * files written by our code are the bytes OpenSSL writes and load in
  * `openssl pkey`; keys from `openssl genpkey` load here and sign what
- * `openssl pkeyutl` verifies; the preload (akios run's thread); and a
- * missing libcrypto fails closed everywhere with the package named. */
+ * `openssl pkeyutl` verifies. */
 #include "shared/common.h"
-#include "policy/policy.h"
 #include "shared/crypto.h"
-#include "shared/crypto_int.h"
 #include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -121,7 +116,7 @@ Test(crypto_ossl, openssl_cli_interop)
 	test_run_free(&r);
 	cr_assert_eq(crypto_key_load(key, &k, &err), 0, "%s", err.msg);
 	write_file(msg, "checkpoint body\n");
-	cr_assert_eq(crypto_sign(k, "checkpoint body\n", 16, s), 0);
+	cr_assert_eq(crypto_key_sign(k, "checkpoint body\n", 16, s), 0);
 	f = fopen(sig, "w");
 	cr_assert_eq(fwrite(s, 1, 64, f), 64);
 	fclose(f);
@@ -185,134 +180,4 @@ Test(crypto_ossl, pem_layouts)
 		     -EINVAL);
 	cr_assert_eq(crypto_key_from_pem(mixed, strlen(mixed), &k), -EINVAL);
 	cr_assert_null(k);
-}
-
-/* The preload: a bound key signs after it, prepare never blocks, and the
- * signature is the one an unbound key makes. */
-Test(crypto_ossl, preload_and_bound_key)
-{
-	struct crypto_preload *p = NULL;
-	struct crypto_key *k = NULL;
-	struct crypto_key *plain = NULL;
-	struct akios_err err = {0};
-	uint8_t s1[64], s2[64];
-	int rc;
-
-	cr_assert_eq(crypto_preload_start(&p), 0);
-	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
-	crypto_key_bind(k, p);
-	rc = crypto_key_prepare(k);
-	cr_assert(rc == 0 || rc == -EAGAIN, "%d", rc);
-	cr_assert_eq(crypto_preload_wait(p, &err), 0, "%s", err.msg);
-	cr_assert_eq(crypto_preload_wait(p, &err), 0); /* joined once */
-	cr_assert_eq(crypto_key_prepare(k), 0);
-	cr_assert_eq(crypto_sign(k, "m", 1, s1), 0);
-	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &plain),
-		     0);
-	cr_assert_eq(crypto_sign(plain, "m", 1, s2), 0);
-	cr_assert_eq(memcmp(s1, s2, 64), 0);
-	cr_assert_eq(crypto_verify(plain, "m", 1, s1), 0);
-	crypto_key_free(k);
-	crypto_key_free(plain);
-	crypto_preload_free(p);
-}
-
-/* A key offered to the preload's thread and freed at once: the free
- * waits for the thread (ASan would see a use after free otherwise); a
- * second bound key, offered late, still signs. */
-Test(crypto_ossl, bound_key_freed_while_preloading)
-{
-	struct crypto_preload *p = NULL;
-	struct crypto_key *k = NULL;
-	struct crypto_key *late = NULL;
-	uint8_t s1[64], s2[64];
-
-	cr_assert_eq(crypto_preload_start(&p), 0);
-	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
-	crypto_key_bind(k, p);
-	crypto_key_bind(k, p); /* once is enough */
-	crypto_key_free(k);
-	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &late), 0);
-	crypto_key_bind(late, p);
-	cr_assert_eq(crypto_sign(late, "x", 1, s1), 0);
-	cr_assert_eq(crypto_sign(late, "x", 1, s2), 0);
-	cr_assert_eq(memcmp(s1, s2, 64), 0);
-	crypto_key_free(late);
-	crypto_preload_free(p);
-}
-
-/* The preload's thread blocks every signal, so a signal to akios run
- * reaches its signalfd, never a default action there; the caller's own
- * mask is left as it was. */
-Test(crypto_ossl, preload_thread_blocks_signals)
-{
-	struct crypto_preload *p = NULL;
-	sigset_t before, after;
-
-	cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &before), 0);
-	cr_assert_eq(sigismember(&before, SIGINT), 0);
-	cr_assert_eq(crypto_preload_start(&p), 0);
-	cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &after), 0);
-	cr_assert_eq(sigismember(&after, SIGINT), 0);
-	cr_assert_eq(sigismember(&after, SIGTERM), 0);
-	cr_assert(crypto_preload_blocks(p, SIGINT));
-	cr_assert(crypto_preload_blocks(p, SIGTERM));
-	cr_assert(crypto_preload_blocks(p, SIGHUP));
-	cr_assert(crypto_preload_blocks(p, SIGCHLD));
-	crypto_preload_free(p);
-}
-
-/* Without libcrypto nothing is signed or verified, and the error says
- * which package to install. Keys still load (that needs no libcrypto). */
-Test(crypto_ossl, missing_libcrypto_fails_closed)
-{
-	struct crypto_preload *p = NULL;
-	struct crypto_key *k = NULL;
-	struct crypto_key *pub = NULL;
-	struct akios_err err = {0};
-	uint8_t s[64] = {0};
-	uint8_t raw[32];
-
-	setenv("AKIOS_TEST_LIBCRYPTO", "/nonexistent/libcrypto.so.3", 1);
-	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
-	cr_assert_eq(crypto_key_from_pem(rfc_pub, strlen(rfc_pub), &pub), 0);
-	cr_assert_eq(crypto_sign(k, "m", 1, s), -ELIBACC);
-	cr_assert_eq(crypto_key_public_raw(k, raw), -ELIBACC);
-	cr_assert_eq(crypto_verify(pub, "m", 1, s), -ELIBACC);
-	cr_assert_eq(crypto_key_public_raw(pub, raw), 0);
-	cr_assert(strstr(crypto_strerror(-ELIBACC), "libssl3"));
-	cr_assert_eq(crypto_preload_start(&p), 0);
-	crypto_key_bind(k, p);
-	cr_assert_eq(crypto_preload_wait(p, &err), -ELIBACC);
-	cr_assert(strstr(err.msg, "libcrypto.so.3") &&
-		      strstr(err.msg, "libssl3"),
-		  "%s", err.msg);
-	cr_assert(strstr(err.msg, "/nonexistent/"), "%s", err.msg);
-	cr_assert_eq(crypto_sign(k, "m", 1, s), -ELIBACC);
-	crypto_key_free(k);
-	crypto_key_free(pub);
-	crypto_preload_free(p);
-}
-
-/* A signature-required policy load waits for the preload and refuses
- * the policy when libcrypto is missing, before parsing it. */
-Test(crypto_ossl, signed_policy_refused_without_libcrypto)
-{
-	char dir[64], path[96];
-	struct policy_trust t = {0};
-	struct policy_errors errs = {0};
-	struct akios_policy *pol = NULL;
-	struct akios_err err = {0};
-
-	setenv("AKIOS_TEST_LIBCRYPTO", "/nonexistent/libcrypto.so.3", 1);
-	tmpdir(dir);
-	snprintf(path, sizeof(path), "%s/p.yml", dir);
-	write_file(path, "version: 1\nname: x\n");
-	cr_assert_eq(policy_trust_init(&t, true, dir, &err), 0);
-	cr_assert_eq(crypto_preload_start(&t.crypto), 0);
-	cr_assert_neq(policy_load_checked(path, &t, &pol, &errs), 0);
-	cr_assert_null(pol);
-	cr_assert_geq(errs.n, 1);
-	cr_assert(strstr(errs.e[0].msg, "libssl3"), "%s", errs.e[0].msg);
-	crypto_preload_free(t.crypto);
 }
