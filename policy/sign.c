@@ -42,7 +42,7 @@ int policy_sig_make(const struct crypto_key *key, const void *data, size_t len,
 
 	if (rc)
 		return rc;
-	rc = crypto_sign(key, data ? data : "", len, sig);
+	rc = crypto_key_sign(key, data ? data : "", len, sig);
 	if (rc)
 		return rc;
 	crypto_sha256(data ? data : "", len, sha);
@@ -143,11 +143,16 @@ static int check_parsed(const char *name, const struct sig_fields *f,
 		return akios_err_set(err, name, 0, 0,
 				     "the policy was changed after it was "
 				     "signed (SHA-256 differs)");
-	if (crypto_verify(pub, data ? data : "", len, f->sig) != 0) {
-		akios_err_set(err, name, 0, 0, "bad signature");
-		return -EBADMSG;
+	rc = crypto_verify(pub, data ? data : "", len, f->sig);
+	if (rc == -EBADMSG || rc == 0) {
+		if (rc)
+			akios_err_set(err, name, 0, 0, "bad signature");
+		return rc;
 	}
-	return 0;
+	/* Not checked is not valid: fail closed, saying why. */
+	akios_err_set(err, name, 0, 0, "cannot check the signature: %s",
+		      crypto_strerror(rc));
+	return rc;
 }
 
 int policy_sig_check(const char *sig_name, const char *sig, size_t sig_len,
@@ -200,8 +205,12 @@ int policy_sign_file(const char *path, const char *key_path, char *sig_path,
 		goto out;
 	}
 	rc = fileio_read_all(path, &data, err);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = policy_sig_make(key, data.ptr, data.len, &sig);
+		if (rc)
+			akios_err_set(err, key_path, 0, 0, "cannot sign: %s",
+				      crypto_strerror(rc));
+	}
 	if (rc == 0)
 		rc = fileio_write_atomic(sig_path, sig.ptr, sig.len, 0644,
 					 FILEIO_REPLACE, err);

@@ -1,6 +1,8 @@
-/* Hashing, Ed25519 keys and signatures, hex and base64, over OpenSSL.
- * The only module that includes OpenSSL headers; the rest of akios sees
- * fixed-size byte arrays and an opaque key handle. */
+/* Hashing, Ed25519 keys and signatures, hex and base64. SHA-256, HMAC,
+ * key files and encodings are our own code; Ed25519 arithmetic is
+ * libsodium's, linked statically into akios (nothing is loaded at run
+ * time). The only module that includes libsodium's header; the rest of
+ * akios sees byte arrays and opaque handles. */
 #ifndef AKIOS_CRYPTO_H
 #define AKIOS_CRYPTO_H
 
@@ -17,21 +19,19 @@
 
 struct crypto_key; /* opaque: a private or public Ed25519 key */
 
-/* Initialises OpenSSL without reading openssl.cnf, without an exit-time
- * cleanup (the process is about to end; the kernel frees), without
- * error strings and without the legacy name tables of every cipher.
- * For commands that use this module and no TLS (akios run): the system
- * config only tunes TLS and provider choice, and akios's Ed25519 and
- * SHA-256 come from the built-in default provider either way. Call it
- * before any other function here; afterwards it is a no-op. 0 or -EIO. */
-int crypto_init_lean(void) AKIOS_NODISCARD;
+/* strerror of a crypto function's -errno. */
+const char *crypto_strerror(int rc);
 
 void crypto_sha256(const void *data, size_t len,
 		   uint8_t out[CRYPTO_SHA256_LEN]);
 
-/* Incremental SHA-256. The ctx is in-place; no allocation. */
+/* Incremental SHA-256 (shared/sha256.c). The ctx is
+ * in-place, no allocation; its fields are private to shared/sha256.c. */
 struct crypto_sha256_ctx {
-	uint64_t opaque[16]; /* big enough for OpenSSL's SHA256_CTX */
+	uint32_t h[8];
+	uint64_t len; /* bytes hashed */
+	uint8_t buf[64];
+	unsigned n; /* bytes in buf */
 };
 void crypto_sha256_init(struct crypto_sha256_ctx *ctx) AKIOS_NONNULL(1);
 void crypto_sha256_update(struct crypto_sha256_ctx *ctx, const void *data,
@@ -46,7 +46,7 @@ void crypto_hmac_sha256(const void *key, size_t key_len, const void *data,
 /* Fills buf with n bytes from the kernel CSPRNG. Returns 0 or -errno. */
 int crypto_random(void *buf, size_t n) AKIOS_NODISCARD;
 
-/* New private key. Caller frees with crypto_key_free. */
+/* New private key (a random seed). Caller frees with crypto_key_free. */
 int crypto_key_generate(struct crypto_key **out) AKIOS_NODISCARD;
 void crypto_key_free(struct crypto_key *key);
 bool crypto_key_is_private(const struct crypto_key *key) AKIOS_NONNULL(1);
@@ -59,7 +59,9 @@ int crypto_key_save(const struct crypto_key *key, const char *priv_path,
     AKIOS_NONNULL(1, 2, 3) AKIOS_NODISCARD;
 
 /* Loads a PEM key file (private or public); the file must hold an Ed25519
- * key. *out is set only on success. */
+ * key as PKCS#8 v1 or SubjectPublicKeyInfo (RFC 8410, what akios keygen
+ * and `openssl genpkey -algorithm ed25519` write; LF or CRLF, any line
+ * width). *out is set only on success. */
 int crypto_key_load(const char *path, struct crypto_key **out,
 		    struct akios_err *err) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
@@ -67,7 +69,8 @@ int crypto_key_load(const char *path, struct crypto_key **out,
 int crypto_key_from_pem(const void *pem, size_t len, struct crypto_key **out)
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
-/* The raw 32-byte public key and its id. */
+/* The raw 32-byte public key and its id (a private key's public half
+ * is derived from its seed on first need). */
 int crypto_key_public_raw(const struct crypto_key *key,
 			  uint8_t out[CRYPTO_ED25519_PUB_LEN])
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
@@ -79,16 +82,17 @@ int crypto_key_from_raw_public(const uint8_t raw[CRYPTO_ED25519_PUB_LEN],
 			       struct crypto_key **out)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* Does now the slow part of the next crypto_sign (for a key read from
- * akios's own file, building the key itself; for any key, the signing
- * context), so a caller can run it while it would otherwise wait. 0,
- * -EINVAL for a public key, -EIO. */
+/* Does now the slow part of the next crypto_key_sign (the key pair from
+ * its seed), so a caller can run it while it would otherwise wait.
+ * 0, -EINVAL for a public key, -EIO. */
 int crypto_key_prepare(struct crypto_key *key) AKIOS_NONNULL(1) AKIOS_NODISCARD;
 
-int crypto_sign(const struct crypto_key *key, const void *msg, size_t len,
-		uint8_t sig[CRYPTO_ED25519_SIG_LEN])
+int crypto_key_sign(const struct crypto_key *key, const void *msg, size_t len,
+		    uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
-/* Returns 0 when the signature is valid, -EBADMSG when it is not. */
+/* Returns 0 when the signature is valid, -EBADMSG when it is not (or
+ * when it uses an encoding libsodium refuses: see shared/crypto.c),
+ * another -errno when it could not be checked. */
 int crypto_verify(const struct crypto_key *key, const void *msg, size_t len,
 		  const uint8_t sig[CRYPTO_ED25519_SIG_LEN])
     AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;

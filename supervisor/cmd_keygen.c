@@ -60,9 +60,13 @@ static int generate(const char *dir, const char *priv, const char *pub,
 		cli_error("keygen", "%s: %s", dir, strerror(-rc));
 		return AKIOS_EXIT_FAIL;
 	}
-	if (crypto_key_generate(&key) || crypto_key_id(key, id)) {
+	rc = crypto_key_generate(&key);
+	if (rc == 0)
+		rc = crypto_key_id(key, id);
+	if (rc) {
 		crypto_key_free(key);
-		cli_error("keygen", "key generation failed");
+		cli_error("keygen", "key generation failed: %s",
+			  crypto_strerror(rc));
 		return AKIOS_EXIT_INTERNAL;
 	}
 	rc = crypto_key_save(key, priv, pub, force, &err);

@@ -6,7 +6,6 @@
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/audit/audit.h"
-#include "shared/crypto.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/run.h"
@@ -168,13 +167,11 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "no_new_privs: %s", strerror(errno));
 		return AKIOS_EXIT_INTERNAL;
 	}
-	if (crypto_init_lean() != 0) {
-		cli_error("run", "cannot initialise OpenSSL");
+	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
+	if (!s.argv) {
+		(void)!run_state_free(&s);
 		return AKIOS_EXIT_INTERNAL;
 	}
-	s.argv = calloc(args.n_pos + 1, sizeof(*s.argv));
-	if (!s.argv)
-		return AKIOS_EXIT_INTERNAL;
 	memcpy(s.argv, args.pos, args.n_pos * sizeof(*s.argv));
 	s.policy_path = cli_get(&run_spec, &args, "policy");
 	s.audit_dir_opt = cli_get(&run_spec, &args, "audit-dir");
@@ -183,6 +180,7 @@ int cmd_run(int argc, char **argv)
 		rc = load_policy(&args, &s);
 	if (rc == 0)
 		rc = run_body(&s, &args);
-	run_state_free(&s);
+	if (run_state_free(&s) != 0)
+		rc = AKIOS_EXIT_INTERNAL;
 	return rc;
 }

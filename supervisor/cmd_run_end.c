@@ -278,14 +278,16 @@ void run_state_release(struct run_state *s)
 	if (s->have_plan)
 		cage_plan_free(&s->plan);
 	s->have_plan = false;
-	if (s->log && audit_close(s->log, &err) != 0)
+	if (s->log && audit_close(s->log, &err) != 0) {
 		cli_error_err("run: audit", &err);
+		s->close_failed = true; /* an unsigned log is not a success */
+	}
 	s->log = NULL;
 	policy_free(s->policy);
 	s->policy = NULL;
 }
 
-void run_state_free(struct run_state *s)
+int run_state_free(struct run_state *s)
 {
 	/* The cgroup first: its directory goes only once empty, and the
 	 * cage is gone by now (cage_run waited for it). */
@@ -295,4 +297,5 @@ void run_state_free(struct run_state *s)
 	run_state_release(s);
 	free(s->argv);
 	s->argv = NULL;
+	return s->close_failed ? AKIOS_EXIT_INTERNAL : 0;
 }

@@ -29,6 +29,7 @@ struct run_state {
 	struct audit_log *log;
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
+	bool close_failed; /* audit_close failed: the run exits 125 */
 };
 
 int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
@@ -48,11 +49,13 @@ int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
 /* Frees what the end of a run no longer needs (the seccomp program, the
- * plan, the policy) and closes the audit log (its final checkpoint);
+ * plan, the policy) and closes the audit log (its signed checkpoint);
  * idempotent. The cage's end calls it while the kernel tears the cage
- * down; run_state_free calls it too. */
+ * down; run_state_free calls it too. A log that cannot be closed (e.g.
+ * the checkpoint cannot be signed) sets close_failed. */
 void run_state_release(struct run_state *s);
-/* Everything: the cgroup (the cage must be gone), then as above. */
-void run_state_free(struct run_state *s);
+/* Everything: the cgroup (the cage must be gone), then as above; 0, or
+ * the exit code when the audit log could not be closed. */
+int run_state_free(struct run_state *s) AKIOS_NODISCARD;
 
 #endif

@@ -60,7 +60,7 @@ static int fail(struct audit_log *log, int rc, struct akios_err *err,
 	log->failed = rc;
 	akios_err_set(err, AUDIT_LOG_NAME, 0, 0,
 		      "%s: %s; the audit log is closed for this run", what,
-		      strerror(-rc));
+		      crypto_strerror(rc));
 	return rc;
 }
 

@@ -67,8 +67,8 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
  * the first error (the log is closed either way). */
 int audit_close(struct audit_log *log, struct akios_err *err);
 
-/* Does now the slow part of the next checkpoint's signature (the key and
- * its signing context: see crypto_key_prepare), for a caller that would
+/* Does now the slow part of the next checkpoint's signature (the key
+ * pair from its seed: see crypto_key_prepare), for a caller that would
  * otherwise sit idle. Optional; 0 or -errno (the checkpoint then tries
  * again and reports). */
 int audit_prepare_signing(struct audit_log *log) AKIOS_NODISCARD;

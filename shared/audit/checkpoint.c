@@ -60,7 +60,8 @@ int audit_checkpoint_sign(const struct audit_checkpoint *cp,
 	if (rc)
 		return rc;
 	audit_note_key_id(cp->origin, pub, blob);
-	rc = crypto_sign(key, out->ptr + body_at, out->len - body_at, blob + 4);
+	rc = crypto_key_sign(key, out->ptr + body_at, out->len - body_at,
+			     blob + 4);
 	if (rc)
 		return rc;
 	crypto_base64_encode(blob, sizeof(blob), b64);
@@ -217,7 +218,12 @@ static int check_sigs(struct lines *l, size_t body_len,
 		    memcmp(sig.name, cp->origin, sig.name_len) != 0 ||
 		    memcmp(sig.blob, id, 4) != 0)
 			continue;
-		if (crypto_verify(pub, l->p, body_len, sig.blob + 4) == 0)
+		rc = crypto_verify(pub, l->p, body_len, sig.blob + 4);
+		if (rc && rc != -EBADMSG) // not checked is not valid
+			return akios_err_set(err, "checkpoint", 0, 0,
+					     "cannot check the signature: %s",
+					     crypto_strerror(rc));
+		if (rc == 0)
 			found = 0;
 		else if (found)
 			found = -EBADMSG;

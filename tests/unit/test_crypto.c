@@ -74,7 +74,7 @@ Test(crypto, sign_verify_roundtrip_and_tamper)
 
 	cr_assert_eq(crypto_key_generate(&key), 0);
 	cr_assert(crypto_key_is_private(key));
-	cr_assert_eq(crypto_sign(key, msg, strlen(msg), sig), 0);
+	cr_assert_eq(crypto_key_sign(key, msg, strlen(msg), sig), 0);
 	cr_assert_eq(crypto_verify(key, msg, strlen(msg), sig), 0);
 	msg[0] = 'P';
 	cr_assert_eq(crypto_verify(key, msg, strlen(msg), sig), -EBADMSG);
@@ -163,8 +163,8 @@ Test(crypto, hex_and_base64)
 }
 
 /* RFC 8032 test 1 as the PKCS#8 / SPKI PEM files akios writes: the
- * direct decoder (shared/crypto.c key_from_raw_pem) must give the very
- * key OpenSSL's reader gives for a layout it does not take (CRLF). */
+ * decoder (shared/crypto.c raw_of) must give the same key for another
+ * layout of the same file (CRLF), and OpenSSL's public key. */
 static const char rfc_priv[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVp"
@@ -185,7 +185,7 @@ static void crlf(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-Test(crypto, raw_pem_path_matches_openssl_reader)
+Test(crypto, pem_decoder_takes_lf_and_crlf)
 {
 	struct crypto_key *fast = NULL;
 	struct crypto_key *slow = NULL;
@@ -195,8 +195,6 @@ Test(crypto, raw_pem_path_matches_openssl_reader)
 	uint8_t s2[64];
 	char alt[256];
 
-	cr_assert_eq(crypto_init_lean(), 0);
-	cr_assert_eq(crypto_init_lean(), 0); /* idempotent */
 	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &fast), 0);
 	crlf(rfc_priv, alt, sizeof(alt));
 	cr_assert_eq(crypto_key_from_pem(alt, strlen(alt), &slow), 0);
@@ -205,12 +203,12 @@ Test(crypto, raw_pem_path_matches_openssl_reader)
 	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want, 32), 0);
 	cr_assert_eq(memcmp(pub, want, 32), 0);
 	/* Ed25519 is deterministic: one key, one signature. */
-	cr_assert_eq(crypto_sign(fast, "m", 1, s1), 0);
-	cr_assert_eq(crypto_sign(slow, "m", 1, s2), 0);
+	cr_assert_eq(crypto_key_sign(fast, "m", 1, s1), 0);
+	cr_assert_eq(crypto_key_sign(slow, "m", 1, s2), 0);
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	crypto_key_free(fast);
 	crypto_key_free(slow);
-	/* After the lean init HMAC still finds SHA-256 (RFC 4231 case 2). */
+	/* HMAC needs no libcrypto (RFC 4231 case 2). */
 	crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, s1);
 	crypto_hex_encode(s1, 32, alt);
 	cr_assert_str_eq(alt, "5bdcc146bf60754e6a042426089575c7"
@@ -220,7 +218,7 @@ Test(crypto, raw_pem_path_matches_openssl_reader)
 Test(crypto, raw_pem_path_refuses_other_keys)
 {
 	/* An X25519 key in the same PKCS#8 layout (OID 1.3.101.110): not
-	 * ours, and OpenSSL's reader then says it is not Ed25519 either. */
+	 * an Ed25519 key, refused; so is a truncated one. */
 	static const char x25519[] =
 	    "-----BEGIN PRIVATE KEY-----\n"
 	    "MC4CAQAwBQYDK2VuBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
@@ -251,11 +249,12 @@ Test(crypto, prepared_and_lazy_keys_sign_the_same)
 	uint8_t s3[64];
 
 	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s1), 0);
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s1), 0);
 	cr_assert_eq(crypto_key_prepare(k), 0);
 	cr_assert_eq(crypto_key_prepare(k), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s2), 0);
-	cr_assert_eq(crypto_sign(k, "abc", 3, s3), 0); /* unprepared again */
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s2), 0);
+	cr_assert_eq(crypto_key_sign(k, "abc", 3, s3),
+		     0); /* unprepared again */
 	cr_assert_eq(memcmp(s1, s2, 64), 0);
 	cr_assert_eq(memcmp(s1, s3, 64), 0);
 	cr_assert_eq(crypto_key_public_raw(k, raw), 0);
