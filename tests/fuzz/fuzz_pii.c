@@ -9,35 +9,9 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "tests/fuzz/pii_engines.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Compiling the databases takes long (seconds under ASan): one engine
- * per mode per process, built on first use and kept, so an input costs
- * only its own scans. Inputs stay small (seeds under 4 KiB) so libFuzzer
- * keeps its default max_len and runs hundreds of inputs a second. */
-static struct pii_engine *engines[3];
-
-static struct pii_engine *engine(unsigned mode)
-{
-	struct pii_config cfg = {.mode = (enum pii_mode)mode};
-
-	if (!engines[mode] && pii_engine_new(&cfg, &engines[mode], NULL))
-		__builtin_trap();
-	return engines[mode];
-}
-
-/* libFuzzer calls this once before any input: the compile is not
- * charged to (nor reported as a slow) first input. The replayer does
- * not call it; engine() builds lazily there. */
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	for (unsigned m = 0; m < 3; m++)
-		(void)engine(m);
-	return 0;
-}
 
 static void stream(struct pii_engine *eng, const char *in, size_t len,
 		   uint64_t seed, struct akios_buf *out)

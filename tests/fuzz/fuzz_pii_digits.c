@@ -10,29 +10,9 @@
 
 #include <stdint.h>
 
+#include "tests/fuzz/pii_engines.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* One engine per mode per process: compiling takes long. */
-static struct pii_engine *engines[3];
-
-static struct pii_engine *engine(unsigned mode)
-{
-	struct pii_config cfg = {.mode = (enum pii_mode)mode};
-
-	if (!engines[mode] && pii_engine_new(&cfg, &engines[mode], NULL))
-		__builtin_trap();
-	return engines[mode];
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	for (unsigned m = 0; m < 3; m++)
-		(void)engine(m);
-	return 0;
-}
 
 static int note(void *ctx, const struct pii_finding *f)
 {
