@@ -178,24 +178,46 @@ int audit_verify_load_pub(const char *path, struct crypto_key **pub,
 /* ---- state.c: the open-time shortcut (events.state) ---- */
 #define AUDIT_STATE_NAME "events.state"
 #define AUDIT_STATE_MAX                                                        \
-	(20ul + 3ul * 8ul + (size_t)AUDIT_MAX_HEIGHT * AUDIT_HASH_LEN)
+	(20ul + 12ul * 8ul + (size_t)AUDIT_MAX_HEIGHT * AUDIT_HASH_LEN)
+
+/* What the checkpoints directory looked like right after the newest
+ * checkpoint went in: adding, removing or renaming any entry changes
+ * its mtime and ctime (and on tmpfs its size). */
+struct audit_cpdir {
+	uint64_t dev, ino, size, nlink;
+	int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+};
 
 struct audit_state {
 	struct audit_frontier fr; /* the tree of the checkpoint */
 	uint64_t end;		  /* byte offset where record size-1 ends */
 	uint64_t last;		  /* framed length of record size-1 (0: none) */
+	bool have_dir;		  /* dir below is set and settled */
+	struct audit_cpdir dir;
 };
 size_t audit_state_encode(const struct audit_state *st,
 			  uint8_t out[AUDIT_STATE_MAX]);
 /* 0, or -EBADMSG when p is not exactly one encoded state. */
 int audit_state_decode(const uint8_t *p, size_t len,
 		       struct audit_state *st) AKIOS_NODISCARD;
-/* Reads dirfd/events.state and checks it against the newest checkpoint
- * (same size, frontier folding to its root) and the log's size. 0 when
- * usable; -ENOENT, -ESTALE (another size) or -EBADMSG when not. */
-int audit_state_load(int dirfd, const struct audit_checkpoint *cp,
-		     uint64_t file_size,
-		     struct audit_state *st) AKIOS_NODISCARD;
+/* Reads and decodes dirfd/events.state: 0, -ENOENT or -EBADMSG. */
+int audit_state_read(int dirfd, struct audit_state *st) AKIOS_NODISCARD;
+/* Checks a read state against the newest checkpoint (same size, frontier
+ * folding to its root) and the log's size. 0 when usable; -ESTALE
+ * (another size) or -EBADMSG when not. */
+int audit_state_check(const struct audit_state *st,
+		      const struct audit_checkpoint *cp,
+		      uint64_t file_size) AKIOS_NODISCARD;
+/* The identity of dirfd/checkpoints now (an fstatat, which also marks
+ * its timestamps as seen: see audit_cpdir_settled). 0 or -errno. */
+int audit_cpdir_id(int dirfd, struct audit_cpdir *id) AKIOS_NODISCARD;
+/* True when any later change to the directory at path is sure to change
+ * id's timestamps, so an equal identity later means no change. */
+bool audit_cpdir_settled(const char *path, const struct audit_cpdir *id)
+    AKIOS_NONNULL(1, 2);
+/* True when the state names the newest checkpoint without a listing:
+ * it carries a settled identity equal to the directory's now. */
+bool audit_state_names_newest(int dirfd, const struct audit_state *st);
 
 /* ---- writer.c / append.c ---- */
 /* The writer's I/O, replaceable by tests to inject faults. */
@@ -227,6 +249,7 @@ struct audit_log {
 	uint64_t last_cp;	  /* size of the newest checkpoint */
 	uint64_t last_total;	  /* framed length of the newest record */
 	uint64_t open_scanned;	  /* records read by audit_open (tests) */
+	bool open_listed;	  /* audit_open listed checkpoints (tests) */
 	bool have_cp;
 	bool state_fresh;	  /* events.state matches last_cp */
 	struct akios_buf pending; /* framed records not yet written */

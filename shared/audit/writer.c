@@ -121,24 +121,17 @@ struct cp_check {
 	uint64_t size;
 	struct audit_checkpoint cp;
 	bool have;
+	struct audit_state st; /* events.state, when have_st */
+	bool have_st;
 };
 
-static int newest_cp(struct audit_log *log, struct cp_check *c,
-		     struct akios_err *err)
+/* Reads and verifies checkpoint c->size. */
+static int load_cp(struct audit_log *log, struct cp_check *c,
+		   struct akios_err *err)
 {
 	struct akios_buf text;
-	uint64_t *sizes = NULL;
-	size_t n = 0;
-	int rc = audit_cp_list(log->dirfd, &sizes, &n);
+	int rc;
 
-	if (rc || n == 0) {
-		free(sizes);
-		return rc ? akios_err_set(err, log->name, 0, 0, "%s",
-					  strerror(-rc))
-			  : 0;
-	}
-	c->size = sizes[n - 1];
-	free(sizes);
 	akios_buf_init(&text, AKIOS_MAX_CHECKPOINT_BYTES);
 	rc = audit_cp_read(log->dirfd, c->size, &text, err);
 	if (!rc)
@@ -154,6 +147,37 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 				     c->size, c->cp.size);
 	c->have = true;
 	return 0;
+}
+
+/* The newest checkpoint: the one events.state names while the checkpoints
+ * directory is as it was when the state was written (state.c), else the
+ * largest name in a listing of the directory, whose length grows by one
+ * entry per run. Either way a log shorter than it is refused (recover). */
+static int newest_cp(struct audit_log *log, struct cp_check *c,
+		     struct akios_err *err)
+{
+	uint64_t *sizes = NULL;
+	size_t n = 0;
+	int rc;
+
+	c->have_st = audit_state_read(log->dirfd, &c->st) == 0;
+	if (c->have_st && audit_state_names_newest(log->dirfd, &c->st)) {
+		c->size = c->st.fr.size;
+		if (load_cp(log, c, NULL) == 0)
+			return 0;
+		c->have = false; // not as the state says: list
+	}
+	rc = audit_cp_list(log->dirfd, &sizes, &n);
+	log->open_listed = true;
+	if (rc || n == 0) {
+		free(sizes);
+		return rc ? akios_err_set(err, log->name, 0, 0, "%s",
+					  strerror(-rc))
+			  : 0;
+	}
+	c->size = sizes[n - 1];
+	free(sizes);
+	return load_cp(log, c, err);
 }
 
 /* Reads the records from the scan's position on, pushing them onto the
@@ -212,9 +236,10 @@ static int open_fast(struct audit_log *log, const struct cp_check *c,
 	struct stat sb;
 	int rc;
 
-	if (!c->have || fstat(log->logfd, &sb))
+	if (!c->have || !c->have_st || fstat(log->logfd, &sb))
 		return -ENOENT;
-	rc = audit_state_load(log->dirfd, &c->cp, (uint64_t)sb.st_size, &st);
+	st = c->st;
+	rc = audit_state_check(&st, &c->cp, (uint64_t)sb.st_size);
 	if (rc)
 		return rc;
 	rc = audit_scan_fd_at(log->logfd, log->name, st.end - st.last,

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/stat.h>
 
 /* System directories: bound read-only when directories, recreated when
@@ -382,12 +383,24 @@ static int build_view(struct cage_plan *p, const struct cage_plan_input *in)
 	return rc;
 }
 
+/* Zeroes all but the entry tables (mounts, rules, env): each slot is
+ * filled whole when added and nothing reads past the counts. The whole
+ * 40 KB memset faulted in ten pages, most never used, each copied again
+ * on write after the cage's clone. */
+static void plan_reset(struct cage_plan *p)
+{
+	memset(p, 0, offsetof(struct cage_plan, mounts));
+	p->n_mounts = p->n_rules = p->n_env = 0;
+	memset(&p->landlock, 0,
+	       sizeof(*p) - offsetof(struct cage_plan, landlock));
+}
+
 int cage_plan_build(const struct cage_plan_input *in, struct cage_plan *p,
 		    struct akios_err *err)
 {
 	int rc;
 
-	memset(p, 0, sizeof(*p));
+	plan_reset(p);
 	p->allowed = true;
 	p->uid = in->uid;
 	p->gid = in->gid;
@@ -433,7 +446,7 @@ void cage_plan_free(struct cage_plan *p)
 	free(p->argv);
 	free(p->cwd);
 	/* Counts and owned pointers only, not all 40 KB: every reader stops
-	 * at the counts and cage_plan_build starts with a memset. After the
+	 * at the counts and cage_plan_build starts with plan_reset. After the
 	 * cage's clone each page written costs a copy-on-write fault: the
 	 * whole memset took 0.24 ms at the end of a run. */
 	p->argv = NULL;

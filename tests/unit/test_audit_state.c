@@ -358,12 +358,136 @@ Test(audit_state, state_codec_round_trips_and_rejects_trailing_bytes)
 
 		audit_frontier_push(&a.fr, leaf);
 	}
+	a.have_dir = true;
+	a.dir = (struct audit_cpdir){1, 2, 3, 4, 5, 6, 7, -8};
 	n = audit_state_encode(&a, buf);
-	cr_assert_eq(n, 20 + 24 + 3 * 32, "13 = 0b1101: three nodes");
+	cr_assert_eq(n, 20 + 32 + 64 + 3 * 32, "13 = 0b1101: three nodes");
 	cr_assert_eq(audit_state_decode(buf, n, &b), 0);
 	cr_assert_eq(b.fr.size, 13);
 	cr_assert_arr_eq(b.fr.node[3], a.fr.node[3], 32);
+	cr_assert(b.have_dir);
+	cr_assert_eq(memcmp(&b.dir, &a.dir, sizeof(a.dir)), 0);
 	buf[n] = 0;
 	cr_assert_eq(audit_state_decode(buf, n + 1, &b), -EBADMSG);
 	cr_assert_eq(audit_state_decode(buf, n - 1, &b), -EBADMSG);
+	buf[20 + 24] = 2; // an unknown flag
+	cr_assert_eq(audit_state_decode(buf, n, &b), -EBADMSG);
+	buf[20 + 24] = 1;
+	buf[18] = '1'; // "akios-audit-state 1": the old layout, rebuilt
+	cr_assert_eq(audit_state_decode(buf, n, &b), -EBADMSG);
+}
+
+/* ---- the newest checkpoint without a listing ---- */
+
+static void cpdir_path(char *out, size_t size)
+{
+	snprintf(out, size, "%s/" AUDIT_CP_DIR, dir);
+}
+
+/* The state as written, but vouching for the directory as it is now. */
+static void vouch_for_dir_now(struct audit_state *st)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	cr_assert_geq(dfd, 0);
+	cr_assert_eq(audit_cpdir_id(dfd, &st->dir), 0);
+	close(dfd);
+	st->have_dir = true;
+	write_state(st);
+}
+
+Test(audit_state, unchanged_checkpoint_dir_is_not_listed)
+{
+	uint8_t buf[AUDIT_STATE_MAX];
+	struct audit_state st;
+	struct audit_log *log;
+	uint8_t root[32];
+	uint64_t n = make_log(root);
+
+	read_state(&st, buf);
+	vouch_for_dir_now(&st);
+	log = open_ok();
+	cr_assert_not(log->open_listed, "the state named the newest");
+	cr_assert_eq(log->open_scanned, 1);
+	cr_assert_eq(audit_size(log), n);
+	close_ok(log);
+	verify_ok();
+}
+
+Test(audit_state, changed_checkpoint_dir_is_listed)
+{
+	uint8_t buf[AUDIT_STATE_MAX];
+	struct audit_state st;
+	struct audit_log *log;
+	char cp[700], stray[800];
+	uint8_t root[32];
+	uint64_t n = make_log(root);
+
+	read_state(&st, buf);
+	vouch_for_dir_now(&st);
+	cpdir_path(cp, sizeof(cp));
+	snprintf(stray, sizeof(stray), "%s/stray.tmp", cp);
+	write_file(stray, "x", 1); // any new entry changes the identity
+	log = open_ok();
+	cr_assert(log->open_listed);
+	cr_assert_eq(audit_size(log), n);
+	close_ok(log);
+	st.have_dir = false; // a state that vouches for nothing
+	write_state(&st);
+	log = open_ok();
+	cr_assert(log->open_listed);
+	close_ok(log);
+}
+
+/* The case the listing exists for: events.state restored from an older
+ * copy and the log cut back to match it. The newer checkpoint is still
+ * there, so the directory is not as that state saw it: listed, refused. */
+Test(audit_state, rolled_back_state_and_log_are_refused)
+{
+	uint8_t buf[AUDIT_STATE_MAX];
+	struct audit_state old;
+	struct audit_log *log = NULL;
+	struct akios_err err = {0};
+	uint8_t root[32];
+
+	make_log(root);
+	read_state(&old, buf);
+	vouch_for_dir_now(&old); // genuine and vouching, at its time
+	log = open_ok();
+	append_n(log, 7);
+	close_ok(log); // a newer checkpoint and state
+	log = NULL;
+	write_state(&old);
+	cr_assert_eq(truncate(logpath, (off_t)old.end), 0);
+	cr_assert_neq(audit_open(dir, NULL, &log, &err), 0);
+	cr_assert_null(log);
+	cr_assert(strstr(err.msg, "records were removed"), "%s", err.msg);
+}
+
+/* A state naming a checkpoint that cannot be read is not believed. */
+Test(audit_state, vouched_but_missing_checkpoint_falls_back_to_listing)
+{
+	uint8_t buf[AUDIT_STATE_MAX];
+	struct audit_state st;
+	struct audit_log *log;
+	uint8_t root[32];
+	uint64_t n = make_log(root);
+
+	read_state(&st, buf);
+	st.fr.size += 1000; // no such checkpoint (and not this tree)
+	vouch_for_dir_now(&st);
+	log = open_ok();
+	cr_assert(log->open_listed);
+	cr_assert_eq(audit_size(log), n);
+	close_ok(log);
+}
+
+Test(audit_state, cpdir_identity_settles_once_its_tick_is_over)
+{
+	struct audit_cpdir id = {.ctime_sec = 1000, .ctime_nsec = 5};
+	char cp[700];
+
+	make_log((uint8_t[32]){0});
+	cpdir_path(cp, sizeof(cp));
+	cr_assert(audit_cpdir_settled(cp, &id), "a ctime of 1970 is settled");
 }
