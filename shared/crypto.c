@@ -25,17 +25,11 @@ struct crypto_key {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || pub; wiped */
 };
 
-/* Every key is made here, so libsodium is initialised before any use
- * without a flag of ours: sodium_init is idempotent and thread-safe
- * (0 first time, 1 after). It picks the CPU's fastest code paths. */
 static int key_new(bool is_private, const uint8_t raw[32],
 		   struct crypto_key **out)
 {
-	struct crypto_key *key;
+	struct crypto_key *key = calloc(1, sizeof(*key));
 
-	if (sodium_init() < 0)
-		return -EIO;
-	key = calloc(1, sizeof(*key));
 	if (!key)
 		return -ENOMEM;
 	key->is_private = is_private;
@@ -44,11 +38,20 @@ static int key_new(bool is_private, const uint8_t raw[32],
 	return 0;
 }
 
-/* The key pair from the seed, once (one scalar multiplication). */
+/* The key pair from the seed, once (one scalar multiplication). Every
+ * use of libsodium's arithmetic comes through here first, so this is
+ * where it is initialised, without a flag of ours: sodium_init is
+ * idempotent and thread-safe (0 first time, 1 after). Not when a key is
+ * read: its CPU feature probe runs CPUID, a VM exit each (~25 us) on a
+ * paravirtualised host, and akios run reads its key before the cage
+ * starts but signs only after (audit_prepare_signing overlaps this with
+ * the cage's start). */
 static int derive(const struct crypto_key *ck)
 {
 	struct crypto_key *key = (struct crypto_key *)ck; /* caches */
 
+	if (sodium_init() < 0)
+		return -EIO;
 	if (!key->is_private || key->derived)
 		return 0;
 	if (crypto_sign_seed_keypair(key->pub, key->sk, key->seed) != 0)

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/platform/x86.h>
 
 static void *sym(void *lib, const char *name, bool *ok)
 {
@@ -30,13 +31,13 @@ static void pick_scan(struct pii_hs *hs, void *lib)
 {
 	void *avx2 = dlsym(lib, "avx2_hs_scan");
 
-	hs->scan_exact = !__builtin_cpu_supports("avx512bw");
+	hs->scan_exact = !CPU_FEATURE_ACTIVE(AVX512BW);
 #ifdef AKIOS_TESTING
 	/* test builds can take hs_scan as is, to test the fallback */
 	if (getenv("AKIOS_TEST_PII_HS_SCAN"))
 		return;
 #endif
-	if (avx2 && __builtin_cpu_supports("avx2")) {
+	if (avx2 && CPU_FEATURE_ACTIVE(AVX2)) {
 		hs->scan = avx2;
 		hs->scan_exact = true;
 		hs->platform = &avx2_platform;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <hs/hs.h>
+#include <sys/platform/x86.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -210,7 +211,7 @@ size_t pii_next_digit(const char *p, size_t from, size_t len)
 	size_t i = from;
 
 #ifdef __x86_64__
-	if (len - i >= 64 && __builtin_cpu_supports("avx2"))
+	if (len - i >= 64 && CPU_FEATURE_ACTIVE(AVX2))
 		i = next_digit_avx2(p, i, len);
 #endif
 #ifdef __SSE2__
