@@ -132,7 +132,7 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 	rc = fchmod(fd, mode) ? -errno : 0;
 	if (!rc)
 		rc = fileio_write_full(fd, data, len);
-	if (!rc && fsync(fd))
+	if (!rc && !(flags & FILEIO_NOT_DURABLE) && fsync(fd))
 		rc = -errno;
 	if (close(fd) && !rc)
 		rc = -errno;
@@ -150,7 +150,7 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 					     "to replace it)");
 		return akios_err_set(err, path, 0, 0, "%s", strerror(-rc));
 	}
-	rc = fsync_dir(path);
+	rc = flags & FILEIO_NOT_DURABLE ? 0 : fsync_dir(path);
 	if (rc)
 		return akios_err_set(err, path, 0, 0, "fsync of directory: %s",
 				     strerror(-rc));

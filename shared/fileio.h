@@ -12,6 +12,10 @@
 
 enum fileio_flags {
 	FILEIO_REPLACE = 1 << 0, /* replace an existing file at path */
+	/* WARNING: atomic but not durable (no fsync of the file or its
+	 * directory): after a crash the old file, the new one or an empty
+	 * one may be there. Only for caches that are checked when read. */
+	FILEIO_NOT_DURABLE = 1 << 1,
 };
 
 /* Appends the whole file to buf (which bounds its size: a larger file is
@@ -23,8 +27,9 @@ int fileio_read_all(const char *path, struct akios_buf *buf,
 int fileio_read_fd(int fd, const char *name, struct akios_buf *buf,
 		   struct akios_err *err) AKIOS_NONNULL(2, 3) AKIOS_NODISCARD;
 
-/* Writes data to path atomically and durably with the given mode. Without
- * FILEIO_REPLACE an existing file (or symlink) at path is an error. */
+/* Writes data to path atomically and durably (unless FILEIO_NOT_DURABLE)
+ * with the given mode. Without FILEIO_REPLACE an existing file (or
+ * symlink) at path is an error. */
 int fileio_write_atomic(const char *path, const void *data, size_t len,
 			mode_t mode, unsigned flags, struct akios_err *err)
     AKIOS_NONNULL(1) AKIOS_NODISCARD;

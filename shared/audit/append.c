@@ -159,21 +159,55 @@ static int append_fields(struct audit_log *log, const cJSON *fields,
 	return rc;
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date, by 400-year eras
+ * of 146097 days whose years start on March 1st (the leap day is then
+ * the era-year's last). Not gmtime_r: glibc's runs tzset, which reads
+ * /etc/localtime (seven syscalls at a run's first event) for a zone a
+ * UTC stamp never uses. */
+static void civil_date(int64_t days, unsigned *y, unsigned *m, unsigned *d)
+{
+	int64_t z = days + 719468; /* days since 0000-03-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153; /* 0 = March */
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (unsigned)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+void audit_utc_text(int64_t sec, char out[20])
+{
+	int64_t days = sec / 86400 - (sec % 86400 < 0);
+	unsigned tod = (unsigned)(sec - days * 86400);
+	unsigned v[6] = {0, 0, 0, tod / 3600, tod / 60 % 60, tod % 60};
+	const char sep[] = "--T::";
+	char *p = out;
+
+	civil_date(days, &v[0], &v[1], &v[2]);
+	for (unsigned i = 0; i < 6; i++) {
+		for (unsigned k = i ? 10u : 1000u; k > 0; k /= 10)
+			*p++ = (char)('0' + v[i] / k % 10u);
+		if (i < 5)
+			*p++ = sep[i];
+	}
+	*p = '\0';
+}
+
 /* RFC 3339 UTC with microseconds; the date part is cached per second
- * (strftime and gmtime cost more than the rest of an append). */
+ * (formatting it costs more than the rest of an append). */
 static int put_time(struct audit_log *log)
 {
 	struct timespec ts;
-	struct tm tm;
 	char frac[9] = {'.', '0', '0', '0', '0', '0', '0', 'Z', '"'};
 	long us;
 	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != log->time_sec || !log->time_text[0]) {
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(log->time_text, sizeof(log->time_text),
-			 "%Y-%m-%dT%H:%M:%S", &tm);
+		audit_utc_text((int64_t)ts.tv_sec, log->time_text);
 		log->time_sec = ts.tv_sec;
 	}
 	us = ts.tv_nsec / 1000;

@@ -268,6 +268,9 @@ int audit_json_string(struct akios_buf *b, const char *s) AKIOS_NODISCARD;
 int audit_json_value(struct akios_buf *b, const cJSON *v,
 		     unsigned depth) AKIOS_NODISCARD;
 
+/* append.c: "YYYY-MM-DDTHH:MM:SS" in UTC for sec since the epoch (years
+ * 0-9999; as gmtime_r, without its tzset). */
+void audit_utc_text(int64_t sec, char out[20]) AKIOS_NONNULL(2);
 /* append.c: writes pending records (no fsync). */
 int audit_flush(struct audit_log *log, struct akios_err *err) AKIOS_NODISCARD;
 /* Writes events.state for the current tree, which must be durable and

@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <time.h>
 
 Test(audit_format, record_round_trip_and_damage)
 {
@@ -200,4 +201,38 @@ Test(audit_format, json_serialiser_escapes_and_numbers)
 	}
 	akios_buf_free(&b);
 	cJSON_Delete(o);
+}
+
+/* A record's time is formatted without gmtime_r (which reads the local
+ * time zone file): it must agree with gmtime_r + strftime everywhere,
+ * leap days, century years and negative times included (years
+ * 1000-9999: strftime's %Y does not pad shorter ones). */
+static void utc_matches_gmtime(int64_t sec)
+{
+	char want[32], got[20];
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	cr_assert_not_null(gmtime_r(&t, &tm));
+	strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+	audit_utc_text(sec, got);
+	cr_assert_str_eq(got, want, "at %lld", (long long)sec);
+}
+
+Test(audit_format, utc_time_text_matches_gmtime)
+{
+	static const int64_t fixed[] = {
+	    0,		 -1,	      86399,	    86400,	 951782399,
+	    951782400,	 951868800,   4107542399,   4107542400,	 4107628800,
+	    -2203891200, -2208988800, 253402300799, -30610224000};
+	uint64_t x = 0x9e3779b97f4a7c15u;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		utc_matches_gmtime(fixed[i]);
+	for (int i = 0; i < 200000; i++) { // years 1000-9999, xorshift
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		utc_matches_gmtime((int64_t)(x % 284012524800u) - 30610224000);
+	}
 }

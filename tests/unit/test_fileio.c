@@ -46,6 +46,35 @@ Test(fileio, atomic_write_replaces_only_when_asked)
 	akios_buf_free(&b);
 }
 
+/* The cache mode (no fsync) is still atomic and mode-exact, and leaves
+ * no temporary file; durability itself is a crash property, not tested. */
+Test(fileio, not_durable_write_is_still_atomic)
+{
+	char dir[] = "/tmp/akios-fileio-XXXXXX";
+	char path[256], tmp[300];
+	struct akios_buf b;
+	struct akios_err err = {0};
+	struct stat st;
+	const unsigned fl = FILEIO_REPLACE | FILEIO_NOT_DURABLE;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cache", dir);
+	cr_assert_eq(fileio_write_atomic(path, "old", 3, 0600, fl, &err), 0);
+	cr_assert_eq(fileio_write_atomic(path, "newer", 5, 0640, fl, &err), 0);
+	akios_buf_init(&b, 16);
+	cr_assert_eq(fileio_read_all(path, &b, &err), 0);
+	cr_assert_eq(b.len, 5);
+	cr_assert_eq(memcmp(b.ptr, "newer", 5), 0);
+	akios_buf_free(&b);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0640);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	cr_assert_eq(access(tmp, F_OK), -1, "no temporary file left");
+	cr_assert_neq(
+	    fileio_write_atomic(path, "x", 1, 0600, FILEIO_NOT_DURABLE, &err),
+	    0, "still no replace without FILEIO_REPLACE");
+}
+
 Test(fileio, read_is_bounded)
 {
 	char dir[] = "/tmp/akios-fileio-XXXXXX";
