@@ -366,10 +366,16 @@ static int init_log(struct audit_log *log, const char *dir,
 	rc = set_run_id(log, opts ? opts->run_id : NULL, err);
 	if (rc)
 		return rc;
-	rc = fileio_mkdir_p(dir, 0700);
-	if (rc)
-		return akios_err_set(err, dir, 0, 0, "%s", strerror(-rc));
+	/* The directory exists at every run but the first: one open, not a
+	 * mkdir per path component first. */
 	log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (log->dirfd < 0 && errno == ENOENT) {
+		rc = fileio_mkdir_p(dir, 0700);
+		if (rc)
+			return akios_err_set(err, dir, 0, 0, "%s",
+					     strerror(-rc));
+		log->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (log->dirfd < 0)
 		return akios_err_set(err, dir, 0, 0, "%s", strerror(errno));
 	if (mkdirat(log->dirfd, AUDIT_CP_DIR, 0700) && errno != EEXIST)
