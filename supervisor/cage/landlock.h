@@ -55,4 +55,12 @@ int cage_landlock_abi(void);
 int cage_landlock_apply(const struct cage_landlock_rule *rules, unsigned n,
 			unsigned flags, struct akios_err *err) AKIOS_NODISCARD;
 
+/* cage_landlock_apply's ruleset and restriction alone, for a caller that
+ * knows the ABI (abi >= 1, as cage_landlock_abi gave it) and has set
+ * no_new_privs already: the cage's agent, whose PID 1 set it before the
+ * clone. Two syscalls fewer on the way to execve. */
+int cage_landlock_restrict(int abi, const struct cage_landlock_rule *rules,
+			   unsigned n, unsigned flags,
+			   struct akios_err *err) AKIOS_NODISCARD;
+
 #endif
