@@ -24,11 +24,10 @@
 
 /* The build's state. Syscalls are what the view costs (each one is
  * dear on a virtualised host), so it keeps what it learnt:
- * - known: a directory of the view (view path, no trailing '/', "" for
- *   the root) that exists, with every directory on the way: the next
- *   mkdir -p starts below what it shares with it. A mount over known
- *   or one of its parents resets it (what it covers is gone).
- * - dirfd/dir: an O_PATH fd of the directory the last symlink went in.
+ * - dirfd: an O_PATH fd of the view directory dir (a view path, no
+ *   trailing '/'), the parent of the last entry made: the /etc and /dev
+ *   entries come one after another, each made and mounted by its name
+ *   relative to it. Dropped when a mount covers dir or a parent of it.
  * - defer: the O_PATH and mount fds are left open for the caller's one
  *   close_range (when RLIMIT_NOFILE leaves room for them all) instead of
  *   a close each. Files opened for writing are always closed at once: a
@@ -36,10 +35,8 @@
 struct view {
 	int root;
 	bool defer;
-	int dirfd;
-	size_t known_len;
+	int dirfd; /* -1: none */
 	size_t dir_len;
-	char known[PATH_MAX];
 	char dir[PATH_MAX];
 };
 
@@ -94,30 +91,73 @@ AKIOS_STATIC size_t cage_view_common_dirs(const char *a, size_t alen,
 	return i > 0 ? i - 1 : 0;
 }
 
-/* mkdir -p of dst[0..len) (a view path), from below what it shares with
- * the known directory; existing entries are fine. */
-static int make_dirs(struct view *v, const char *dst, size_t len)
+/* O_PATH fd of the directory path names in the view (symlinks on the way
+ * followed, inside the view's root). */
+static int view_open_dir(int rootfd, const char *path)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC | O_DIRECTORY,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
+}
+
+/* Where to start making path[0..len): the cached directory when it is
+ * on the way (*at: how much of path it covers), else the root. */
+static int walk_start(const struct view *v, const char *path, size_t len,
+		      size_t *at)
+{
+	*at = 0;
+	if (v->dirfd < 0 ||
+	    cage_view_common_dirs(v->dir, v->dir_len, path, len) != v->dir_len)
+		return v->root;
+	*at = v->dir_len;
+	return v->dirfd;
+}
+
+/* The view directory path[0..len), made if missing (mkdir -p) and cached.
+ * Every mkdirat makes one name in a directory opened in the view's root,
+ * so no symlink (one the agent left in a writable bind, say) leads it
+ * out of the view. Returns a borrowed fd (the cache's or the root). */
+static int view_dir(struct view *v, const char *path, size_t len)
 {
 	char buf[PATH_MAX];
-	size_t from = cage_view_common_dirs(v->known, v->known_len, dst, len);
+	size_t i;
+	int cur = walk_start(v, path, len, &i);
+	bool own = false;
 
 	if (len >= sizeof(buf))
 		return (errno = ENAMETOOLONG, -1);
-	memcpy(buf, dst, len);
+	if (i == len)
+		return cur; /* the root, or the cached directory itself */
+	memcpy(buf, path, len);
 	buf[len] = '\0';
-	for (size_t i = from + 1; i <= len; i++) {
-		if (i < len && buf[i] != '/')
-			continue;
-		buf[i] = '\0';
-		if (mkdirat(v->root, buf + 1, 0755) != 0 && errno != EEXIST)
+	while (i < len) { /* buf[i] is the '/' before the next name */
+		size_t j = i + 1;
+		int next;
+
+		while (j < len && buf[j] != '/')
+			j++;
+		buf[j] = '\0';
+		next = mkdirat(cur, buf + i + 1, 0755) == 0 || errno == EEXIST
+			   ? view_open_dir(v->root, buf)
+			   : -1;
+		if (own)
+			(void)vclose_err(v, cur);
+		if (next < 0)
 			return -1;
-		if (i < len)
-			buf[i] = '/';
+		cur = next;
+		own = true;
+		buf[j] = j < len ? '/' : '\0';
+		i = j;
 	}
-	memcpy(v->known, dst, len);
-	v->known[len] = '\0';
-	v->known_len = len;
-	return 0;
+	if (v->dirfd >= 0)
+		vclose(v, v->dirfd);
+	v->dirfd = cur;
+	memcpy(v->dir, path, len);
+	v->dir_len = len;
+	return cur;
 }
 
 static size_t parent_len(const char *dst)
@@ -125,31 +165,58 @@ static size_t parent_len(const char *dst)
 	return (size_t)(strrchr(dst, '/') - dst);
 }
 
-/* mkdir -p of dst's parents (and dst itself when dir), or an empty file
- * at dst. Existing entries are fine. Returns the O_PATH fd of dst. */
-static int view_mkpath(struct view *v, const char *dst, bool dir)
+/* dst's last name; NULL (EINVAL) for one a lookup would not take as is. */
+static const char *leaf_of(const char *dst)
 {
-	if (make_dirs(v, dst, dir ? strlen(dst) : parent_len(dst)) != 0)
-		return -1;
-	/* mknod of a regular file: no fd to open and close. */
-	if (!dir && mknodat(v->root, dst + 1, S_IFREG | 0644, 0) != 0 &&
-	    errno != EEXIST)
-		return -1;
-	return view_open(v->root, dst, 0);
+	const char *leaf = dst[0] == '/' ? strrchr(dst, '/') + 1 : NULL;
+
+	if (!leaf || !*leaf || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+		return (errno = EINVAL, NULL);
+	return leaf;
 }
 
-/* A mount now covers dst: what the build knew below it is gone. */
-static void covered(struct view *v, const char *dst, bool dir)
+/* Makes dst's parents and dst itself (a directory, or an empty file by
+ * mknod: no fd to open and close); existing entries are fine. Returns
+ * the borrowed fd of dst's directory, *leaf dst's name in it. */
+static int view_make(struct view *v, const char *dst, bool dir,
+		     const char **leaf)
+{
+	int pfd;
+
+	*leaf = leaf_of(dst);
+	pfd = *leaf ? view_dir(v, dst, parent_len(dst)) : -1;
+	if (pfd < 0)
+		return -1;
+	if ((dir ? mkdirat(pfd, *leaf, 0755)
+		 : mknodat(pfd, *leaf, S_IFREG | 0644, 0)) != 0 &&
+	    errno != EEXIST)
+		return -1;
+	return pfd;
+}
+
+/* view_make, then the O_PATH fd of dst (one name below a directory
+ * opened in the root: as safe as RESOLVE_IN_ROOT on the whole path). */
+static int view_mkpath(struct view *v, const char *dst, bool dir)
+{
+	const char *leaf;
+	int pfd = view_make(v, dst, dir, &leaf);
+
+	if (pfd < 0)
+		return -1;
+	return openat(pfd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A mount now covers dst: the cached directory, if dst or below it, is
+ * gone from the view. */
+static void covered(struct view *v, const char *dst)
 {
 	size_t len = strlen(dst);
 
-	if (v->dirfd >= 0) /* a symlink's directory: reopen next time */
-		vclose(v, v->dirfd);
+	if (v->dirfd < 0 ||
+	    cage_view_common_dirs(dst, len, v->dir, v->dir_len) < len)
+		return;
+	vclose(v, v->dirfd);
 	v->dirfd = -1;
-	if (cage_view_common_dirs(dst, len, v->known, v->known_len) < len)
-		return; /* known is elsewhere */
-	v->known_len = dir ? len : parent_len(dst);
-	v->known[v->known_len] = '\0';
 }
 
 static uint64_t bind_attrs(unsigned flags)
@@ -193,7 +260,7 @@ static int attach(struct view *v, int mfd, int tfd, const struct cage_mount *m)
 
 	vclose(v, mfd);
 	vclose(v, tfd);
-	covered(v, m->dst, m->flags & CAGE_MF_DIR);
+	covered(v, m->dst);
 	errno = e;
 	return rc;
 }
@@ -249,20 +316,22 @@ static int mount_fs(struct view *v, const struct cage_mount *m)
 	if (rc != 0)
 		return vclose_err(v, tfd);
 	vclose(v, tfd);
-	covered(v, m->dst, true);
+	covered(v, m->dst);
 	return 0;
 }
 
 static int write_file(struct view *v, const struct cage_mount *m)
 {
+	const char *leaf = leaf_of(m->dst);
+	int pfd = leaf ? view_dir(v, m->dst, parent_len(m->dst)) : -1;
 	size_t len = strlen(m->src);
 	ssize_t n;
 	int fd;
 
-	if (make_dirs(v, m->dst, parent_len(m->dst)) != 0)
+	if (pfd < 0)
 		return -1;
 	fd =
-	    openat(v->root, m->dst + 1,
+	    openat(pfd, leaf,
 		   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -1;
@@ -271,35 +340,15 @@ static int write_file(struct view *v, const struct cage_mount *m)
 	return n == (ssize_t)len ? 0 : (errno = EIO, -1);
 }
 
-/* The symlink's directory, opened in the root (or reused: /dev's five
- * links come one after another). */
-static int symlink_dir(struct view *v, const char *dst)
-{
-	size_t len = parent_len(dst);
-
-	if (len == 0)
-		return v->root;
-	if (v->dirfd >= 0 && len == v->dir_len && !memcmp(v->dir, dst, len))
-		return v->dirfd;
-	if (make_dirs(v, dst, len) != 0)
-		return -1;
-	if (v->dirfd >= 0)
-		vclose(v, v->dirfd);
-	v->dirfd = view_open(v->root, v->known, O_DIRECTORY);
-	memcpy(v->dir, dst, len);
-	v->dir_len = len;
-	return v->dirfd;
-}
-
 static int make_symlink(struct view *v, const struct cage_mount *m)
 {
-	int pfd = symlink_dir(v, m->dst);
+	const char *leaf = leaf_of(m->dst);
+	int pfd = leaf ? view_dir(v, m->dst, parent_len(m->dst)) : -1;
 
 	if (pfd < 0)
 		return -1;
 	/* O_PATH directory fds are valid dirfds for symlinkat. */
-	if (symlinkat(m->src, pfd, strrchr(m->dst, '/') + 1) != 0 &&
-	    errno != EEXIST)
+	if (symlinkat(m->src, pfd, leaf) != 0 && errno != EEXIST)
 		return -1;
 	return 0;
 }
@@ -336,16 +385,26 @@ static int mask_file(struct view *v, const struct cage_mount *m)
 	return attach(v, mfd, tfd, m);
 }
 
+/* A cloned host tree on dst, made by name in its directory. */
+static int bind_tree(struct view *v, const struct cage_mount *m, int tree)
+{
+	const char *leaf;
+	int pfd = view_make(v, m->dst, m->flags & CAGE_MF_DIR, &leaf);
+	int rc;
+
+	if (pfd < 0)
+		return vclose_err(v, tree);
+	rc = move_mount(tree, "", pfd, leaf, MOVE_MOUNT_F_EMPTY_PATH);
+	(void)vclose_err(v, tree);
+	covered(v, m->dst);
+	return rc;
+}
+
 static int apply_one(struct view *v, const struct cage_mount *m, int tree)
 {
-	int tfd;
-
 	switch (m->kind) {
 	case CAGE_MNT_BIND:
-		tfd = view_mkpath(v, m->dst, m->flags & CAGE_MF_DIR);
-		if (tfd < 0)
-			return vclose_err(v, tree);
-		return attach(v, tree, tfd, m);
+		return bind_tree(v, m, tree);
 	case CAGE_MNT_TMPFS:
 	case CAGE_MNT_PROC:
 	case CAGE_MNT_DEVPTS:
