@@ -301,7 +301,8 @@ static int open_pty(const struct cage_child_args *a)
 }
 
 /* The ABI the supervisor probed, and no_new_privs set by PID 1 before
- * the clone: only the ruleset's own syscalls here. */
+ * the clone: only the ruleset's own syscalls here. Its fds are CLOEXEC
+ * and left to the execve that follows. */
 static void landlock(const struct cage_child_args *a)
 {
 	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
@@ -318,8 +319,8 @@ static void landlock(const struct cage_child_args *a)
 			      ((acc & CAGE_ACC_DEV) ? CAGE_LL_IOCTL : 0) |
 			      ((acc & CAGE_ACC_LISTDIR) ? (1ull << 3) : 0);
 	}
-	if (cage_landlock_restrict(p->landlock_abi, r, p->n_rules, 0, &err) !=
-	    0)
+	if (cage_landlock_restrict(p->landlock_abi, r, p->n_rules,
+				   CAGE_LL_KEEP_FDS, &err) != 0)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 

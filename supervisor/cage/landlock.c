@@ -122,7 +122,7 @@ static int open_rule_path(const struct cage_landlock_rule *r, bool *dir,
 }
 
 static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
-		    struct akios_err *err)
+		    unsigned flags, struct akios_err *err)
 {
 	struct ll_path_beneath_attr pb;
 	bool dir;
@@ -142,7 +142,8 @@ static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
 		akios_err_set(err, r->path, 0, 0, "landlock_add_rule: %s",
 			      strerror(-rc));
 	}
-	close(fd);
+	if (!(flags & CAGE_LL_KEEP_FDS))
+		close(fd);
 	return rc;
 }
 
@@ -153,7 +154,7 @@ int cage_landlock_restrict(int abi, const struct cage_landlock_rule *rules,
 	int rc = ruleset < 0 ? ruleset : 0;
 
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
-		rc = add_rule(ruleset, abi, &rules[i], err);
+		rc = add_rule(ruleset, abi, &rules[i], flags, err);
 		if (rc < 0)
 			goto out;
 	}
@@ -163,7 +164,7 @@ int cage_landlock_restrict(int abi, const struct cage_landlock_rule *rules,
 		akios_err_set(err, NULL, 0, 0, "landlock (ABI %d): %s", abi,
 			      strerror(-rc));
 out:
-	if (ruleset >= 0)
+	if (ruleset >= 0 && !(flags & CAGE_LL_KEEP_FDS))
 		close(ruleset);
 	return rc;
 }

@@ -38,6 +38,10 @@ enum cage_landlock_flags {
 	/* Do not scope abstract unix sockets and signals (ABI 6). Weakens
 	 * the cage: only for tests and --allow-degraded. */
 	CAGE_LL_NO_SCOPE = 1u << 1,
+	/* Leave the rules' O_PATH fds and the ruleset fd open (all
+	 * CLOEXEC) instead of a close each: for the cage's agent, which
+	 * execs right after and has no other use for its fd table. */
+	CAGE_LL_KEEP_FDS = 1u << 2,
 };
 
 /* Highest ABI the kernel offers, 0 when Landlock is unavailable. */
