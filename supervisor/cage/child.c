@@ -60,27 +60,16 @@ static _Noreturn void die(int fd, const char *what, const char *path, int e)
 	cage_child_fail(fd, &f);
 }
 
-/* The ignored signals as the kernel lists them ("SigIgn:\t<16 hex>" in
- * /proc/thread-self/status, bit s-1 for signal s), or every bit when that
- * cannot be read (no /proc in the view): the caller then resets all. */
-static uint64_t ignored_signals(void)
+/* The 16 hex digits after key ("\nSigIgn:\t") in a status text, or every
+ * bit when the line is missing or malformed. */
+static uint64_t status_mask(const char *text, const char *key)
 {
-	static const char key[] = "\nSigIgn:\t";
-	char buf[2048];
-	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	const char *p = strstr(text, key);
 	uint64_t v = 0;
-	const char *p;
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = '\0';
-	p = strstr(buf, key);
 	if (!p)
 		return UINT64_MAX;
-	p += sizeof(key) - 1;
+	p += strlen(key);
 	for (int i = 0; i < 16; i++, p++) {
 		unsigned d = (unsigned)(*p >= 'a' ? *p - 'a' + 10 : *p - '0');
 
@@ -91,22 +80,43 @@ static uint64_t ignored_signals(void)
 	return v;
 }
 
-/* execve resets every handled signal to its default, but an ignored one
- * stays ignored and the mask stays: reset those (SIG_IGN inherited from
- * whoever started akios, SIGPIPE of akios itself). The kernel's own list
- * of ignored signals costs three syscalls where a sigaction per signal
- * cost 64; when it cannot be read, every signal is reset. */
+/* The signals whose disposition is not the default, as the kernel lists
+ * them (SigIgn and SigCgt of /proc/thread-self/status, bit s-1 for
+ * signal s), or every bit when that cannot be read (no /proc in the
+ * view): the caller then resets all. */
+static uint64_t non_default_signals(void)
+{
+	char buf[2048];
+	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = '\0';
+	return status_mask(buf, "\nSigIgn:\t") |
+	       status_mask(buf, "\nSigCgt:\t");
+}
+
+/* An ignored signal stays ignored across execve, and so does the mask:
+ * reset those (SIG_IGN inherited from whoever started akios, SIGPIPE of
+ * akios itself), and any handler too, so that no code of akios runs
+ * here on a signal once the mask is cleared (akios installs none, but a
+ * library or a sanitizer may). The kernel's own list costs three
+ * syscalls where a sigaction per signal cost 64; unreadable, every
+ * signal is reset. */
 static void reset_signals(void)
 {
 	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
 	 * empty mask, in every architecture's layout. The raw call, since
 	 * glibc refuses 32 and 33 (its own), which may come ignored too. */
 	const uint64_t dfl[4] = {0};
-	uint64_t ign = ignored_signals();
+	uint64_t set = non_default_signals();
 	sigset_t none;
 
 	for (int s = 1; s <= 64; s++)
-		if (ign & (1ull << (s - 1)))
+		if (set & (1ull << (s - 1)))
 			(void)syscall(SYS_rt_sigaction, s, dfl, NULL, 8);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
