@@ -3,7 +3,8 @@
  * first (open_tree), then a fresh tmpfs root is filled in plan order and
  * pivoted into; the old root is detached. Mount attributes are only ever
  * added (mount_setattr attr_set, mount flags), so flags the host locked
- * stay locked. Each mount target is opened with RESOLVE_IN_ROOT.
+ * stay locked. Every entry is reached by its name in a directory opened
+ * with RESOLVE_IN_ROOT: no symlink leads out of the view.
  * Runs between clone and execve: no allocation, errors via cage_fail. */
 #include "shared/common.h"
 #include "supervisor/cage/cage_int.h"
