@@ -56,8 +56,16 @@ struct cage_child_args {
 	bool want_relay; /* make the relay's sockets (CAGE_MSG_RELAY) */
 };
 
-/* In the new namespaces: builds the view and pivots into it. */
+/* In the new namespaces: builds the view and pivots into it. The fds it
+ * opens (all CLOEXEC) may be left open: the caller closes every fd it
+ * does not need with close_range right after. */
 int cage_view_build(const struct cage_plan *p, struct cage_fail *f);
+#ifdef AKIOS_TESTING
+/* view.c, static but for tests/unit/test_cage_view_dirs.c: the length of
+ * the leading whole path components a and b share. */
+size_t cage_view_common_dirs(const char *a, size_t alen, const char *b,
+			     size_t blen);
+#endif
 /* Brings up lo in the new network namespace. */
 int cage_net_lo_up(struct cage_fail *f);
 

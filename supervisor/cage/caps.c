@@ -1,8 +1,9 @@
 /* Privilege drop for the cage child: no_new_privs, securebits locked, all
  * five capability sets emptied, rlimits. Invariant: after a successful
- * cage_drop_all_caps no path through execve (setuid file, file caps,
- * ambient raise, uid 0 fixups) can give a capability back. Only syscalls
- * and libcap's non-allocating prctl wrappers run here (fork-safe). */
+ * cage_lock_caps no path through execve (setuid file, file caps, ambient
+ * raise, uid 0 fixups) can give a capability back, in this process or in
+ * any it clones afterwards. Only syscalls and libcap's non-allocating
+ * prctl wrappers run here (fork-safe). */
 #include "shared/common.h"
 #include "supervisor/cage/caps.h"
 
@@ -62,11 +63,12 @@ static int clear_sets(void)
 	return 0;
 }
 
-int cage_drop_all_caps(struct akios_err *err)
+int cage_lock_caps(struct akios_err *err)
 {
 	int rc;
 
-	/* Securebits first: setting them needs CAP_SETPCAP, dropped below. */
+	/* Securebits first: setting them needs CAP_SETPCAP, and so does
+	 * dropping from the bounding set. */
 	if (cap_set_secbits(CAGE_SECBITS) != 0) {
 		rc = -errno;
 		akios_err_set(err, NULL, 0, 0, "locking securebits: %s",
@@ -76,17 +78,31 @@ int cage_drop_all_caps(struct akios_err *err)
 	rc = drop_bounding(err);
 	if (rc < 0)
 		return rc;
-	if (cap_reset_ambient() != 0) {
+	/* One call (libcap's cap_reset_ambient asks about each cap first). */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
 		rc = -errno;
 		akios_err_set(err, NULL, 0, 0, "clearing ambient caps: %s",
 			      strerror(-rc));
 		return rc;
 	}
-	rc = clear_sets();
+	return 0;
+}
+
+int cage_clear_caps(struct akios_err *err)
+{
+	int rc = clear_sets();
+
 	if (rc < 0)
 		akios_err_set(err, NULL, 0, 0, "clearing capability sets: %s",
 			      strerror(-rc));
 	return rc;
+}
+
+int cage_drop_all_caps(struct akios_err *err)
+{
+	int rc = cage_lock_caps(err);
+
+	return rc < 0 ? rc : cage_clear_caps(err);
 }
 
 struct cage_rlimits cage_rlimits_leave(void)
@@ -105,7 +121,10 @@ static int set_one(int resource, const char *name, uint64_t v,
 
 	if (v == CAGE_RLIM_LEAVE)
 		return 0;
-	if (getrlimit(resource, &cur) != 0)
+	/* 0 is below any hard limit: nothing to read (one syscall less on
+	 * the agent's way to execve, where core is always 0). */
+	cur.rlim_max = 0;
+	if (v != 0 && getrlimit(resource, &cur) != 0)
 		return -errno;
 	/* Never raise: raising the hard limit needs CAP_SYS_RESOURCE and a
 	 * lower host limit is a decision we respect. */

@@ -16,9 +16,20 @@ int cage_set_no_new_privs(void) AKIOS_NODISCARD;
 
 /* Locks the securebits (NOROOT, NO_SETUID_FIXUP, KEEP_CAPS off,
  * NO_CAP_AMBIENT_RAISE, each with its _LOCKED bit), drops the whole
- * bounding set, clears the ambient set, then empties inheritable,
- * permitted and effective. Needs CAP_SETPCAP at entry (the cage child has
- * it in its own user namespace). 0 or -errno with err set. */
+ * bounding set and clears the ambient set: what a clone inherits, so the
+ * cage's PID 1 does it once for itself and the agent it clones next (the
+ * bounding set takes one prctl per capability). The caller keeps its
+ * permitted and effective caps until cage_clear_caps. Needs CAP_SETPCAP
+ * (the cage child has it in its own user namespace). 0 or -errno with err
+ * set (err may be NULL). */
+int cage_lock_caps(struct akios_err *err) AKIOS_NODISCARD;
+
+/* Empties inheritable, permitted and effective (one capset). After
+ * cage_lock_caps, in this process or an ancestor it was cloned from
+ * after that call, no capability is left or can come back. */
+int cage_clear_caps(struct akios_err *err) AKIOS_NODISCARD;
+
+/* cage_lock_caps, then cage_clear_caps. */
 int cage_drop_all_caps(struct akios_err *err) AKIOS_NODISCARD;
 
 #define CAGE_RLIM_LEAVE UINT64_MAX /* leave this limit as it is */

@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 void cage_status_send(int fd, char kind, const char *a, const char *b,
@@ -59,13 +60,64 @@ static _Noreturn void die(int fd, const char *what, const char *path, int e)
 	cage_child_fail(fd, &f);
 }
 
+/* The 16 hex digits after key ("\nSigIgn:\t") in a status text, or every
+ * bit when the line is missing or malformed. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	uint64_t v = 0;
+
+	if (!p)
+		return UINT64_MAX;
+	p += strlen(key);
+	for (int i = 0; i < 16; i++, p++) {
+		unsigned d = (unsigned)(*p >= 'a' ? *p - 'a' + 10 : *p - '0');
+
+		if (d > 15)
+			return UINT64_MAX;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* The signals whose disposition is not the default, as the kernel lists
+ * them (SigIgn and SigCgt of /proc/thread-self/status, bit s-1 for
+ * signal s), or every bit when that cannot be read (no /proc in the
+ * view): the caller then resets all. */
+static uint64_t non_default_signals(void)
+{
+	char buf[2048];
+	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = '\0';
+	return status_mask(buf, "\nSigIgn:\t") |
+	       status_mask(buf, "\nSigCgt:\t");
+}
+
+/* An ignored signal stays ignored across execve, and so does the mask:
+ * reset those (SIG_IGN inherited from whoever started akios, SIGPIPE of
+ * akios itself), and any handler too, so that no code of akios runs
+ * here on a signal once the mask is cleared (akios installs none, but a
+ * library or a sanitizer may). The kernel's own list costs three
+ * syscalls where a sigaction per signal cost 64; unreadable, every
+ * signal is reset. */
 static void reset_signals(void)
 {
-	struct sigaction sa = {.sa_handler = SIG_DFL};
+	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
+	 * empty mask, in every architecture's layout. The raw call, since
+	 * glibc refuses 32 and 33 (its own), which may come ignored too. */
+	const uint64_t dfl[4] = {0};
+	uint64_t set = non_default_signals();
 	sigset_t none;
 
-	for (int s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa, NULL);
+	for (int s = 1; s <= 64; s++)
+		if (set & (1ull << (s - 1)))
+			(void)syscall(SYS_rt_sigaction, s, dfl, NULL, 8);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -258,6 +310,9 @@ static int open_pty(const struct cage_child_args *a)
 	return slave;
 }
 
+/* The ABI the supervisor probed, and no_new_privs set by PID 1 before
+ * the clone: only the ruleset's own syscalls here. Its fds are CLOEXEC
+ * and left to the execve that follows. */
 static void landlock(const struct cage_child_args *a)
 {
 	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
@@ -274,13 +329,16 @@ static void landlock(const struct cage_child_args *a)
 			      ((acc & CAGE_ACC_DEV) ? CAGE_LL_IOCTL : 0) |
 			      ((acc & CAGE_ACC_LISTDIR) ? (1ull << 3) : 0);
 	}
-	if (cage_landlock_apply(r, p->n_rules, 0, &err) != 0)
+	if (cage_landlock_restrict(p->landlock_abi, r, p->n_rules,
+				   CAGE_LL_KEEP_FDS, &err) != 0)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 
 /* The privilege steps, in the only order that works: rlimits and
- * Landlock need no capability, the caps drop needs CAP_SETPCAP, and the
- * seccomp filter comes last because it denies what the others use. */
+ * Landlock need no capability, and the seccomp filter comes last because
+ * it denies what the others use. no_new_privs, the locked securebits and
+ * the empty bounding and ambient sets come from PID 1 (lock_privileges,
+ * before the clone); what is left is the caps this thread holds. */
 static void harden(const struct cage_child_args *a)
 {
 	const struct cage_plan *p = a->plan;
@@ -292,10 +350,7 @@ static void harden(const struct cage_child_args *a)
 		die(a->status_fd, "rlimits:", err.msg, 0);
 	if (p->landlock)
 		landlock(a);
-	rc = cage_set_no_new_privs();
-	if (rc != 0)
-		die(a->status_fd, "no_new_privs", NULL, -rc);
-	if (cage_drop_all_caps(&err) != 0)
+	if (cage_clear_caps(&err) != 0)
 		die(a->status_fd, "drop capabilities:", err.msg, 0);
 	if (p->seccomp && a->bpf) {
 		rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
@@ -449,6 +504,21 @@ static void close_all_but(int keep)
 	(void)close_range((unsigned)keep + 1, ~0u, 0);
 }
 
+/* What every process cloned from here on inherits: no_new_privs, the
+ * securebits locked, the bounding and ambient sets empty. Done once here
+ * for PID 1 and the agent both (dropping the bounding set takes a prctl
+ * per capability); each then clears the caps it holds. */
+static void lock_privileges(int status_fd)
+{
+	struct akios_err err;
+	int rc = cage_set_no_new_privs();
+
+	if (rc != 0)
+		die(status_fd, "no_new_privs", NULL, -rc);
+	if (cage_lock_caps(&err) != 0)
+		die(status_fd, "drop capabilities:", err.msg, 0);
+}
+
 _Noreturn void cage_child_main(const struct cage_child_args *args)
 {
 	struct cage_child_args b = *args;
@@ -463,14 +533,22 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 		die(a->status_fd, "PR_SET_PDEATHSIG", NULL, errno);
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(AKIOS_EXIT_INTERNAL); /* the supervisor is gone */
-	close(a->sync_fd);
-	if (cage_view_build(a->plan, &f) != 0 || cage_net_lo_up(&f) != 0)
+	/* Nothing of akios's fd table is needed here (the sync pipe goes
+	 * too). The view build then leaves the fds it opens for one
+	 * close_range: between the two, fds 3+ but the status socket are
+	 * its own. */
+	close_all_but(a->status_fd);
+	if (cage_view_build(a->plan, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	close_all_but(a->status_fd);
+	if (cage_net_lo_up(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	if (sethostname("akios", 5) != 0)
 		die(a->status_fd, "sethostname", NULL, errno);
 	b.pty_slave = a->pty ? open_pty(a) : -1;
 	if (a->want_relay)
 		hand_over_relay(a->status_fd);
+	lock_privileges(a->status_fd);
 	agent = spawn_agent(a);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
@@ -480,8 +558,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	 * /proc/1/fd (that would take CAP_SYS_PTRACE in our namespace). */
 	for (char *const *e = a->envp; *e; e++)
 		explicit_bzero(*e, strlen(*e));
-	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_set_no_new_privs() != 0 ||
-	    cage_drop_all_caps(NULL) != 0)
+	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_clear_caps(NULL) != 0)
 		die(a->status_fd, "reaper: drop privileges", NULL, EPERM);
 	reaper(a->status_fd, agent);
 }

@@ -90,31 +90,50 @@ static int create_ruleset(int abi, unsigned flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
-		    struct akios_err *err)
+/* O_PATH fd of a rule's path and whether it is a directory. Directories
+ * (nearly every rule) are opened with O_DIRECTORY and need no fstat; a
+ * symlink fails that open (ENOTDIR) and is refused below. */
+static int open_rule_path(const struct cage_landlock_rule *r, bool *dir,
+			  struct akios_err *err)
 {
-	struct ll_path_beneath_attr pb;
 	struct stat st;
-	int fd = open(r->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	int rc = 0;
+	int fd = open(r->path, O_PATH | O_NOFOLLOW | O_CLOEXEC | O_DIRECTORY);
+	int rc;
 
+	*dir = fd >= 0;
+	if (fd < 0 && errno == ENOTDIR)
+		fd = open(r->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 		akios_err_set(err, r->path, 0, 0, "landlock rule: open: %s",
 			      strerror(-rc));
 		return rc;
 	}
+	if (*dir)
+		return fd;
+	rc = fstat(fd, &st) != 0 ? -errno : S_ISLNK(st.st_mode) ? -ELOOP : 0;
+	if (rc == 0)
+		return fd;
+	akios_err_set(err, r->path, 0, 0, "landlock rule: %s",
+		      rc == -ELOOP ? "a symlink (give the real path)"
+				   : strerror(-rc));
+	close(fd);
+	return rc;
+}
+
+static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
+		    unsigned flags, struct akios_err *err)
+{
+	struct ll_path_beneath_attr pb;
+	bool dir;
+	int fd = open_rule_path(r, &dir, err);
+	int rc = 0;
+
+	if (fd < 0)
+		return fd;
 	pb.parent_fd = fd;
 	pb.allowed_access = r->access & fs_rights(abi);
-	if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
-		rc = S_ISLNK(st.st_mode) ? -ELOOP : -errno;
-		akios_err_set(err, r->path, 0, 0, "landlock rule: %s",
-			      rc == -ELOOP ? "a symlink (give the real path)"
-					   : strerror(-rc));
-		close(fd);
-		return rc;
-	}
-	if (!S_ISDIR(st.st_mode))
+	if (!dir)
 		pb.allowed_access &= LL_FILE_RIGHTS;
 	if (pb.allowed_access != 0 &&
 	    syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb,
@@ -123,7 +142,30 @@ static int add_rule(int ruleset, int abi, const struct cage_landlock_rule *r,
 		akios_err_set(err, r->path, 0, 0, "landlock_add_rule: %s",
 			      strerror(-rc));
 	}
-	close(fd);
+	if (!(flags & CAGE_LL_KEEP_FDS))
+		close(fd);
+	return rc;
+}
+
+int cage_landlock_restrict(int abi, const struct cage_landlock_rule *rules,
+			   unsigned n, unsigned flags, struct akios_err *err)
+{
+	int ruleset = create_ruleset(abi, flags);
+	int rc = ruleset < 0 ? ruleset : 0;
+
+	for (unsigned i = 0; rc == 0 && i < n; i++) {
+		rc = add_rule(ruleset, abi, &rules[i], flags, err);
+		if (rc < 0)
+			goto out;
+	}
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+		rc = -errno;
+	if (rc < 0)
+		akios_err_set(err, NULL, 0, 0, "landlock (ABI %d): %s", abi,
+			      strerror(-rc));
+out:
+	if (ruleset >= 0 && !(flags & CAGE_LL_KEEP_FDS))
+		close(ruleset);
 	return rc;
 }
 
@@ -131,8 +173,6 @@ int cage_landlock_apply(const struct cage_landlock_rule *rules, unsigned n,
 			unsigned flags, struct akios_err *err)
 {
 	int abi = cage_landlock_abi();
-	int ruleset = -1;
-	int rc;
 
 	if (abi < 1) {
 		akios_err_set(err, NULL, 0, 0, "Landlock is not available");
@@ -140,30 +180,11 @@ int cage_landlock_apply(const struct cage_landlock_rule *rules, unsigned n,
 	}
 	/* landlock_restrict_self needs no_new_privs (or CAP_SYS_ADMIN). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-		rc = -errno;
-		goto fail;
+		int rc = -errno;
+
+		akios_err_set(err, NULL, 0, 0, "landlock (ABI %d): %s", abi,
+			      strerror(-rc));
+		return rc;
 	}
-	ruleset = create_ruleset(abi, flags);
-	if (ruleset < 0) {
-		rc = ruleset;
-		goto fail;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		rc = add_rule(ruleset, abi, &rules[i], err);
-		if (rc < 0)
-			goto out;
-	}
-	rc = 0;
-	if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
-		rc = -errno;
-		goto fail;
-	}
-	goto out;
-fail:
-	akios_err_set(err, NULL, 0, 0, "landlock (ABI %d): %s", abi,
-		      strerror(-rc));
-out:
-	if (ruleset >= 0)
-		close(ruleset);
-	return rc;
+	return cage_landlock_restrict(abi, rules, n, flags, err);
 }

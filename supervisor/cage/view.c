@@ -2,7 +2,9 @@
  * namespace) from the plan's mount list: every host source is cloned
  * first (open_tree), then a fresh tmpfs root is filled in plan order and
  * pivoted into; the old root is detached. Mount attributes are only ever
- * added (mount_setattr attr_set), so flags the host locked stay locked.
+ * added (mount_setattr attr_set, mount flags), so flags the host locked
+ * stay locked. Every entry is reached by its name in a directory opened
+ * with RESOLVE_IN_ROOT: no symlink leads out of the view.
  * Runs between clone and execve: no allocation, errors via cage_fail. */
 #include "shared/common.h"
 #include "supervisor/cage/cage_int.h"
@@ -14,11 +16,30 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #define VIEW_BASE "/tmp" /* where the new root is built, in our ns only */
+
+/* The build's state. Syscalls are what the view costs (each one is
+ * dear on a virtualised host), so it keeps what it learnt:
+ * - dirfd: an O_PATH fd of the view directory dir (a view path, no
+ *   trailing '/'), the parent of the last entry made: the /etc and /dev
+ *   entries come one after another, each made and mounted by its name
+ *   relative to it. Dropped when a mount covers dir or a parent of it.
+ * - defer: the O_PATH and mount fds are left open for the caller's one
+ *   close_range (when RLIMIT_NOFILE leaves room for them all) instead of
+ *   a close each. Files opened for writing are always closed at once: a
+ *   writer would keep the root from going read-only. */
+struct view {
+	int root;
+	bool defer;
+	int dirfd; /* -1: none */
+	size_t dir_len;
+	char dir[PATH_MAX];
+};
 
 static int fail(struct cage_fail *f, const char *what, const char *path)
 {
@@ -26,6 +47,22 @@ static int fail(struct cage_fail *f, const char *what, const char *path)
 	f->path = path;
 	f->err = errno;
 	return -f->err;
+}
+
+static void vclose(const struct view *v, int fd)
+{
+	if (!v->defer)
+		close(fd);
+}
+
+/* Closes fd keeping errno; returns -1 (for error paths). */
+static int vclose_err(const struct view *v, int fd)
+{
+	int e = errno;
+
+	vclose(v, fd);
+	errno = e;
+	return -1;
 }
 
 /* O_PATH fd of path inside the view, resolved as if rootfd were "/". */
@@ -39,34 +76,148 @@ static int view_open(int rootfd, const char *dst, unsigned extra)
 	return (int)syscall(SYS_openat2, rootfd, dst + 1, &how, sizeof(how));
 }
 
-/* mkdir -p of dst's parents (and dst itself when dir), or an empty file
- * at dst. Existing entries are fine. Returns the O_PATH fd of dst. */
-static int view_mkpath(int rootfd, const char *dst, bool dir)
+/* Length of the longest run of whole components a and b share: a
+ * prefix of both that ends where each has a '/' or ends. */
+AKIOS_STATIC size_t cage_view_common_dirs(const char *a, size_t alen,
+					  const char *b, size_t blen)
+{
+	size_t i = 0;
+
+	while (i < alen && i < blen && a[i] == b[i])
+		i++;
+	if ((i == alen || a[i] == '/') && (i == blen || b[i] == '/'))
+		return i;
+	while (i > 0 && a[i - 1] != '/')
+		i--;
+	return i > 0 ? i - 1 : 0;
+}
+
+/* O_PATH fd of the directory path names in the view (symlinks on the way
+ * followed, inside the view's root). */
+static int view_open_dir(int rootfd, const char *path)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC | O_DIRECTORY,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, rootfd, path + 1, &how, sizeof(how));
+}
+
+/* Where to start making path[0..len): the cached directory when it is
+ * on the way (*at: how much of path it covers), else the root. */
+static int walk_start(const struct view *v, const char *path, size_t len,
+		      size_t *at)
+{
+	*at = 0;
+	if (v->dirfd < 0 ||
+	    cage_view_common_dirs(v->dir, v->dir_len, path, len) != v->dir_len)
+		return v->root;
+	*at = v->dir_len;
+	return v->dirfd;
+}
+
+/* The view directory path[0..len), made if missing (mkdir -p) and cached.
+ * Every mkdirat makes one name in a directory opened in the view's root,
+ * so no symlink (one the agent left in a writable bind, say) leads it
+ * out of the view. Returns a borrowed fd (the cache's or the root). */
+static int view_dir(struct view *v, const char *path, size_t len)
 {
 	char buf[PATH_MAX];
-	size_t n = strlen(dst);
-	int fd;
+	size_t i;
+	int cur = walk_start(v, path, len, &i);
+	bool own = false;
 
-	if (n >= sizeof(buf))
+	if (len >= sizeof(buf))
 		return (errno = ENAMETOOLONG, -1);
-	memcpy(buf, dst + 1, n); /* includes the NUL */
-	for (char *s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		if (mkdirat(rootfd, buf, 0755) != 0 && errno != EEXIST)
+	if (i == len)
+		return cur; /* the root, or the cached directory itself */
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	while (i < len) { /* buf[i] is the '/' before the next name */
+		size_t j = i + 1;
+		int next;
+
+		while (j < len && buf[j] != '/')
+			j++;
+		buf[j] = '\0';
+		next = mkdirat(cur, buf + i + 1, 0755) == 0 || errno == EEXIST
+			   ? view_open_dir(v->root, buf)
+			   : -1;
+		if (own)
+			(void)vclose_err(v, cur);
+		if (next < 0)
 			return -1;
-		*s = '/';
+		cur = next;
+		own = true;
+		buf[j] = j < len ? '/' : '\0';
+		i = j;
 	}
-	if (dir && mkdirat(rootfd, buf, 0755) != 0 && errno != EEXIST)
+	if (v->dirfd >= 0)
+		vclose(v, v->dirfd);
+	v->dirfd = cur;
+	memcpy(v->dir, path, len);
+	v->dir_len = len;
+	return cur;
+}
+
+static size_t parent_len(const char *dst)
+{
+	return (size_t)(strrchr(dst, '/') - dst);
+}
+
+/* dst's last name; NULL (EINVAL) for one a lookup would not take as is. */
+static const char *leaf_of(const char *dst)
+{
+	const char *leaf = dst[0] == '/' ? strrchr(dst, '/') + 1 : NULL;
+
+	if (!leaf || !*leaf || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+		return (errno = EINVAL, NULL);
+	return leaf;
+}
+
+/* Makes dst's parents and dst itself (a directory, or an empty file by
+ * mknod: no fd to open and close); existing entries are fine. Returns
+ * the borrowed fd of dst's directory, *leaf dst's name in it. */
+static int view_make(struct view *v, const char *dst, bool dir,
+		     const char **leaf)
+{
+	int pfd;
+
+	*leaf = leaf_of(dst);
+	pfd = *leaf ? view_dir(v, dst, parent_len(dst)) : -1;
+	if (pfd < 0)
 		return -1;
-	if (!dir) {
-		fd = openat(rootfd, buf,
-			    O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd < 0 && errno != ELOOP && errno != EISDIR)
-			return -1;
-		if (fd >= 0)
-			close(fd);
-	}
-	return view_open(rootfd, dst, 0);
+	if ((dir ? mkdirat(pfd, *leaf, 0755)
+		 : mknodat(pfd, *leaf, S_IFREG | 0644, 0)) != 0 &&
+	    errno != EEXIST)
+		return -1;
+	return pfd;
+}
+
+/* view_make, then the O_PATH fd of dst (one name below a directory
+ * opened in the root: as safe as RESOLVE_IN_ROOT on the whole path). */
+static int view_mkpath(struct view *v, const char *dst, bool dir)
+{
+	const char *leaf;
+	int pfd = view_make(v, dst, dir, &leaf);
+
+	if (pfd < 0)
+		return -1;
+	return openat(pfd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A mount now covers dst: the cached directory, if dst or below it, is
+ * gone from the view. */
+static void covered(struct view *v, const char *dst)
+{
+	size_t len = strlen(dst);
+
+	if (v->dirfd < 0 ||
+	    cage_view_common_dirs(dst, len, v->dir, v->dir_len) < len)
+		return;
+	vclose(v, v->dirfd);
+	v->dirfd = -1;
 }
 
 static uint64_t bind_attrs(unsigned flags)
@@ -83,7 +234,8 @@ static uint64_t bind_attrs(unsigned flags)
 }
 
 /* A detached recursive clone of what is at (dfd, path), attributes set. */
-static int clone_tree(int dfd, const char *path, unsigned flags)
+static int clone_tree(const struct view *v, int dfd, const char *path,
+		      unsigned flags)
 {
 	struct mount_attr attr = {.attr_set = bind_attrs(flags)};
 	int fd =
@@ -94,213 +246,193 @@ static int clone_tree(int dfd, const char *path, unsigned flags)
 	if (fd < 0)
 		return -1;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-			  sizeof(attr)) != 0) {
-		int e = errno;
-
-		close(fd);
-		return (errno = e, -1);
-	}
+			  sizeof(attr)) != 0)
+		return vclose_err(v, fd);
 	return fd;
 }
 
-/* Attaches the detached mount mfd on the O_PATH target tfd; closes both. */
-static int attach(int mfd, int tfd)
+/* Attaches the detached mount mfd on the O_PATH target tfd (both are
+ * then the caller's to close, or the final close_range's). */
+static int attach(struct view *v, int mfd, int tfd, const struct cage_mount *m)
 {
 	int rc = move_mount(mfd, "", tfd, "",
 			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 	int e = errno;
 
-	close(mfd);
-	close(tfd);
+	vclose(v, mfd);
+	vclose(v, tfd);
+	covered(v, m->dst);
 	errno = e;
 	return rc;
 }
 
-/* A new filesystem instance (tmpfs, proc, devpts) as a detached mount. */
-static int new_fs(const char *type, const char *const *opts, uint64_t attrs)
+static unsigned long ms_flags(uint64_t attrs)
 {
-	int fs = fsopen(type, FSOPEN_CLOEXEC);
-	int m = -1;
-	int e;
-
-	if (fs < 0)
-		return -1;
-	for (; opts && opts[0]; opts += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) != 0)
-			goto out;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
-		goto out;
-	m = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attrs);
-out:
-	e = errno;
-	close(fs);
-	errno = e;
-	return m;
+	return ((attrs & MOUNT_ATTR_RDONLY) ? MS_RDONLY : 0) |
+	       ((attrs & MOUNT_ATTR_NOSUID) ? MS_NOSUID : 0) |
+	       ((attrs & MOUNT_ATTR_NODEV) ? MS_NODEV : 0) |
+	       ((attrs & MOUNT_ATTR_NOEXEC) ? MS_NOEXEC : 0);
 }
 
-static int mount_fs(int rootfd, const struct cage_mount *m)
+/* A new filesystem instance (tmpfs, proc, devpts) on the directory the
+ * O_PATH fd tfd names: mount(2) on "." after fchdir to it, two syscalls
+ * where fsopen, fsconfig, fsmount and move_mount took six or more. The
+ * target was resolved in the view's root; "." follows nothing. */
+static int mount_new_fs(const char *type, const char *data, uint64_t attrs,
+			int tfd)
 {
-	static const char *const tmp_opts[] = {"mode", "1777", NULL};
-	static const char *const dir_opts[] = {"mode", "0755", NULL};
-	static const char *const mask_opts[] = {"mode", "0000", "size", "4k",
-						NULL};
-	static const char *const pts_opts[] = {"ptmxmode", "0666", "mode",
-					       "0620", NULL};
-	const char *const *opts = dir_opts;
+	if (fchdir(tfd) != 0)
+		return -1;
+	return mount("none", ".", type, ms_flags(attrs), data);
+}
+
+static int mount_fs(struct view *v, const struct cage_mount *m)
+{
+	const char *data = "mode=0755";
 	const char *type = "tmpfs";
 	uint64_t a = bind_attrs(m->flags) | MOUNT_ATTR_NOSUID;
 	int tfd;
-	int mfd;
+	int rc;
 
 	if (m->kind == CAGE_MNT_PROC) {
 		type = "proc";
-		opts = NULL;
+		data = NULL;
 		a |= MOUNT_ATTR_NOEXEC;
 	} else if (m->kind == CAGE_MNT_DEVPTS) {
 		type = "devpts";
-		opts = pts_opts;
+		data = "ptmxmode=0666,mode=0620";
 		a = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 	} else if (m->kind == CAGE_MNT_MASK) {
-		opts = mask_opts;
+		data = "mode=0000,size=4k";
 		a |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC;
 	} else if (strcmp(m->dst, "/tmp") == 0 ||
 		   strcmp(m->dst, "/dev/shm") == 0) {
-		opts = tmp_opts;
+		data = "mode=1777";
 	}
-	tfd = m->kind == CAGE_MNT_MASK ? view_open(rootfd, m->dst, 0)
-				       : view_mkpath(rootfd, m->dst, true);
+	tfd = m->kind == CAGE_MNT_MASK ? view_open(v->root, m->dst, 0)
+				       : view_mkpath(v, m->dst, true);
 	if (tfd < 0)
 		return -1;
-	mfd = new_fs(type, opts, a);
-	if (mfd < 0) {
-		int e = errno;
-
-		close(tfd);
-		return (errno = e, -1);
-	}
-	return attach(mfd, tfd);
+	rc = mount_new_fs(type, data, a, tfd);
+	if (rc != 0)
+		return vclose_err(v, tfd);
+	vclose(v, tfd);
+	covered(v, m->dst);
+	return 0;
 }
 
-static int write_file(int rootfd, const struct cage_mount *m)
+static int write_file(struct view *v, const struct cage_mount *m)
 {
-	int tfd = view_mkpath(rootfd, m->dst, false);
+	const char *leaf = leaf_of(m->dst);
+	int pfd = leaf ? view_dir(v, m->dst, parent_len(m->dst)) : -1;
 	size_t len = strlen(m->src);
 	ssize_t n;
 	int fd;
 
-	if (tfd < 0)
+	if (pfd < 0)
 		return -1;
-	close(tfd);
-	fd = openat(rootfd, m->dst + 1,
-		    O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	fd =
+	    openat(pfd, leaf,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -1;
 	n = write(fd, m->src, len);
-	close(fd);
+	close(fd); /* now: a writer keeps the root from going read-only */
 	return n == (ssize_t)len ? 0 : (errno = EIO, -1);
 }
 
-static int make_symlink(int rootfd, const struct cage_mount *m)
+static int make_symlink(struct view *v, const struct cage_mount *m)
 {
-	const char *leaf = strrchr(m->dst, '/');
-	char parent[PATH_MAX];
-	int pfd;
-	int rc;
+	const char *leaf = leaf_of(m->dst);
+	int pfd = leaf ? view_dir(v, m->dst, parent_len(m->dst)) : -1;
 
-	if ((size_t)(leaf - m->dst) >= sizeof(parent))
-		return (errno = ENAMETOOLONG, -1);
-	memcpy(parent, m->dst, (size_t)(leaf - m->dst));
-	parent[leaf - m->dst] = '\0';
-	pfd = parent[0] ? view_mkpath(rootfd, parent, true) : dup(rootfd);
-	if (pfd < 0)
-		return -1;
-	close(pfd);
-	pfd = parent[0] ? view_open(rootfd, parent, O_DIRECTORY) : dup(rootfd);
 	if (pfd < 0)
 		return -1;
 	/* O_PATH directory fds are valid dirfds for symlinkat. */
-	rc = symlinkat(m->src, pfd, leaf + 1);
-	if (rc != 0 && errno == EEXIST)
-		rc = 0;
-	close(pfd);
-	return rc;
+	if (symlinkat(m->src, pfd, leaf) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
 }
 
 /* A path already in the view, bound on itself with added attributes (a
  * mount point cannot be renamed or unlinked: EBUSY). */
-static int rebind(int rootfd, const struct cage_mount *m)
+static int rebind(struct view *v, const struct cage_mount *m)
 {
-	int tfd = view_open(rootfd, m->dst, 0);
+	int tfd = view_open(v->root, m->dst, 0);
 	int mfd;
 
 	if (tfd < 0)
 		return -1;
-	mfd = clone_tree(tfd, "", m->flags);
-	if (mfd < 0) {
-		int e = errno;
-
-		close(tfd);
-		return (errno = e, -1);
-	}
-	return attach(mfd, tfd);
+	mfd = clone_tree(v, tfd, "", m->flags);
+	if (mfd < 0)
+		return vclose_err(v, tfd);
+	return attach(v, mfd, tfd, m);
 }
 
-static int mask_file(int rootfd, const struct cage_mount *m)
+static int mask_file(struct view *v, const struct cage_mount *m)
 {
-	int tfd = view_open(rootfd, m->dst, 0);
+	int tfd = view_open(v->root, m->dst, 0);
 	int nfd;
 	int mfd;
 
 	if (tfd < 0)
 		return -1;
-	nfd = view_open(rootfd, "/dev/null", 0);
-	mfd = nfd < 0 ? -1 : clone_tree(nfd, "", CAGE_MF_RO | CAGE_MF_DEV);
+	nfd = view_open(v->root, "/dev/null", 0);
+	mfd = nfd < 0 ? -1 : clone_tree(v, nfd, "", CAGE_MF_RO | CAGE_MF_DEV);
 	if (nfd >= 0)
-		close(nfd);
-	if (mfd < 0) {
-		int e = errno;
-
-		close(tfd);
-		return (errno = e, -1);
-	}
-	return attach(mfd, tfd);
+		(void)vclose_err(v, nfd);
+	if (mfd < 0)
+		return vclose_err(v, tfd);
+	return attach(v, mfd, tfd, m);
 }
 
-static int apply_one(int rootfd, const struct cage_mount *m, int tree)
+/* A cloned host tree on dst, made by name in its directory. */
+static int bind_tree(struct view *v, const struct cage_mount *m, int tree)
 {
-	int tfd;
+	const char *leaf;
+	int pfd = view_make(v, m->dst, m->flags & CAGE_MF_DIR, &leaf);
+	int rc;
 
+	if (pfd < 0)
+		return vclose_err(v, tree);
+	rc = move_mount(tree, "", pfd, leaf, MOVE_MOUNT_F_EMPTY_PATH);
+	(void)vclose_err(v, tree);
+	covered(v, m->dst);
+	return rc;
+}
+
+static int apply_one(struct view *v, const struct cage_mount *m, int tree)
+{
 	switch (m->kind) {
 	case CAGE_MNT_BIND:
-		tfd = view_mkpath(rootfd, m->dst, m->flags & CAGE_MF_DIR);
-		return tfd < 0 ? -1 : attach(tree, tfd);
+		return bind_tree(v, m, tree);
 	case CAGE_MNT_TMPFS:
 	case CAGE_MNT_PROC:
 	case CAGE_MNT_DEVPTS:
-		return mount_fs(rootfd, m);
+		return mount_fs(v, m);
 	case CAGE_MNT_MASK:
-		return (m->flags & CAGE_MF_DIR) ? mount_fs(rootfd, m)
-						: mask_file(rootfd, m);
+		return (m->flags & CAGE_MF_DIR) ? mount_fs(v, m)
+						: mask_file(v, m);
 	case CAGE_MNT_SYMLINK:
-		return make_symlink(rootfd, m);
+		return make_symlink(v, m);
 	case CAGE_MNT_FILE:
-		return write_file(rootfd, m);
+		return write_file(v, m);
 	case CAGE_MNT_REBIND:
-		return rebind(rootfd, m);
+		return rebind(v, m);
 	}
 	return (errno = EINVAL, -1);
 }
 
 /* Phase 1: clone every host source before anything covers it. */
-static int clone_sources(const struct cage_plan *p, int *trees,
-			 struct cage_fail *f)
+static int clone_sources(const struct view *v, const struct cage_plan *p,
+			 int *trees, struct cage_fail *f)
 {
 	for (unsigned i = 0; i < p->n_mounts; i++) {
 		trees[i] = -1;
 		if (p->mounts[i].kind != CAGE_MNT_BIND)
 			continue;
-		trees[i] =
-		    clone_tree(AT_FDCWD, p->mounts[i].src, p->mounts[i].flags);
+		trees[i] = clone_tree(v, AT_FDCWD, p->mounts[i].src,
+				      p->mounts[i].flags);
 		if (trees[i] < 0)
 			return fail(f, "bind", p->mounts[i].src);
 	}
@@ -309,17 +441,11 @@ static int clone_sources(const struct cage_plan *p, int *trees,
 
 static int new_root(struct cage_fail *f)
 {
-	static const char *const opts[] = {"mode", "0755", NULL};
-	int mfd = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	int tfd;
 
-	if (mfd < 0)
-		return fail(f, "tmpfs root", NULL);
-	if (move_mount(mfd, "", AT_FDCWD, VIEW_BASE, MOVE_MOUNT_F_EMPTY_PATH)) {
-		close(mfd);
+	if (mount("none", VIEW_BASE, "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0755") != 0)
 		return fail(f, "tmpfs root", VIEW_BASE);
-	}
-	close(mfd);
 	tfd = open(VIEW_BASE, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return tfd < 0 ? fail(f, "tmpfs root", VIEW_BASE) : tfd;
 }
@@ -343,29 +469,41 @@ static int pivot(int rootfd, struct cage_fail *f)
 	return 0;
 }
 
+/* Room for every fd the build would leave open (a tree, a target and a
+ * spare per step, and what was open before)? One getrlimit. */
+static bool can_defer(const struct cage_plan *p)
+{
+	struct rlimit nofile;
+
+	return getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	       nofile.rlim_cur >= 3ull * p->n_mounts + 64;
+}
+
 int cage_view_build(const struct cage_plan *p, struct cage_fail *f)
 {
 	int trees[CAGE_MAX_MOUNTS];
-	int rootfd = -1;
+	struct view v = {.root = -1, .dirfd = -1, .defer = can_defer(p)};
 	int rc;
 
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
 		return fail(f, "make / a slave", NULL);
-	rc = clone_sources(p, trees, f);
+	rc = clone_sources(&v, p, trees, f);
 	if (rc == 0) {
-		rootfd = new_root(f);
-		rc = rootfd < 0 ? rootfd : 0;
+		v.root = new_root(f);
+		rc = v.root < 0 ? v.root : 0;
 	}
 	for (unsigned i = 0; i < p->n_mounts && rc == 0; i++) {
-		if (apply_one(rootfd, &p->mounts[i], trees[i]) != 0)
+		if (apply_one(&v, &p->mounts[i], trees[i]) != 0)
 			rc = fail(f, p->mounts[i].why, p->mounts[i].dst);
-		trees[i] = -1; /* attach() closed it, even on failure */
+		trees[i] = -1; /* apply_one closed it, even on failure */
 	}
 	if (rc == 0)
-		rc = pivot(rootfd, f);
-	if (rootfd >= 0)
-		close(rootfd);
+		rc = pivot(v.root, f);
+	if (v.dirfd >= 0)
+		vclose(&v, v.dirfd);
+	if (v.root >= 0)
+		vclose(&v, v.root);
 	return rc;
 }
 
