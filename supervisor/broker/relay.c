@@ -4,7 +4,8 @@
  * port were not registered with relay_expect is reset before a byte is
  * read; the upstream is the one registered, never anything the agent
  * says; every connection ends with exactly one event carrying its byte
- * counts. Single-threaded; nothing here blocks. */
+ * counts. Single-threaded; nothing here blocks.
+ * size-budget: one connection state machine; split, its struct would leak. */
 #include "shared/common.h"
 
 #include "supervisor/broker/relay.h"
@@ -152,26 +153,6 @@ static void conn_close_fds(struct relay_conn *c)
 			c->dir[i].pipe[k] = -1;
 		}
 	}
-}
-
-void relay_free(struct relay *r)
-{
-	if (!r)
-		return;
-	while (r->conns) {
-		struct relay_conn *c = r->conns;
-
-		r->conns = c->next;
-		conn_close_fds(c);
-		free(c);
-	}
-	for (int i = 0; i < 2; i++) {
-		if (r->lfd[i] >= 0)
-			close(r->lfd[i]);
-	}
-	if (r->ep >= 0)
-		close(r->ep);
-	free(r);
 }
 
 int relay_fd(const struct relay *r)
@@ -585,4 +566,41 @@ int relay_handle_ready(struct relay *r)
 	}
 	reap(r);
 	return rc;
+}
+
+/* The agent is gone: what it sent or was sent is moved while the kernel
+ * still has it, and every connection still open gets its event now
+ * (ECONNABORTED, reset), so the audit never loses one to the run's end. */
+static void relay_finish(struct relay *r)
+{
+	for (int pass = 0; pass < 4; pass++)
+		(void)!relay_handle_ready(r);
+	for (struct relay_conn *c = r->conns; c; c = c->next) {
+		if (c->fd[0] < 0) /* only expected: nothing to report */
+			continue;
+		if (!c->dead && c->connected)
+			conn_pump(r, c);
+		conn_end(r, c, RELAY_CLOSED, ECONNABORTED);
+	}
+	reap(r);
+}
+
+void relay_free(struct relay *r)
+{
+	if (!r)
+		return;
+	relay_finish(r);
+	while (r->conns) {
+		struct relay_conn *c = r->conns;
+
+		r->conns = c->next;
+		conn_close_fds(c);
+		free(c);
+	}
+	for (int i = 0; i < 2; i++)
+		if (r->lfd[i] >= 0)
+			close(r->lfd[i]);
+	if (r->ep >= 0)
+		close(r->ep);
+	free(r);
 }

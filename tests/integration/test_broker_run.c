@@ -160,3 +160,36 @@ Test(broker_run, name_resolving_to_loopback_is_refused, .timeout = 60)
 	cr_assert_eq(ok.accepted, 0);
 	cagetest_teardown(&W);
 }
+
+/* A connection still open when the agent ends (the upstream never
+ * answers nor closes) gets its net.close, bytes and ECONNABORTED, before
+ * run.end: the run's end must not swallow it. */
+Test(broker_run, connection_open_at_run_end_is_audited, .timeout = 60)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char prog[256];
+	struct test_run r;
+
+	cr_assert_geq(lfd, 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(lfd, 4), 0); /* never accepted: held open */
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(prog, sizeof(prog),
+		 "import socket; s = socket.create_connection(('127.0.0.1', "
+		 "%u)); s.sendall(b'hello')",
+		 (unsigned)ntohs(a.sin_port));
+	char *cmd[] = {"python3", "-c", prog, NULL};
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	policy(ntohs(a.sin_port), NULL);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	test_run_free(&r);
+	cr_assert(audited("\"type\":\"net.close\"", "\"bytes_up\":5"));
+	cr_assert(audited("\"type\":\"net.close\"", "ECONNABORTED"));
+	close(lfd);
+	cagetest_teardown(&W);
+}
