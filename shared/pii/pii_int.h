@@ -285,10 +285,11 @@ struct pii_engine_view {
 	void *trigger;		  /* PII_SCAN_ALL rows without .lit, no SOM */
 	void *trigger_all;   /* every PII_SCAN_ALL row, no SOM (reference) */
 	struct pii_lit *lit; /* the rows with .lit (pii_lit.c), or NULL */
-	bool lit_scalar;     /* tests: pii_lit.c without AVX2 */
-	size_t reach;	     /* widest match of a digit row + 1 */
-	size_t scan_off;     /* window offset of the bytes being scanned */
-	void *scratch;	     /* hs_scratch_t, fits every database */
+	/* tests: which pii_lit.c scan (the best, AVX2, scalar) */
+	enum { PII_LIT_BEST, PII_LIT_AVX2, PII_LIT_SCALAR } lit_path;
+	size_t reach;	 /* widest match of a digit row + 1 */
+	size_t scan_off; /* window offset of the bytes being scanned */
+	void *scratch;	 /* hs_scratch_t, fits every database */
 	const struct pii_pattern *pats;
 	const unsigned *ids;   /* Vectorscan id -> table index */
 	const unsigned *width; /* Vectorscan id -> widest match */

@@ -1,19 +1,16 @@
 /* pii_lit: where the trigger rows with literal anchors may match, found
  * in C instead of by the Vectorscan trigger database. A Teddy-style scan
- * (four-byte fingerprints in 8 buckets, nibble tables, AVX2) finds where
- * an anchor may start, the anchor is checked byte by byte, and the piece
+ * (four-byte fingerprints and the \b before them in 16 buckets; SIMD in
+ * pii_lit_simd.c) finds where an anchor may start, the anchor is checked byte by byte, and the piece
  * that can hold the row's match goes to the start-of-match rescan like a
  * trigger hit's. Invariant: every match of a row holds one of its
  * anchors (pii_patterns.c), so the pieces hold every match. */
 #include "shared/common.h"
 #include "shared/limits.h"
-#include "shared/pii/pii_int.h"
+#include "shared/pii/pii_lit.h"
 
 #include <errno.h>
 #include <hs/hs.h>
-#ifdef __x86_64__
-#include <immintrin.h>
-#endif
 
 /* Anchor syntax (pii_pattern.lit): anchors split by '|'; each is
  * [N<][^][~]items. N<: the anchor starts 0..N bytes into the match. ^: a
@@ -21,37 +18,6 @@
  * caseless (ASCII). Items: a byte, \x for the byte x, or a class [...]
  * of bytes and ranges a-z (\ escapes inside too). The first LIT_FP items
  * are the fingerprint; the rest are checked at each candidate. */
-#define LIT_FP	    4u
-#define LIT_ITEMS   40u
-#define LIT_ANCHORS 64u
-#define LIT_CLASSES 96u
-#define LIT_BUCKETS 16u
-
-struct lit_anchor {
-	uint8_t cls[LIT_ITEMS];
-	uint8_t n;	/* items */
-	uint8_t lead;	/* starts 0..lead bytes into the match */
-	bool wb;	/* \b right before it */
-	uint32_t width; /* widest match of its row */
-};
-
-struct pii_lit {
-	/* bucket bits per fingerprint position, by low and high nibble,
-	 * buckets 0-7 in [0], 8-15 in [1] */
-	uint8_t lo[2][LIT_FP][16];
-	uint8_t hi[2][LIT_FP][16];
-	uint64_t bucket[LIT_BUCKETS]; /* anchors in each bucket (bit i) */
-	/* buckets with an anchor that needs no \b before it: the others
-	 * are dropped where a word byte comes before */
-	uint16_t no_wb;
-	struct lit_anchor a[LIT_ANCHORS];
-	unsigned n;
-	uint64_t cls[LIT_CLASSES][4]; /* byte sets */
-	unsigned n_cls;
-	/* per bucket and position, the nibbles used (for the assignment) */
-	uint16_t lo_used[LIT_BUCKETS][LIT_FP];
-	uint16_t hi_used[LIT_BUCKETS][LIT_FP];
-};
 
 static void set_add(uint64_t set[4], unsigned c, bool ci)
 {
@@ -251,6 +217,12 @@ static void place(struct pii_lit *l, unsigned i)
 			l->hi_used[bb][k] |= (uint16_t)(1u << (c >> 4));
 			l->lo[bb / 8][k][c & 15] |= (uint8_t)(1u << (bb % 8));
 			l->hi[bb / 8][k][c >> 4] |= (uint8_t)(1u << (bb % 8));
+			if (c < 128)
+				l->ex[1 + k][bb / 8][c] |=
+				    (uint8_t)(1u << (bb % 8));
+			else
+				l->ex_hi[1 + k][bb / 8] |=
+				    (uint8_t)(1u << (bb % 8));
 		}
 	}
 }
@@ -296,6 +268,24 @@ static void place_all(struct pii_lit *l)
 		done[best] = true;
 		place(l, best);
 	}
+	/* the byte before: a word byte allows only the no_wb buckets */
+	for (unsigned c = 0; c < 128; c++) {
+		for (unsigned h = 0; h < 2; h++)
+			l->ex[0][h][c] = pii_word_byte((int)c)
+					     ? (uint8_t)(l->no_wb >> (8 * h))
+					     : 0xff;
+	}
+	l->ex_hi[0][0] = l->ex_hi[0][1] = 0xff;
+	/* a byte from 0x80 may read its ASCII twin's entry (VBMI looks up
+	 * 7 bits): make each entry take what those bytes take too */
+	for (unsigned k = 1; k <= LIT_FP; k++) {
+		for (unsigned c = 0; c < 128; c++) {
+			l->ex[k][0][c] |= l->ex_hi[k][0];
+			l->ex[k][1][c] |= l->ex_hi[k][1];
+		}
+	}
+	l->vbmi = __builtin_cpu_supports("avx512bw") &&
+		  __builtin_cpu_supports("avx512vbmi");
 }
 
 int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
@@ -375,8 +365,8 @@ static bool anchor_at(const struct pii_lit *l, const struct lit_anchor *a,
 /* A fingerprint hit at p in the buckets bits: each anchor that is
  * really there gives the piece that holds its row's match with a byte
  * of context each side, as a trigger hit's piece does. */
-static int hit(const struct pii_lit *l, struct pii_engine_view *v,
-	       const uint8_t *t, size_t p, size_t len, unsigned bits)
+int pii_lit_hit(const struct pii_lit *l, struct pii_engine_view *v,
+		const uint8_t *t, size_t p, size_t len, unsigned bits)
 {
 	int rc = 0;
 
@@ -422,111 +412,37 @@ static int scan_range(const struct pii_lit *l, struct pii_engine_view *v,
 		unsigned m = fp_at(l, t, p, len);
 
 		if (m)
-			rc = hit(l, v, t, p, len, m);
+			rc = pii_lit_hit(l, v, t, p, len, m);
 	}
 	return rc;
 }
 
 #ifdef __x86_64__
-/* Bytes of x that are word bytes ([A-Za-z0-9_]) as 0xff. */
-__attribute__((target("avx2"))) static __m256i word_avx2(__m256i x)
+/* The SIMD scan from 1 on, in rounds: gather candidates, then check
+ * them (*from: where it stopped). */
+static int scan_simd(const struct pii_lit *l, struct pii_engine_view *v,
+		     const uint8_t *t, size_t len, size_t *from)
 {
-	__m256i d = _mm256_sub_epi8(x, _mm256_set1_epi8('0'));
-	__m256i a = _mm256_sub_epi8(_mm256_or_si256(x, _mm256_set1_epi8(0x20)),
-				    _mm256_set1_epi8('a'));
-	__m256i dig =
-	    _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
-	__m256i alpha =
-	    _mm256_cmpeq_epi8(_mm256_min_epu8(a, _mm256_set1_epi8(25)), a);
-
-	return _mm256_or_si256(_mm256_or_si256(dig, alpha),
-			       _mm256_cmpeq_epi8(x, _mm256_set1_epi8('_')));
-}
-
-/* The nibble tables, both halves, broadcast to both 128-bit lanes. */
-struct lit_tables {
-	__m256i lo[2][LIT_FP], hi[2][LIT_FP];
-};
-
-__attribute__((target("avx2"))) static void tables_avx2(const struct pii_lit *l,
-							struct lit_tables *tb)
-{
-	for (unsigned h = 0; h < 2; h++) {
-		for (unsigned k = 0; k < LIT_FP; k++) {
-			tb->lo[h][k] =
-			    _mm256_broadcastsi128_si256(_mm_loadu_si128(
-				(const __m128i *)(const void *)l->lo[h][k]));
-			tb->hi[h][k] =
-			    _mm256_broadcastsi128_si256(_mm_loadu_si128(
-				(const __m128i *)(const void *)l->hi[h][k]));
-		}
-	}
-}
-
-/* Buckets 0-7 in m[0], 8-15 in m[1] at the 32 positions of t, where
- * m[] already allows them (\b or no need of it). */
-__attribute__((target("avx2"))) static inline void
-buckets_avx2(const struct lit_tables *tb, const uint8_t *t, __m256i m[2])
-{
-	const __m256i nib = _mm256_set1_epi8(0x0f);
-
-#pragma GCC unroll 4
-	for (unsigned k = 0; k < LIT_FP; k++) {
-		__m256i x =
-		    _mm256_loadu_si256((const __m256i *)(const void *)(t + k));
-		__m256i xl = _mm256_and_si256(x, nib);
-		__m256i xh = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
-
-		m[0] = _mm256_and_si256(
-		    m[0],
-		    _mm256_and_si256(_mm256_shuffle_epi8(tb->lo[0][k], xl),
-				     _mm256_shuffle_epi8(tb->hi[0][k], xh)));
-		m[1] = _mm256_and_si256(
-		    m[1],
-		    _mm256_and_si256(_mm256_shuffle_epi8(tb->lo[1][k], xl),
-				     _mm256_shuffle_epi8(tb->hi[1][k], xh)));
-	}
-}
-
-/* Positions from 1 on, 32 per step; stops where fewer than 32 +
- * LIT_FP - 1 bytes are left (*done: where the caller goes on). */
-__attribute__((target("avx2"))) static int scan_avx2(const struct pii_lit *l,
-						     struct pii_engine_view *v,
-						     const uint8_t *t,
-						     size_t len, size_t *done)
-{
-	const __m256i wb0 = _mm256_set1_epi8((char)(l->no_wb & 0xff));
-	const __m256i wb1 = _mm256_set1_epi8((char)(l->no_wb >> 8));
-	struct lit_tables tb;
+	struct lit_cand c[LIT_CANDS];
 	size_t i = 1;
 	int rc = 0;
 
-	tables_avx2(l, &tb);
-	for (; !rc && i + 32 + LIT_FP - 1 <= len; i += 32) {
-		__m256i nw = _mm256_xor_si256(
-		    word_avx2(_mm256_loadu_si256(
-			(const __m256i *)(const void *)(t + i - 1))),
-		    _mm256_set1_epi8(-1));
-		__m256i m[2] = {_mm256_or_si256(nw, wb0),
-				_mm256_or_si256(nw, wb1)};
-		uint8_t mb[2][32];
-		unsigned bits;
+	/* 64 positions a step where the CPU can, then 32 */
+	for (int wide = l->vbmi && v->lit_path == PII_LIT_BEST; wide >= 0;
+	     wide--) {
+		size_t step = (wide ? 64 : 32) + LIT_FP - 1;
 
-		buckets_avx2(&tb, t + i, m);
-		bits = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-		    _mm256_or_si256(m[0], m[1]), _mm256_setzero_si256()));
-		if (!bits)
-			continue;
-		_mm256_storeu_si256((__m256i *)(void *)mb[0], m[0]);
-		_mm256_storeu_si256((__m256i *)(void *)mb[1], m[1]);
-		for (; bits && !rc; bits &= bits - 1) {
-			unsigned j = (unsigned)__builtin_ctz(bits);
+		while (!rc && i + step <= len) {
+			size_t n = 0;
 
-			rc = hit(l, v, t, i + j, len,
-				 mb[0][j] | (unsigned)mb[1][j] << 8);
+			i = wide ? pii_lit_gather_avx512(l, t, i, len, c, &n)
+				 : pii_lit_gather_avx2(l, t, i, len, c, &n);
+			for (size_t k = 0; k < n && !rc; k++)
+				rc = pii_lit_hit(l, v, t, c[k].p, len,
+						 c[k].bits);
 		}
 	}
-	*done = i;
+	*from = i;
 	return rc;
 }
 #endif
@@ -539,10 +455,11 @@ int pii_lit_scan(const struct pii_lit *l, struct pii_engine_view *v,
 	int rc = 0;
 
 #ifdef __x86_64__
-	if (len > 1 && __builtin_cpu_supports("avx2") && !v->lit_scalar) {
+	/* pii_lit_new made sure of AVX2; tests may ask for less */
+	if (len > 1 && v->lit_path < PII_LIT_SCALAR) {
 		rc = scan_range(l, v, t, 0, 1, len);
 		if (!rc)
-			rc = scan_avx2(l, v, t, len, &from);
+			rc = scan_simd(l, v, t, len, &from);
 	}
 #endif
 	return rc ? rc : scan_range(l, v, t, from, len, len);

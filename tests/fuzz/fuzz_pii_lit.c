@@ -1,7 +1,7 @@
 /* libFuzzer harness for the literal scan (pii_lit.c): on random bytes,
  * every row's raw matches (row, leftmost start, end) must equal those of
  * the all-Vectorscan reference (every row in the trigger database), by
- * the AVX2 and by the scalar scan, and redacting with either path must
+ * each scan (AVX-512, AVX2, scalar), and redacting with either path must
  * give the same output and findings, whole and streamed in chunks drawn
  * from the input; any difference traps. Byte 0 picks the mode, byte 1
  * the chunking; the rest is the text. */
@@ -75,8 +75,8 @@ static bool same_raw(struct pii_engine *eng, const char *text, size_t len)
 		__builtin_trap();
 	if (n_ref)
 		memcpy(ref, r, n_ref * sizeof(*ref));
-	for (int scalar = 0; ok && scalar < 2; scalar++) {
-		v->lit_scalar = scalar;
+	for (int path = PII_LIT_BEST; ok && path <= PII_LIT_SCALAR; path++) {
+		v->lit_path = path;
 		if (pii_raw_matches(eng, text, len, false, &r, &n))
 			__builtin_trap();
 		ok = n == n_ref;
@@ -84,7 +84,7 @@ static bool same_raw(struct pii_engine *eng, const char *text, size_t len)
 			ok = r[i].idx == ref[i].idx && r[i].s == ref[i].s &&
 			     r[i].e == ref[i].e;
 	}
-	v->lit_scalar = false;
+	v->lit_path = PII_LIT_BEST;
 	free(ref);
 	return ok;
 }

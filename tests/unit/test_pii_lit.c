@@ -4,8 +4,8 @@
  * report the same raw matches (row, leftmost start, end) and redact byte
  * for byte alike, with the same findings, in every mode: on crafted
  * anchors cut at every byte, on random text made of anchor pieces, and
- * on the quality corpus and the bench text; the AVX2 and the scalar scan
- * too, and streaming keeps its chunking invariance. */
+ * on the quality corpus and the bench text; each scan (AVX-512, AVX2,
+ * scalar) too, and streaming keeps its chunking invariance. */
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/fileio.h"
@@ -32,8 +32,8 @@ static struct pii_engine *engine(int mode)
 	return eng;
 }
 
-/* Raw matches of the reference and of the default path (AVX2 scan, then
- * the scalar one) over text alone; returns how many. */
+/* Raw matches of the reference and of the default path (AVX-512 where the
+ * CPU has it, AVX2, scalar) over text alone; returns how many. */
 static size_t same_raw(struct pii_engine *eng, const char *text, size_t len)
 {
 	struct pii_engine_view *v = pii_engine_view(eng);
@@ -46,11 +46,12 @@ static size_t same_raw(struct pii_engine *eng, const char *text, size_t len)
 	ref = malloc(n_ref * sizeof(*ref) + 1);
 	cr_assert_not_null(ref);
 	memcpy(ref, r, n_ref * sizeof(*ref));
-	for (int scalar = 0; scalar < 2; scalar++) {
-		v->lit_scalar = scalar;
+	for (int path = PII_LIT_BEST; path <= PII_LIT_SCALAR; path++) {
+		v->lit_path = path;
 		cr_assert_eq(pii_raw_matches(eng, text, len, false, &r, &n), 0);
-		cr_assert_eq(n, n_ref, "raw matches: %zu, reference %zu (%s)",
-			     n, n_ref, scalar ? "scalar" : "avx2");
+		cr_assert_eq(n, n_ref,
+			     "raw matches: %zu, reference %zu (scan %d)", n,
+			     n_ref, path);
 		for (size_t i = 0; i < n; i++)
 			cr_assert(r[i].idx == ref[i].idx &&
 				      r[i].s == ref[i].s && r[i].e == ref[i].e,
@@ -59,7 +60,7 @@ static size_t same_raw(struct pii_engine *eng, const char *text, size_t len)
 				  i, r[i].idx, r[i].s, r[i].e, ref[i].idx,
 				  ref[i].s, ref[i].e);
 	}
-	v->lit_scalar = false;
+	v->lit_path = PII_LIT_BEST;
 	free(ref);
 	return n;
 }
