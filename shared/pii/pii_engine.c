@@ -16,6 +16,7 @@
 struct pii_engine {
 	struct pii_engine_view v;
 	unsigned n_ids;
+	unsigned n_all;	      /* PII_SCAN_ALL rows: Vectorscan ids [0, n_all) */
 	unsigned digit_first; /* first Vectorscan id of a digit row */
 	enum pii_style style;
 	uint8_t key[PII_HASH_KEY_LEN];
@@ -120,24 +121,56 @@ static int build_db(const struct pii_hs *hs, const char *const *exprs,
 	return rc;
 }
 
-/* The trigger database: the rows scanned over every byte, compiled
- * without start-of-match tracking, which costs Vectorscan about half its
- * speed; pii_scan.c only needs their ends to know where to look. */
-static int build_trigger(struct pii_engine *eng, const char **exprs,
-			 unsigned *flags, const unsigned *ids,
-			 struct akios_err *err)
+/* A trigger database: PII_SCAN_ALL rows compiled without start-of-match
+ * tracking, which costs Vectorscan about half its speed; pii_scan.c only
+ * needs their ends to know where to look. all: every row (the tests'
+ * reference); else the rows pii_lit.c does not find. */
+static int trigger_db(struct pii_engine *eng, bool all, void **db,
+		      struct akios_err *err)
+{
+	unsigned n = eng->n_all;
+	const char **exprs = calloc(n + 1, sizeof(*exprs));
+	unsigned *flags = calloc(n + 1, sizeof(*flags));
+	unsigned *ids = calloc(n + 1, sizeof(*ids));
+	unsigned k = 0;
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		const struct pii_pattern *p = &eng->v.pats[eng->v.ids[i]];
+
+		if (p->lit && eng->v.lit && !all)
+			continue;
+		exprs[k] = p->regex;
+		flags[k] = p->hs_flags;
+		ids[k++] = i;
+	}
+	if (!rc && k && !*db)
+		rc = build_db(&eng->v.hs, exprs, flags, ids, k, db, err);
+	if (!rc && *db &&
+	    eng->v.hs.alloc_scratch(*db, (hs_scratch_t **)&eng->v.scratch))
+		rc = -ENOMEM;
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/* The rows with literal anchors go to pii_lit.c, the rest to the
+ * trigger database; the full one is compiled only for the reference. */
+static int build_trigger(struct pii_engine *eng, struct akios_err *err)
 {
 	int rc;
 
-	for (unsigned i = 0; i < eng->n_ids; i++)
-		flags[i] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST;
-	rc = build_db(&eng->v.hs, exprs, flags, ids, eng->n_ids,
-		      &eng->v.trigger, err);
-	if (!rc && eng->v.trigger &&
-	    eng->v.hs.alloc_scratch(eng->v.trigger,
-				    (hs_scratch_t **)&eng->v.scratch))
-		rc = -ENOMEM;
-	return rc;
+	eng->n_all = eng->n_ids;
+	rc = pii_lit_new(eng->v.pats, eng->v.ids, eng->v.width, eng->n_all,
+			 &eng->v.lit);
+	if (rc == -ENOENT || rc == -ENOTSUP) /* no such rows; no AVX2 */
+		rc = 0;
+	if (rc && rc != -ENOMEM)
+		akios_err_set(err, NULL, 0, 0,
+			      "PII literal anchors do not parse: %s",
+			      strerror(-rc));
+	return rc ? rc : trigger_db(eng, false, &eng->v.trigger, err);
 }
 
 int pii_engine_digit_db(struct pii_engine *eng, struct akios_err *err)
@@ -226,7 +259,7 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 		if (!rc && k == PII_SCAN_DIGITS)
 			rc = digit_rows(eng, first, err);
 		if (!rc && k == PII_SCAN_ALL)
-			rc = build_trigger(eng, exprs, flags, ids, err);
+			rc = build_trigger(eng, err);
 		/* one scratch, grown to fit every database */
 		if (!rc && eng->v.db[k] &&
 		    eng->v.hs.alloc_scratch(eng->v.db[k],
@@ -292,6 +325,7 @@ void pii_engine_free(struct pii_engine *eng)
 		for (unsigned k = 0; k < PII_SCAN_KINDS; k++)
 			eng->v.hs.free_database(eng->v.db[k]);
 		eng->v.hs.free_database(eng->v.trigger);
+		eng->v.hs.free_database(eng->v.trigger_all);
 	}
 	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);
@@ -300,6 +334,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free(eng->v.dpiece);
 	free(eng->v.joined);
 	pii_digits_free(eng->v.digits);
+	pii_lit_free(eng->v.lit);
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->win);
@@ -323,8 +358,42 @@ int pii_engine_reference(struct pii_engine *eng, bool on)
 {
 	int rc = on ? pii_engine_digit_db(eng, NULL) : 0;
 
+	if (!rc && on && eng->n_all)
+		rc = trigger_db(eng, true, &eng->v.trigger_all, NULL);
+
 	if (!rc)
 		eng->v.reference = on;
+	return rc;
+}
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct pii_raw *x = a;
+	const struct pii_raw *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	if (x->e != y->e)
+		return x->e < y->e ? -1 : 1;
+	return x->s < y->s ? -1 : (x->s > y->s);
+}
+
+int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
+		    bool reference, const struct pii_raw **raw, size_t *n)
+{
+	struct pii_round r = {.text = text, .len = len};
+	bool was = eng->v.reference;
+	int rc = pii_engine_reference(eng, reference);
+
+	eng->v.n_raw = 0;
+	eng->v.scan_err = 0;
+	if (!rc)
+		rc = pii_scan_raw(&eng->v, &r);
+	eng->v.reference = was;
+	if (eng->v.n_raw > 1)
+		qsort(eng->v.raw, eng->v.n_raw, sizeof(*eng->v.raw), cmp_raw);
+	*raw = eng->v.raw;
+	*n = eng->v.n_raw;
 	return rc;
 }
 

@@ -69,6 +69,10 @@ struct pii_pattern {
 	 * long bounded repeats). */
 	unsigned max_len;
 	enum pii_scan_kind scan;
+	/* PII_SCAN_ALL rows: anchors every match holds (pii_lit.c syntax),
+	 * found by a C literal scan instead of the trigger database; NULL:
+	 * the row stays in the trigger database */
+	const char *lit;
 };
 
 /* The regex table, in priority order (earlier wins a tie). */
@@ -223,6 +227,22 @@ static inline bool pii_word_byte(int c)
 int pii_digits_parse(struct pii_digits *d, const char *re,
 		     bool ci) AKIOS_NODISCARD;
 
+/* The PII_SCAN_ALL rows with literal anchors (pii_lit.c). ids[0..n)
+ * are Vectorscan ids, pats[ids[i]] their rows, width[i] their widest
+ * match; rows without .lit are skipped. -EINVAL: a bad anchor;
+ * -ENOENT: no such rows; -ENOTSUP: no AVX2 (the trigger database is
+ * faster than the C scan there). */
+struct pii_lit;
+struct pii_engine_view;
+int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
+		const unsigned *width, unsigned n,
+		struct pii_lit **out) AKIOS_NODISCARD;
+void pii_lit_free(struct pii_lit *l);
+/* Adds to v's rescan pieces one piece [s - 1, e + 1) for every match of
+ * a .lit row in text[0..len) (and some that are not matches). */
+int pii_lit_scan(const struct pii_lit *l, struct pii_engine_view *v,
+		 const char *text, size_t len) AKIOS_NODISCARD;
+
 /* One decision round over a window of the input (pii_scan.c).
  * text[0..len) holds input bytes [base, base+len). Output has been
  * emitted for [0, done); done >= base + PII_MAX_MATCH + PII_CTX + 1
@@ -262,10 +282,14 @@ struct pii_sel {
 struct pii_engine_view {
 	struct pii_hs hs;	  /* libhs, loaded per engine */
 	void *db[PII_SCAN_KINDS]; /* hs_database_t per kind, or NULL */
-	void *trigger;		  /* PII_SCAN_ALL rows without SOM, or NULL */
-	size_t reach;		  /* widest match of a digit row + 1 */
-	size_t scan_off;	  /* window offset of the bytes being scanned */
-	void *scratch;		  /* hs_scratch_t, fits every database */
+	void *trigger;		  /* PII_SCAN_ALL rows without .lit, no SOM */
+	void *trigger_all;   /* every PII_SCAN_ALL row, no SOM (reference) */
+	struct pii_lit *lit; /* the rows with .lit (pii_lit.c), or NULL */
+	/* tests: which pii_lit.c scan (the best, AVX2, scalar) */
+	enum { PII_LIT_BEST, PII_LIT_AVX2, PII_LIT_SCALAR } lit_path;
+	size_t reach;	 /* widest match of a digit row + 1 */
+	size_t scan_off; /* window offset of the bytes being scanned */
+	void *scratch;	 /* hs_scratch_t, fits every database */
 	const struct pii_pattern *pats;
 	const unsigned *ids;   /* Vectorscan id -> table index */
 	const unsigned *width; /* Vectorscan id -> widest match */
@@ -304,11 +328,12 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
 /* Bytes of the window scratch streams copy into (engine-owned). */
 char *pii_engine_window(struct pii_engine *eng, size_t *cap);
-/* Selects the reference scans (true: Vectorscan for the digit rows, one
- * call per piece, compiled on first use) or the default (pii_digits.c;
- * rescan pieces joined):
- * both must redact identically (tests/unit/test_pii_digits.c,
- * tests/fuzz/fuzz_pii_digits.c). */
+/* Selects the reference scans (true: all Vectorscan: the digit rows
+ * over each piece and every PII_SCAN_ALL row in the trigger database,
+ * compiled on first use, each piece rescanned apart) or the default
+ * (pii_digits.c, pii_lit.c, rescan pieces joined): both must redact
+ * identically (tests/unit/test_pii_digits.c, test_pii_lit.c,
+ * tests/fuzz/fuzz_pii_digits.c, fuzz_pii_lit.c). */
 int pii_engine_reference(struct pii_engine *eng, bool on) AKIOS_NODISCARD;
 /* Compiles the digit rows' Vectorscan database if not yet done (the
  * reference path's; err may be NULL). */
@@ -320,5 +345,13 @@ int pii_engine_digit_db(struct pii_engine *eng,
 int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 		      bool reference, const struct pii_raw **raw,
 		      size_t *n) AKIOS_NODISCARD;
+/* Every row's raw matches over text alone (reference or default scans,
+ * as pii_engine_reference), sorted by row, end, start; as above. */
+int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
+		    bool reference, const struct pii_raw **raw,
+		    size_t *n) AKIOS_NODISCARD;
+/* The raw matches of one round's window into v->raw (pii_scan.c). */
+int pii_scan_raw(struct pii_engine_view *v,
+		 const struct pii_round *r) AKIOS_NODISCARD;
 
 #endif

@@ -508,20 +508,25 @@ static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
 	return he == HS_SUCCESS ? 0 : -EIO;
 }
 
-/* The rows of PII_SCAN_ALL: the trigger database (no start of match)
- * finds where matches end; only the pieces around those ends are scanned
- * again with leftmost start of match. Each real match lies in a piece
+/* The rows of PII_SCAN_ALL: pii_lit.c (rows with literal anchors) and
+ * the trigger database (no start of match, the rest) find where matches
+ * may be; only the pieces around those places are scanned again
+ * with leftmost start of match. Each real match lies in a piece
  * with a byte of context each side, so the piece scan reports it with
  * the same leftmost start the whole window would; a match touching a cut
  * piece edge could be an artefact of the cut and is dropped (on_match):
  * a real one never touches a cut edge, being no wider than its row. */
 static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 {
+	void *trigger = v->reference ? v->trigger_all : v->trigger;
 	int rc;
 
 	v->n_piece = 0;
 	v->scan_len = r->len;
-	rc = scan(v, r, v->trigger, on_hit, 0, r->len);
+	rc = v->lit && !v->reference ? pii_lit_scan(v->lit, v, r->text, r->len)
+				     : 0;
+	if (!rc && trigger)
+		rc = scan(v, r, trigger, on_hit, 0, r->len);
 	if (rc)
 		return rc;
 	v->n_piece = merge_pieces(v->piece, v->n_piece);
@@ -533,7 +538,7 @@ static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 	return rc;
 }
 
-static int scan_all(struct pii_engine_view *v, const struct pii_round *r)
+int pii_scan_raw(struct pii_engine_view *v, const struct pii_round *r)
 {
 	int rc = 0;
 
@@ -559,7 +564,7 @@ int pii_round_run(struct pii_engine *eng, struct pii_round *r,
 		return 0;
 	v->n_raw = 0;
 	v->scan_err = 0;
-	rc = scan_all(v, r);
+	rc = pii_scan_raw(v, r);
 	if (rc)
 		return rc;
 	n = validate(v, r, lo, hi);
