@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <hs/hs.h>
+#include <sys/platform/x86.h>
 
 /* Anchor syntax (pii_pattern.lit): anchors split by '|'; each is
  * [N<][^][~]items. N<: the anchor starts 0..N bytes into the match. ^: a
@@ -284,8 +285,8 @@ static void place_all(struct pii_lit *l)
 			l->ex[k][1][c] |= l->ex_hi[k][1];
 		}
 	}
-	l->vbmi = __builtin_cpu_supports("avx512bw") &&
-		  __builtin_cpu_supports("avx512vbmi");
+	l->vbmi =
+	    CPU_FEATURE_ACTIVE(AVX512BW) && CPU_FEATURE_ACTIVE(AVX512_VBMI);
 }
 
 int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
@@ -296,7 +297,7 @@ int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 
 #ifdef __x86_64__
 	/* without AVX2 the scan in C is slower than Vectorscan's trigger */
-	if (!rc && !__builtin_cpu_supports("avx2"))
+	if (!rc && !CPU_FEATURE_ACTIVE(AVX2))
 		rc = -ENOTSUP;
 #else
 	rc = rc ? rc : -ENOTSUP;
