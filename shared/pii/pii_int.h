@@ -162,7 +162,7 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 #define DG_MAX_CLS   128u
 #define DG_SPAN	     128u
 #define DG_AHEAD     8u	 /* bytes checked before a row is tried */
-#define DG_COUNT     64u /* bytes whose digits are counted */
+#define DG_BLOCK     64u /* pii_digits.c's scan step; every lead < it */
 
 /* A set of positions past a start; positions stay below DG_SPAN. */
 #define DG_SET unsigned __int128
@@ -181,9 +181,10 @@ struct dg_node {
 struct dg_row {
 	unsigned idx;  /* table row */
 	unsigned root; /* node */
-	/* every match holds at least this many digits within its first
-	 * DG_COUNT bytes (0: not checked) */
+	/* every match holds at least min_digits digits at the offsets in
+	 * span (bit i: i bytes past the start; 0: not checked) */
 	unsigned min_digits;
+	uint64_t span;
 	DG_SET done; /* ends reported, relative to done_at */
 	size_t done_at;
 };
@@ -202,6 +203,7 @@ struct pii_digits {
 	/* nb_first[c]: rows with a match that starts with byte c where no
 	 * \b holds (at_of[0] without the starts that need one) */
 	uint64_t nb_first[256];
+	bool nb_any[256]; /* nb_first[c] != 0 */
 	/* near[k]: rows whose first digit may lie k bytes past the start */
 	uint64_t near[DG_SPAN];
 	struct dg_row row[DG_MAX_ROWS];
