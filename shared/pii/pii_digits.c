@@ -26,7 +26,138 @@ struct dg_scan {
 	uint64_t ahead; /* bit i: t[s + i] is a digit (i < DG_BLOCK) */
 	size_t o;	/* the block holding s */
 	DG_SET dm;	/* bit i: t[o + i] is a digit */
+	/* flat nodes' class masks, made once per start: bit i of cm[c]:
+	 * t[s + i] is in class c (i < DG_BLOCK) */
+	uint64_t have[2]; /* bit c: cm[c] is made */
+	uint64_t cm[DG_MAX_CLS];
 };
+
+#ifdef __SSE2__
+/* Bit i: p[i] - lo <= span (unsigned), for 16 bytes. */
+static uint64_t in_range(__m128i v, char lo, char span)
+{
+	__m128i x = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+
+	return (uint16_t)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(span)), x));
+}
+
+static __m128i load16(const unsigned char *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit i: p[i] is a digit, for DG_BLOCK bytes. */
+static uint64_t digits64(const unsigned char *p)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < DG_BLOCK; i += 16)
+		m |= in_range(load16(p + i), '0', 9) << i;
+	return m;
+}
+
+/* Bit i: p[i] is a word byte ([0-9A-Za-z_]). */
+static uint64_t words64(const unsigned char *p)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < DG_BLOCK; i += 16) {
+		__m128i v = load16(p + i);
+		__m128i us = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+
+		m |= (in_range(v, '0', 9) |
+		      in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25) |
+		      (uint16_t)_mm_movemask_epi8(us))
+		     << i;
+	}
+	return m;
+}
+#else
+static uint64_t digits64(const unsigned char *p)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < DG_BLOCK; i++)
+		m |= (uint64_t)((unsigned)(p[i] - '0') < 10) << i;
+	return m;
+}
+
+static uint64_t words64(const unsigned char *p)
+{
+	uint64_t m = 0;
+
+	for (unsigned i = 0; i < DG_BLOCK; i++)
+		m |= (uint64_t)pii_word_byte(p[i]) << i;
+	return m;
+}
+#endif
+
+/* Bit i: t[s + i] is in class k (i < DG_BLOCK, s + i < len). */
+static uint64_t class_at(struct dg_scan *x, unsigned k)
+{
+	const struct pii_digits *d = x->d;
+	const unsigned char *p = x->t + x->s;
+	size_t n = x->len - x->s < DG_BLOCK ? x->len - x->s : DG_BLOCK;
+	uint64_t m = 0;
+
+#ifdef __SSE2__
+	if (n == DG_BLOCK && d->cls_nr[k] <= DG_RANGES) {
+		for (unsigned i = 0; i < DG_BLOCK; i += 16) {
+			__m128i v = load16(p + i);
+			uint64_t b = 0;
+
+			for (unsigned r = 0; r < d->cls_nr[k]; r++)
+				b |= in_range(v, (char)d->cls_lo[k][r],
+					      (char)d->cls_span[k][r]);
+			m |= b << i;
+		}
+		return m;
+	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		m |= (uint64_t)((d->cls_of[p[i]][k / 64] >> (k % 64)) & 1) << i;
+	return m;
+}
+
+static uint64_t cls_mask(struct dg_scan *x, unsigned k)
+{
+	if (x->d->cls_digit[k])
+		return x->ahead;
+	if (!((x->have[k / 64] >> (k % 64)) & 1)) {
+		x->have[k / 64] |= 1ull << (k % 64);
+		x->cm[k] = class_at(x, k);
+	}
+	return x->cm[k];
+}
+
+/* One round of a flat node's kid over masks: a class moves each
+ * position one byte on, a run {min,max} min to max bytes. A position
+ * of in that a class would consume is below DG_BLOCK (no match of the
+ * row is wider), so the 64-bit masks cover every byte consumed. */
+static DG_SET flat_step(struct dg_scan *x, const struct dg_node *cat, DG_SET in)
+{
+	for (unsigned i = 0; i < cat->n_kid && in; i++) {
+		const struct dg_node *k = kid(x->d, cat, i);
+		bool run = k->kind == DG_REP;
+		DG_SET m = cls_mask(x, run ? kid(x->d, k, 0)->cls : k->cls);
+		DG_SET acc;
+
+		if (!run) {
+			in = (in & m) << 1;
+			continue;
+		}
+		for (unsigned j = 0; j < k->min && in; j++)
+			in = (in & m) << 1;
+		acc = in;
+		for (unsigned j = k->min; j < k->max && in; j++) {
+			in = (in & m) << 1;
+			acc |= in;
+		}
+		in = acc;
+	}
+	return in;
+}
 
 static unsigned low_bit(DG_SET x)
 {
@@ -36,17 +167,17 @@ static unsigned low_bit(DG_SET x)
 		  : 64u + (unsigned)__builtin_ctzll((uint64_t)(x >> 64));
 }
 
-static bool word_at(const struct dg_scan *x, size_t p)
+static bool word_at(struct dg_scan *x, size_t p)
 {
 	return p < x->len && x->d->word[x->t[p]];
 }
 
-static bool boundary(const struct dg_scan *x, size_t p)
+static bool boundary(struct dg_scan *x, size_t p)
 {
 	return (p > 0 && word_at(x, p - 1)) != word_at(x, p);
 }
 
-static bool in_cls(const struct dg_scan *x, unsigned cls, size_t p)
+static bool in_cls(struct dg_scan *x, unsigned cls, size_t p)
 {
 	return p < x->len &&
 	       ((x->d->cls_of[x->t[p]][cls / 64] >> (cls % 64)) & 1);
@@ -59,11 +190,10 @@ static DG_SET bits(unsigned lo, unsigned hi)
 	return ((DG_SET)2 << hi) - ((DG_SET)1 << lo);
 }
 
-static DG_SET eval(const struct dg_scan *x, const struct dg_node *n, DG_SET in);
+static DG_SET eval(struct dg_scan *x, const struct dg_node *n, DG_SET in);
 
 /* n{min,max} over one class: one count per start. */
-static DG_SET eval_run(const struct dg_scan *x, const struct dg_node *n,
-		       DG_SET in)
+static DG_SET eval_run(struct dg_scan *x, const struct dg_node *n, DG_SET in)
 {
 	DG_SET out = 0;
 
@@ -80,8 +210,7 @@ static DG_SET eval_run(const struct dg_scan *x, const struct dg_node *n,
 	return out;
 }
 
-static DG_SET eval_rep(const struct dg_scan *x, const struct dg_node *n,
-		       DG_SET in)
+static DG_SET eval_rep(struct dg_scan *x, const struct dg_node *n, DG_SET in)
 {
 	const struct dg_node *k = kid(x->d, n, 0);
 	DG_SET acc;
@@ -89,10 +218,10 @@ static DG_SET eval_rep(const struct dg_scan *x, const struct dg_node *n,
 	if (n->run)
 		return eval_run(x, n, in);
 	for (unsigned i = 0; i < n->min && in; i++)
-		in = eval(x, k, in);
+		in = n->flat ? flat_step(x, k, in) : eval(x, k, in);
 	acc = in;
 	for (unsigned i = n->min; i < n->max && in; i++) {
-		in = eval(x, k, in);
+		in = n->flat ? flat_step(x, k, in) : eval(x, k, in);
 		if (!(in & ~acc))
 			break; /* nothing new: later rounds add nothing */
 		acc |= in;
@@ -100,7 +229,7 @@ static DG_SET eval_rep(const struct dg_scan *x, const struct dg_node *n,
 	return acc;
 }
 
-static DG_SET eval(const struct dg_scan *x, const struct dg_node *n, DG_SET in)
+static DG_SET eval(struct dg_scan *x, const struct dg_node *n, DG_SET in)
 {
 	DG_SET out = 0;
 
@@ -182,75 +311,15 @@ static int try_at(struct pii_digits *d, struct dg_scan *x, size_t t, bool b,
 	for (size_t j = 1; j < n && m; j++)
 		m &= d->at_of[j][x->t[x->s + j]];
 	x->ahead = (uint64_t)(x->dm >> (x->s - x->o));
+	x->have[0] = x->have[1] = 0;
 	for (; m && !rc; m &= m - 1)
 		rc = try_row(d, x, (unsigned)__builtin_ctzll(m), fn, ctx);
 	return rc;
 }
 
-#ifdef __SSE2__
-/* Bit i: p[i] - lo <= span (unsigned), for 16 bytes. */
-static uint64_t in_range(__m128i v, char lo, char span)
-{
-	__m128i x = _mm_sub_epi8(v, _mm_set1_epi8(lo));
-
-	return (uint16_t)_mm_movemask_epi8(
-	    _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(span)), x));
-}
-
-static __m128i load16(const unsigned char *p)
-{
-	return _mm_loadu_si128((const __m128i *)(const void *)p);
-}
-
-/* Bit i: p[i] is a digit, for DG_BLOCK bytes. */
-static uint64_t digits64(const unsigned char *p)
-{
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < DG_BLOCK; i += 16)
-		m |= in_range(load16(p + i), '0', 9) << i;
-	return m;
-}
-
-/* Bit i: p[i] is a word byte ([0-9A-Za-z_]). */
-static uint64_t words64(const unsigned char *p)
-{
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < DG_BLOCK; i += 16) {
-		__m128i v = load16(p + i);
-		__m128i us = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
-
-		m |= (in_range(v, '0', 9) |
-		      in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 25) |
-		      (uint16_t)_mm_movemask_epi8(us))
-		     << i;
-	}
-	return m;
-}
-#else
-static uint64_t digits64(const unsigned char *p)
-{
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < DG_BLOCK; i++)
-		m |= (uint64_t)((unsigned)(p[i] - '0') < 10) << i;
-	return m;
-}
-
-static uint64_t words64(const unsigned char *p)
-{
-	uint64_t m = 0;
-
-	for (unsigned i = 0; i < DG_BLOCK; i++)
-		m |= (uint64_t)pii_word_byte(p[i]) << i;
-	return m;
-}
-#endif
-
 /* fn's mask of t[o, o + DG_BLOCK); a short last block through a zeroed
  * copy (NUL is neither a digit nor a word byte). */
-static uint64_t mask_at(const struct dg_scan *x, size_t o,
+static uint64_t mask_at(struct dg_scan *x, size_t o,
 			uint64_t (*fn)(const unsigned char *))
 {
 	unsigned char tail[DG_BLOCK] = {0};
@@ -280,7 +349,7 @@ static DG_SET smear(DG_SET m, unsigned k)
 /* The starts in block o: every match holds a digit at most lead bytes
  * past its start; it starts at a word boundary, or (rows in nb_first)
  * at most lead_nb bytes before a digit. *bnd: the word boundaries. */
-static uint64_t starts(const struct pii_digits *d, const struct dg_scan *x,
+static uint64_t starts(const struct pii_digits *d, struct dg_scan *x,
 		       uint64_t *bnd)
 {
 	uint64_t near = (uint64_t)smear(x->dm, (unsigned)d->lead);

@@ -96,6 +96,23 @@ static void mark_runs(struct pii_digits *d)
 	}
 }
 
+/* A DG_REP whose kid is a DG_CAT of classes and runs (see dg_node). */
+static bool flat_rep(const struct pii_digits *d, const struct dg_node *n)
+{
+	const struct dg_node *c = n->kind == DG_REP ? kid(d, n, 0) : NULL;
+
+	if (!c || c->kind != DG_CAT)
+		return false;
+	for (unsigned i = 0; i < c->n_kid; i++) {
+		const struct dg_node *k = kid(d, c, i);
+
+		if (k->kind != DG_CLS &&
+		    !(k->kind == DG_REP && kid(d, k, 0)->kind == DG_CLS))
+			return false;
+	}
+	return true;
+}
+
 static unsigned min_width(const struct pii_digits *d, const struct dg_node *n)
 {
 	unsigned w = n->kind == DG_ALT ? UINT16_MAX : 0;
@@ -204,6 +221,7 @@ static int add_row(struct pii_digits *d, const struct pii_pattern *p,
 {
 	struct dg_row *r = &d->row[d->n_row];
 	struct dg_node *root;
+	unsigned first = d->n_node;
 	unsigned w;
 	int n;
 
@@ -231,11 +249,41 @@ static int add_row(struct pii_digits *d, const struct pii_pattern *p,
 	/* counted only where the whole match fits in DG_BLOCK bytes */
 	w = width(d, root);
 	if (w <= DG_BLOCK) {
+		/* the row's nodes are those parsed last */
+		for (unsigned i = first; i < d->n_node; i++)
+			d->node[i].flat = flat_rep(d, &d->node[i]);
 		r->min_digits = min_digits(d, root);
 		r->span = w == DG_BLOCK ? ~0ull : (1ull << w) - 1;
 	}
 	d->n_row++;
 	return 0;
+}
+
+/* Each class as byte ranges, for the SIMD masks of pii_digits.c. */
+static void ranges(struct pii_digits *d)
+{
+	static const uint64_t dig[4] = {0x03ff000000000000ull, 0, 0, 0};
+
+	for (unsigned k = 0; k < d->n_cls; k++) {
+		unsigned n = 0;
+
+		for (unsigned c = 0; c < 256; c++) {
+			unsigned e = c;
+
+			if (!has_bit(d->cls_bits[k], c))
+				continue;
+			while (e + 1 < 256 && has_bit(d->cls_bits[k], e + 1))
+				e++;
+			if (n < DG_RANGES) {
+				d->cls_lo[k][n] = (uint8_t)c;
+				d->cls_span[k][n] = (uint8_t)(e - c);
+			}
+			n++;
+			c = e;
+		}
+		d->cls_nr[k] = (uint8_t)(n > DG_RANGES ? DG_RANGES + 1 : n);
+		d->cls_digit[k] = !memcmp(d->cls_bits[k], dig, sizeof(dig));
+	}
 }
 
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
@@ -251,6 +299,7 @@ int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		return rc;
 	}
 	mark_runs(d);
+	ranges(d);
 	for (unsigned c = 0; c < 256; c++) {
 		d->word[c] = pii_word_byte((int)c);
 		d->nb_any[c] = d->nb_first[c] != 0;
