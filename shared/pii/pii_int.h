@@ -166,7 +166,8 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 #define DG_MAX_CLS   128u
 #define DG_SPAN	     128u
 #define DG_AHEAD     8u	 /* bytes checked before a row is tried */
-#define DG_COUNT     64u /* bytes whose digits are counted */
+#define DG_BLOCK     64u /* pii_digits.c's scan step; every lead < it */
+#define DG_RANGES    4u	 /* byte ranges of a class tested with SIMD */
 
 /* A set of positions past a start; positions stay below DG_SPAN. */
 #define DG_SET unsigned __int128
@@ -175,8 +176,11 @@ enum dg_kind { DG_CLS, DG_BND, DG_CAT, DG_ALT, DG_REP };
 
 struct dg_node {
 	uint8_t kind;
-	uint8_t cls;	      /* DG_CLS, or the kid class of a DG_REP run */
-	bool run;	      /* DG_REP over a single class */
+	uint8_t cls; /* DG_CLS, or the kid class of a DG_REP run */
+	bool run;    /* DG_REP over a single class */
+	/* DG_REP over a DG_CAT of classes and runs, in a row no wider than
+	 * DG_BLOCK: stepped over class masks */
+	bool flat;
 	uint16_t min, max;    /* DG_REP */
 	uint16_t kid0, n_kid; /* DG_CAT, DG_ALT: kid[kid0 ..]; DG_REP: 1 */
 	int16_t thru, part;   /* digit-free lengths (lead()) */
@@ -185,9 +189,10 @@ struct dg_node {
 struct dg_row {
 	unsigned idx;  /* table row */
 	unsigned root; /* node */
-	/* every match holds at least this many digits within its first
-	 * DG_COUNT bytes (0: not checked) */
+	/* every match holds at least min_digits digits at the offsets in
+	 * span (bit i: i bytes past the start; 0: not checked) */
 	unsigned min_digits;
+	uint64_t span;
 	DG_SET done; /* ends reported, relative to done_at */
 	size_t done_at;
 };
@@ -199,6 +204,11 @@ struct pii_digits {
 	uint64_t cls_bits[DG_MAX_CLS][4];
 	unsigned n_cls;
 	uint64_t cls_of[256][2]; /* bit c: the byte is in class c */
+	/* class c is the union of the byte ranges [lo, lo + span] of
+	 * cls_lo/cls_span[c][0 .. cls_nr[c]), or cls_nr[c] > DG_RANGES */
+	uint8_t cls_nr[DG_MAX_CLS];
+	uint8_t cls_lo[DG_MAX_CLS][DG_RANGES], cls_span[DG_MAX_CLS][DG_RANGES];
+	bool cls_digit[DG_MAX_CLS]; /* exactly [0-9] */
 	/* at_of[j][c]: rows with a match whose byte j can be c (or that
 	 * may be shorter than j + 1 bytes): a start s is tried only for
 	 * the rows in every at_of[j][t[s + j]] */
@@ -206,6 +216,7 @@ struct pii_digits {
 	/* nb_first[c]: rows with a match that starts with byte c where no
 	 * \b holds (at_of[0] without the starts that need one) */
 	uint64_t nb_first[256];
+	bool nb_any[256]; /* nb_first[c] != 0 */
 	/* near[k]: rows whose first digit may lie k bytes past the start */
 	uint64_t near[DG_SPAN];
 	struct dg_row row[DG_MAX_ROWS];

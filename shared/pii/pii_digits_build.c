@@ -1,0 +1,314 @@
+/* pii_digits_build: the digit rows' trees (pii_digits_parse.c) and the
+ * tables pii_digits.c filters candidate starts with, derived from them.
+ * Invariants: every row is narrower than DG_SPAN and holds its first
+ * digit fewer than 64 bytes past its start; a row the parser cannot take
+ * makes pii_digits_new fail (the engine then keeps Vectorscan for the
+ * digit rows). */
+#include "shared/common.h"
+#include "shared/pii/pii_int.h"
+
+#include <errno.h>
+
+static bool has_bit(const uint64_t b[4], unsigned c)
+{
+	return (b[c / 64] >> (c % 64)) & 1;
+}
+
+static const struct dg_node *kid(const struct pii_digits *d,
+				 const struct dg_node *n, unsigned i)
+{
+	return &d->node[d->kid[n->kid0 + i]];
+}
+
+static unsigned width(const struct pii_digits *d, const struct dg_node *n)
+{
+	unsigned w = 0;
+
+	if (n->kind == DG_CLS)
+		return 1;
+	if (n->kind == DG_REP)
+		return n->max * width(d, kid(d, n, 0));
+	for (unsigned i = 0; i < n->n_kid; i++) {
+		unsigned k = width(d, kid(d, n, i));
+
+		if (n->kind == DG_CAT)
+			w += k;
+		else if (k > w)
+			w = k;
+	}
+	return w;
+}
+
+/* Digit-free lengths: thru, the most bytes n consumes whole without a
+ * digit (-1: it cannot); part, the most digit-free bytes it consumes
+ * before a byte that must be a digit. A match's first digit lies at most
+ * part(root) bytes past its start (every digit row's match has one). */
+static void lead(struct pii_digits *d, struct dg_node *n)
+{
+	int thru = 0;
+	int part = 0;
+
+	for (unsigned i = 0; i < n->n_kid; i++)
+		lead(d, &d->node[d->kid[n->kid0 + i]]);
+	if (n->kind == DG_CLS) {
+		const uint64_t *b = d->cls_bits[n->cls];
+		bool other =
+		    (b[0] & ~0x03ff000000000000ull) || b[1] || b[2] || b[3];
+
+		/* a class with a non-digit byte may be passed digit-free */
+		thru = other ? 1 : -1;
+		part = other ? 1 : 0;
+	} else if (n->kind == DG_REP) {
+		const struct dg_node *k = kid(d, n, 0);
+
+		thru = k->thru < 0 ? (n->min ? -1 : 0) : n->max * k->thru;
+		part = k->thru < 0 ? k->part : (n->max - 1) * k->thru + k->part;
+	} else if (n->kind == DG_ALT) {
+		thru = -1;
+		for (unsigned i = 0; i < n->n_kid; i++) {
+			const struct dg_node *k = kid(d, n, i);
+
+			thru = k->thru > thru ? k->thru : thru;
+			part = k->part > part ? k->part : part;
+		}
+	} else if (n->kind == DG_CAT) {
+		for (unsigned i = 0; i < n->n_kid && thru >= 0; i++) {
+			const struct dg_node *k = kid(d, n, i);
+
+			part = thru + k->part > part ? thru + k->part : part;
+			thru = k->thru < 0 ? -1 : thru + k->thru;
+		}
+	}
+	n->thru = (int16_t)thru;
+	n->part = (int16_t)(thru > part ? thru : part);
+}
+
+/* Marks DG_REP nodes over one class: run() counts them in one loop. */
+static void mark_runs(struct pii_digits *d)
+{
+	for (unsigned i = 0; i < d->n_node; i++) {
+		struct dg_node *n = &d->node[i];
+
+		if (n->kind == DG_REP && kid(d, n, 0)->kind == DG_CLS) {
+			n->run = true;
+			n->cls = kid(d, n, 0)->cls;
+		}
+	}
+}
+
+/* A DG_REP whose kid is a DG_CAT of classes and runs (see dg_node). */
+static bool flat_rep(const struct pii_digits *d, const struct dg_node *n)
+{
+	const struct dg_node *c = n->kind == DG_REP ? kid(d, n, 0) : NULL;
+
+	if (!c || c->kind != DG_CAT)
+		return false;
+	for (unsigned i = 0; i < c->n_kid; i++) {
+		const struct dg_node *k = kid(d, c, i);
+
+		if (k->kind != DG_CLS &&
+		    !(k->kind == DG_REP && kid(d, k, 0)->kind == DG_CLS))
+			return false;
+	}
+	return true;
+}
+
+static unsigned min_width(const struct pii_digits *d, const struct dg_node *n)
+{
+	unsigned w = n->kind == DG_ALT ? UINT16_MAX : 0;
+
+	if (n->kind == DG_CLS)
+		return 1;
+	if (n->kind == DG_REP)
+		return n->min * min_width(d, kid(d, n, 0));
+	for (unsigned i = 0; i < n->n_kid; i++) {
+		unsigned k = min_width(d, kid(d, n, i));
+
+		if (n->kind == DG_CAT)
+			w += k;
+		else if (k < w)
+			w = k;
+	}
+	return n->kind == DG_ALT && !n->n_kid ? 0 : w;
+}
+
+/* The fewest digits a match of n holds. */
+static unsigned min_digits(const struct pii_digits *d, const struct dg_node *n)
+{
+	unsigned k = n->kind == DG_ALT ? UINT16_MAX : 0;
+
+	if (n->kind == DG_CLS)
+		return n->thru < 0; /* only digits */
+	if (n->kind == DG_REP)
+		return n->min * min_digits(d, kid(d, n, 0));
+	for (unsigned i = 0; i < n->n_kid; i++) {
+		unsigned m = min_digits(d, kid(d, n, i));
+
+		if (n->kind == DG_CAT)
+			k += m;
+		else if (m < k)
+			k = m;
+	}
+	return n->kind == DG_ALT && !n->n_kid ? 0 : k;
+}
+
+#define BEYOND (1u << DG_AHEAD)
+
+/* Where n can be after starting at the offsets in `in` (bit j: j bytes
+ * in, j < DG_AHEAD; BEYOND: further); adds the bytes each class may
+ * take at each offset to at. */
+static unsigned ahead(const struct pii_digits *d, const struct dg_node *n,
+		      unsigned in, uint64_t at[DG_AHEAD][4], bool no_b)
+{
+	unsigned out = 0;
+	unsigned acc;
+
+	switch (n->kind) {
+	case DG_CLS:
+		for (unsigned j = 0; j < DG_AHEAD; j++) {
+			for (int i = 0; (in >> j & 1) && i < 4; i++)
+				at[j][i] |= d->cls_bits[n->cls][i];
+		}
+		return ((in << 1) | (in & BEYOND)) & (2 * BEYOND - 1);
+	case DG_BND: /* no_b: no word boundary at the start */
+		return no_b ? in & ~1u : in;
+	case DG_CAT:
+		for (unsigned i = 0; i < n->n_kid; i++)
+			in = ahead(d, kid(d, n, i), in, at, no_b);
+		return in;
+	case DG_ALT:
+		for (unsigned i = 0; i < n->n_kid; i++)
+			out |= ahead(d, kid(d, n, i), in, at, no_b);
+		return out;
+	default:
+		for (unsigned i = 0; i < n->min; i++)
+			in = ahead(d, kid(d, n, 0), in, at, no_b);
+		acc = in;
+		for (unsigned i = n->min; i < n->max; i++) {
+			in = ahead(d, kid(d, n, 0), in, at, no_b);
+			if (!(in & ~acc))
+				break;
+			acc |= in;
+		}
+		return acc;
+	}
+}
+
+/* Fills the row's bit in at_of (see struct pii_digits). */
+static void add_ahead(struct pii_digits *d, const struct dg_node *root)
+{
+	uint64_t at[DG_AHEAD][4] = {{0}};
+	unsigned minw = min_width(d, root);
+	uint64_t bit = 1ull << d->n_row;
+
+	(void)ahead(d, root, 1, at, true);
+	for (unsigned c = 0; c < 256; c++) {
+		if (has_bit(at[0], c))
+			d->nb_first[c] |= bit;
+	}
+	memset(at, 0, sizeof(at));
+	(void)ahead(d, root, 1, at, false);
+	for (unsigned j = 0; j < DG_AHEAD; j++) {
+		for (unsigned c = 0; c < 256; c++) {
+			if (j >= minw || has_bit(at[j], c))
+				d->at_of[j][c] |= bit;
+		}
+	}
+}
+
+static int add_row(struct pii_digits *d, const struct pii_pattern *p,
+		   unsigned idx)
+{
+	struct dg_row *r = &d->row[d->n_row];
+	struct dg_node *root;
+	unsigned first = d->n_node;
+	unsigned w;
+	int n;
+
+	if (d->n_row == DG_MAX_ROWS || (p->hs_flags & ~HS_FLAG_CASELESS))
+		return -ENOTSUP;
+	n = pii_digits_parse(d, p->regex, p->hs_flags & HS_FLAG_CASELESS);
+	if (n < 0)
+		return n;
+	root = &d->node[n];
+	lead(d, root);
+	if (width(d, root) >= DG_SPAN || root->part < 0 ||
+	    root->part >= (int)DG_BLOCK)
+		return -ENOTSUP;
+	if ((size_t)root->part > d->lead)
+		d->lead = (size_t)root->part;
+	for (int k = 0; k <= root->part; k++)
+		d->near[k] |= 1ull << d->n_row;
+	add_ahead(d, root);
+	for (unsigned c = 0; c < 256; c++) {
+		if ((d->nb_first[c] >> d->n_row) & 1 &&
+		    (size_t)root->part > d->lead_nb)
+			d->lead_nb = (size_t)root->part;
+	}
+	*r = (struct dg_row){.idx = idx, .root = (unsigned)n};
+	/* counted only where the whole match fits in DG_BLOCK bytes */
+	w = width(d, root);
+	if (w <= DG_BLOCK) {
+		/* the row's nodes are those parsed last */
+		for (unsigned i = first; i < d->n_node; i++)
+			d->node[i].flat = flat_rep(d, &d->node[i]);
+		r->min_digits = min_digits(d, root);
+		r->span = w == DG_BLOCK ? ~0ull : (1ull << w) - 1;
+	}
+	d->n_row++;
+	return 0;
+}
+
+/* Each class as byte ranges, for the SIMD masks of pii_digits.c. */
+static void ranges(struct pii_digits *d)
+{
+	static const uint64_t dig[4] = {0x03ff000000000000ull, 0, 0, 0};
+
+	for (unsigned k = 0; k < d->n_cls; k++) {
+		unsigned n = 0;
+
+		for (unsigned c = 0; c < 256; c++) {
+			unsigned e = c;
+
+			if (!has_bit(d->cls_bits[k], c))
+				continue;
+			while (e + 1 < 256 && has_bit(d->cls_bits[k], e + 1))
+				e++;
+			if (n < DG_RANGES) {
+				d->cls_lo[k][n] = (uint8_t)c;
+				d->cls_span[k][n] = (uint8_t)(e - c);
+			}
+			n++;
+			c = e;
+		}
+		d->cls_nr[k] = (uint8_t)(n > DG_RANGES ? DG_RANGES + 1 : n);
+		d->cls_digit[k] = !memcmp(d->cls_bits[k], dig, sizeof(dig));
+	}
+}
+
+int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
+		   unsigned n, struct pii_digits **out)
+{
+	struct pii_digits *d = calloc(1, sizeof(*d));
+	int rc = d ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++)
+		rc = add_row(d, &pats[idx[i]], idx[i]);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	mark_runs(d);
+	ranges(d);
+	for (unsigned c = 0; c < 256; c++) {
+		d->word[c] = pii_word_byte((int)c);
+		d->nb_any[c] = d->nb_first[c] != 0;
+	}
+	*out = d;
+	return 0;
+}
+
+void pii_digits_free(struct pii_digits *d)
+{
+	free(d);
+}
