@@ -6,9 +6,15 @@ set -u
 passed=0
 failed=0
 bad_bins=()
+# Under ASan the unit binaries run their tests one at a time: Criterion's
+# runner itself (libcriterion, not a test) now and then leaks 48 bytes at
+# exit when its parallel workers finish together, which LeakSanitizer
+# reports as a failure of a binary whose tests all passed.
 for bin in "$@"; do
 	log=$(mktemp)
-	"$bin" >"$log" 2>&1
+	jobs=()
+	[ -n "${AKIOS_SAN:-}" ] && [[ "$bin" == */unit/* ]] && jobs=(-j1)
+	"$bin" "${jobs[@]}" >"$log" 2>&1
 	rc=$?
 	synth=$(grep -a 'Synthesis:' "$log" | tail -n 1)
 	t=$(sed -n 's/.*Tested: \([0-9]*\).*/\1/p' <<<"$synth")
