@@ -366,18 +366,6 @@ int pii_engine_reference(struct pii_engine *eng, bool on)
 	return rc;
 }
 
-static int cmp_raw(const void *a, const void *b)
-{
-	const struct pii_raw *x = a;
-	const struct pii_raw *y = b;
-
-	if (x->idx != y->idx)
-		return x->idx < y->idx ? -1 : 1;
-	if (x->e != y->e)
-		return x->e < y->e ? -1 : 1;
-	return x->s < y->s ? -1 : (x->s > y->s);
-}
-
 int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
 		    bool reference, const struct pii_raw **raw, size_t *n)
 {
@@ -391,7 +379,8 @@ int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
 		rc = pii_scan_raw(&eng->v, &r);
 	eng->v.reference = was;
 	if (eng->v.n_raw > 1)
-		qsort(eng->v.raw, eng->v.n_raw, sizeof(*eng->v.raw), cmp_raw);
+		qsort(eng->v.raw, eng->v.n_raw, sizeof(*eng->v.raw),
+		      pii_raw_cmp);
 	*raw = eng->v.raw;
 	*n = eng->v.n_raw;
 	return rc;

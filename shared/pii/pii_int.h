@@ -350,6 +350,8 @@ int pii_engine_reference(struct pii_engine *eng, bool on) AKIOS_NODISCARD;
  * reference path's; err may be NULL). */
 int pii_engine_digit_db(struct pii_engine *eng,
 			struct akios_err *err) AKIOS_NODISCARD;
+/* qsort order of raw matches: row, then end, then start. */
+int pii_raw_cmp(const void *a, const void *b);
 /* The digit rows' raw matches over text alone (reference: Vectorscan,
  * else pii_digits.c), sorted by row, end, start; *raw is the engine's
  * and lives until its next call. */

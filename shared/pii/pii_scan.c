@@ -342,7 +342,7 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 	return rc;
 }
 
-static int cmp_raw(const void *a, const void *b)
+int pii_raw_cmp(const void *a, const void *b)
 {
 	const struct pii_raw *x = a;
 	const struct pii_raw *y = b;
@@ -374,7 +374,7 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 		rc = scan_digits(v, &r);
 	v->reference = apart;
 	if (v->n_raw > 1)
-		qsort(v->raw, v->n_raw, sizeof(*v->raw), cmp_raw);
+		qsort(v->raw, v->n_raw, sizeof(*v->raw), pii_raw_cmp);
 	*raw = v->raw;
 	*n = v->n_raw;
 	return rc;
