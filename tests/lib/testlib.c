@@ -2,6 +2,7 @@
  * Uses poll() on both pipes so a chatty child can never deadlock us. */
 #include "shared/common.h"
 #include "tests/lib/testlib.h"
+#include "shared/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -261,4 +262,31 @@ int test_run_help(const char *cmd, struct test_run *r)
 			sub ? "--help" : NULL, NULL};
 
 	return test_run(argv, NULL, 0, NULL, 10, r);
+}
+
+int test_pii_corpus(const char *out, char *const args[], struct akios_buf *text)
+{
+	char path[PATH_MAX];
+	char *argv[12] = {"python3", "tests/fixtures/pii_corpus.py", "--out",
+			  (char *)out};
+	struct test_run r;
+	int k = 4;
+	int st;
+
+	while (*args && k < 11)
+		argv[k++] = *args++;
+	argv[k] = NULL;
+	if (test_run(argv, NULL, 0, NULL, 60, &r) != 0)
+		return -1;
+	st = r.status;
+	if (st != 0)
+		fprintf(stderr, "pii_corpus.py: %s", r.err);
+	test_run_free(&r);
+	if (st != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s.txt", out);
+	if (access(path, F_OK) != 0)
+		snprintf(path, sizeof(path), "%s", out);
+	akios_buf_init(text, 1u << 24);
+	return fileio_read_all(path, text, NULL) == 0 ? 0 : -1;
 }

@@ -6,6 +6,8 @@
 
 #include "shared/common.h"
 
+#include "shared/buf.h"
+
 #include <stdbool.h>
 
 struct test_run {
@@ -45,5 +47,11 @@ char *test_tmpdir(const char *prefix);
 int test_write_file(const char *path, const char *data);
 /* rm -rf of a test directory (refuses paths outside /tmp). */
 void test_rmtree(const char *path);
+
+/* Runs tests/fixtures/pii_corpus.py --out out ARGS... (at most 7 args)
+ * and reads what it wrote (out.txt for --items, out itself for --filler)
+ * into text (initialised here). 0, or -1 with the reason on stderr. */
+int test_pii_corpus(const char *out, char *const args[],
+		    struct akios_buf *text);
 
 #endif

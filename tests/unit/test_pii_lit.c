@@ -325,24 +325,9 @@ static void generate(const char *dir, char *const args[],
 		     struct akios_buf *text)
 {
 	char out[512];
-	char path[520];
-	char *argv[12] = {"python3", "tests/fixtures/pii_corpus.py", "--out",
-			  out};
-	struct test_run r;
-	int k = 4;
 
 	snprintf(out, sizeof(out), "%s/text", dir);
-	while (*args && k < 11)
-		argv[k++] = *args++;
-	argv[k] = NULL;
-	cr_assert_eq(test_run(argv, NULL, 0, NULL, 60, &r), 0);
-	cr_assert_eq(r.status, 0, "pii_corpus.py: %s", r.err);
-	test_run_free(&r);
-	snprintf(path, sizeof(path), "%s.txt", out);
-	if (access(path, F_OK) != 0)
-		snprintf(path, sizeof(path), "%s", out);
-	akios_buf_init(text, 1u << 24);
-	cr_assert_eq(fileio_read_all(path, text, NULL), 0);
+	cr_assert_eq(test_pii_corpus(out, args, text), 0);
 }
 
 /* The generator's text, raw matches per 64 KiB window and redaction. */
