@@ -266,7 +266,7 @@ int test_run_help(const char *cmd, struct test_run *r)
 
 int test_pii_corpus(const char *out, char *const args[], struct akios_buf *text)
 {
-	char path[PATH_MAX];
+	char path[4096];
 	char *argv[12] = {"python3", "tests/fixtures/pii_corpus.py", "--out",
 			  (char *)out};
 	struct test_run r;
