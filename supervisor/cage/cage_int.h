@@ -11,6 +11,7 @@
 #include "supervisor/cage/pty.h"
 #include "supervisor/cage/seccomp.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -46,7 +47,9 @@ struct cage_child_args {
 	const struct cage_plan *plan;
 	char *const *envp;
 	int status_fd; /* child end of the status socket */
-	int sync_fd;   /* read end: one byte once the maps are written */
+	/* Read end: one byte once the supervisor has the cage in its cgroup
+	 * and the placeholders exist (cage_view_await_go). */
+	int sync_fd;
 	/* The real terminal's modes: the child opens the agent's pty in the
 	 * cage's devpts and sends the master back. NULL: no pty. */
 	const struct cage_pty_modes *pty;
@@ -58,8 +61,13 @@ struct cage_child_args {
 
 /* In the new namespaces: builds the view and pivots into it. The fds it
  * opens (all CLOEXEC) may be left open: the caller closes every fd it
- * does not need with close_range right after. */
-int cage_view_build(const struct cage_plan *p, struct cage_fail *f);
+ * does not need with close_range right after. *go_fd (the sync pipe) is
+ * waited on (cage_view_await_go) before the first mount on a placeholder
+ * and then set to -1. */
+int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f);
+/* Reads the go byte from *fd unless it was read already (*fd < 0); then
+ * *fd is closed and -1. 0, or -EPIPE when the supervisor is gone. */
+int cage_view_await_go(int *fd, struct cage_fail *f);
 #ifdef AKIOS_TESTING
 /* view.c, static but for tests/unit/test_cage_view_dirs.c: the length of
  * the leading whole path components a and b share. */
@@ -71,6 +79,11 @@ int cage_net_lo_up(struct cage_fail *f);
 
 /* The child's whole life: never returns. */
 _Noreturn void cage_child_main(const struct cage_child_args *a);
+/* agent.c: clones the agent (it shares our memory until its exec, which
+ * this waits for) and returns its pid, or -1 (errno). */
+pid_t cage_spawn_agent(const struct cage_child_args *a);
+/* v in decimal, NUL-ended, into buf (room for 21 bytes). */
+void cage_fmt_uint(char *buf, unsigned long long v);
 
 /* Sends one status message (best effort; the reader may be gone). */
 void cage_status_send(int fd, char kind, const char *a, const char *b,
@@ -97,10 +110,21 @@ struct cage_launch {
 	pid_t pid;     /* the reaper (cage PID 1), our child */
 	int pidfd;     /* its pidfd */
 	int status_fd; /* our end of the status socket */
+	/* PID 1's stack and block (launch.c), and the thread whose TLS it
+	 * uses: both live until PID 1 has been reaped. */
+	void *map;
+	size_t map_size;
+	pthread_t thread;
+	bool have_thread;
 };
 /* Clones the cage and releases it. On failure after the clone the child
- * has been SIGKILLed: l->pid >= 0 must still be reaped by the caller. */
+ * has been SIGKILLed: l->pid >= 0 must still be reaped by the caller.
+ * Either way cage_launch_free follows the reap. Until then PID 1 may read
+ * o->plan, o->envp and o->bpf: they must stay as they are. */
 int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 		struct akios_err *err) AKIOS_NODISCARD;
+/* Once PID 1 has been reaped (or was never cloned): joins the launcher
+ * thread and unmaps PID 1's stack. */
+void cage_launch_free(struct cage_launch *l);
 
 #endif

@@ -1,24 +1,20 @@
-/* The cage child: PID 1 of the new pid namespace. It waits for its uid/gid
- * maps, builds the view, brings up lo, then forks the agent and stays as
- * its reaper; when the agent ends it kills and reaps whatever is left in
- * the namespace (double-forked daemons included), reports the status and
- * the usage, and exits. The agent drops every privilege and execs. Between clone and
- * execve nothing allocates; any failure is one status line + _exit(125). */
+/* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
+ * maps, builds the view, brings up lo, then (once the supervisor says go)
+ * starts the agent (agent.c) and stays as its reaper: when the agent ends
+ * it kills and reaps whatever is left in the namespace (double-forked
+ * daemons included), reports the status and the usage, and exits.
+ * Between clone and execve nothing allocates; any failure is one status
+ * line + _exit(125). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
 #include "supervisor/broker/relay.h"
 #include "supervisor/cage/caps.h"
 #include "supervisor/cage/cage_int.h"
-#include "supervisor/cage/landlock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/close_range.h>
 #include <sys/ioctl.h>
-#include <sched.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -60,113 +56,7 @@ static _Noreturn void die(int fd, const char *what, const char *path, int e)
 	cage_child_fail(fd, &f);
 }
 
-/* The 16 hex digits after key ("\nSigIgn:\t") in a status text, or every
- * bit when the line is missing or malformed. */
-static uint64_t status_mask(const char *text, const char *key)
-{
-	const char *p = strstr(text, key);
-	uint64_t v = 0;
-
-	if (!p)
-		return UINT64_MAX;
-	p += strlen(key);
-	for (int i = 0; i < 16; i++, p++) {
-		unsigned d = (unsigned)(*p >= 'a' ? *p - 'a' + 10 : *p - '0');
-
-		if (d > 15)
-			return UINT64_MAX;
-		v = v << 4 | d;
-	}
-	return v;
-}
-
-/* The signals whose disposition is not the default, as the kernel lists
- * them (SigIgn and SigCgt of /proc/thread-self/status, bit s-1 for
- * signal s), or every bit when that cannot be read (no /proc in the
- * view): the caller then resets all. */
-static uint64_t non_default_signals(void)
-{
-	char buf[2048];
-	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = '\0';
-	return status_mask(buf, "\nSigIgn:\t") |
-	       status_mask(buf, "\nSigCgt:\t");
-}
-
-/* An ignored signal stays ignored across execve, and so does the mask:
- * reset those (SIG_IGN inherited from whoever started akios, SIGPIPE of
- * akios itself), and any handler too, so that no code of akios runs
- * here on a signal once the mask is cleared (akios installs none, but a
- * library or a sanitizer may). The kernel's own list costs three
- * syscalls where a sigaction per signal cost 64; unreadable, every
- * signal is reset. */
-static void reset_signals(void)
-{
-	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
-	 * empty mask, in every architecture's layout. The raw call, since
-	 * glibc refuses 32 and 33 (its own), which may come ignored too. */
-	const uint64_t dfl[4] = {0};
-	uint64_t set = non_default_signals();
-	sigset_t none;
-
-	for (int s = 1; s <= 64; s++)
-		if (set & (1ull << (s - 1)))
-			(void)syscall(SYS_rt_sigaction, s, dfl, NULL, 8);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* The cage's PATH (from the planned environment) or the safe default. */
-static const char *cage_path(char *const *envp)
-{
-	for (; *envp; envp++)
-		if (strncmp(*envp, "PATH=", 5) == 0)
-			return *envp + 5;
-	return CAGE_SAFE_PATH;
-}
-
-/* execvpe with the cage's PATH (glibc's would search the host's). Returns
- * the exit code for the failure: 126 found but not runnable, 127 not
- * found. */
-static int exec_search(char *const *argv, char *const *envp, int *err)
-{
-	const char *p = cage_path(envp);
-	char buf[PATH_MAX];
-	int code = AKIOS_EXIT_NOTFOUND;
-
-	*err = ENOENT;
-	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, envp);
-		*err = errno;
-		return errno == ENOENT ? AKIOS_EXIT_NOTFOUND
-				       : AKIOS_EXIT_NOEXEC;
-	}
-	while (*p) {
-		size_t d = strcspn(p, ":");
-		size_t a = strlen(argv[0]);
-
-		if (d && d + a + 2 <= sizeof(buf)) {
-			memcpy(buf, p, d);
-			buf[d] = '/';
-			memcpy(buf + d + 1, argv[0], a + 1);
-			execve(buf, argv, envp);
-			if (errno != ENOENT && errno != ENOTDIR) {
-				*err = errno;
-				code = AKIOS_EXIT_NOEXEC;
-			}
-		}
-		p += d + (p[d] == ':');
-	}
-	return code;
-}
-
-static void fmt_uint(char *buf, unsigned long long v)
+void cage_fmt_uint(char *buf, unsigned long long v)
 {
 	char tmp[21];
 	int n = 0;
@@ -178,50 +68,6 @@ static void fmt_uint(char *buf, unsigned long long v)
 	for (int i = 0; i < n; i++)
 		buf[i] = tmp[n - 1 - i];
 	buf[n] = '\0';
-}
-
-/* The listener goes to the supervisor as a NUMBER, which it copies with
- * pidfd_getfd: sendmsg(SCM_RIGHTS) is itself trapped once the filter is
- * in place, with nobody listening yet. The fd must stay open here until
- * the supervisor has its copy. Two ways to make sure:
- * - wait (the filter does not trap exec): the supervisor answers one
- *   byte once it has the copy; EOF means it is gone, and the cage with
- *   it. The listener may then be closed.
- * - no wait (the filter traps execve and execveat: akios run): the next
- *   thing this process does is exec_search's execve, which waits in a
- *   notification on this very listener until the supervisor answers it,
- *   and the supervisor can only read the notification from its copy. So
- *   the fd (CLOEXEC, never closed here) is still in the table, with the
- *   same number, whenever the supervisor asks for it: before the
- *   execve, or while it waits. A failed exec (ENOENT along PATH, a
- *   refusal) returns here with the listener still open; each further
- *   execve waits the same way, and the NOEXEC report and _exit come only
- *   after answers the supervisor gave from its copy. If the supervisor
- *   cannot copy the fd (or its broker fails) it stops the run and kills
- *   the cage: the trapped execve ends with the process (SIGKILL is
- *   fatal even under WAIT_KILLABLE_RECV), nothing hangs. A fatal signal
- *   forwarded before the copy kills the agent the same way (the run
- *   then ends as an akios error, 125, as it did with the byte). The
- *   broker sees the first exec like any other (audit, tools.allow,
- *   tools.timeout_sec). cage_run refuses this mode without a listener
- *   hook, which would leave the execve unanswered.
- * Without a filter (seccomp off or degraded) there is no listener and
- * nothing to hand over. A failed send is fatal: the supervisor could
- * never take the listener. */
-static void hand_over_listener(int fd, int listener, bool wait)
-{
-	char msg[16] = {CAGE_MSG_LISTEN};
-	size_t n;
-	char ack;
-
-	fmt_uint(msg + 1, (unsigned)listener);
-	n = strlen(msg);
-	if (wait)
-		msg[n++] = 'w';
-	if (send(fd, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
-		die(fd, "seccomp listener", "handover", errno);
-	while (wait && recv(fd, &ack, 1, 0) < 0 && errno == EINTR)
-		;
 }
 
 /* One status message (text) carrying n fds (SCM_RIGHTS); only before the
@@ -275,7 +121,7 @@ static void hand_over_relay(int status_fd)
 		else if (i == 0)
 			e4 = -fd;
 	}
-	fmt_uint(msg + 4, (unsigned)e4);
+	cage_fmt_uint(msg + 4, (unsigned)e4);
 	rc = send_fds(status_fd, msg, strlen(msg), fds, n);
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
@@ -310,125 +156,6 @@ static int open_pty(const struct cage_child_args *a)
 	return slave;
 }
 
-/* The ABI the supervisor probed, and no_new_privs set by PID 1 before
- * the clone: only the ruleset's own syscalls here. Its fds are CLOEXEC
- * and left to the execve that follows. */
-static void landlock(const struct cage_child_args *a)
-{
-	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
-	const struct cage_plan *p = a->plan;
-	struct akios_err err;
-
-	for (unsigned i = 0; i < p->n_rules; i++) {
-		unsigned acc = p->rules[i].access;
-
-		r[i].path = p->rules[i].path;
-		r[i].access = ((acc & CAGE_ACC_READ) ? CAGE_LL_READ : 0) |
-			      ((acc & CAGE_ACC_WRITE) ? CAGE_LL_WRITE : 0) |
-			      ((acc & CAGE_ACC_EXEC) ? CAGE_LL_EXEC : 0) |
-			      ((acc & CAGE_ACC_DEV) ? CAGE_LL_IOCTL : 0) |
-			      ((acc & CAGE_ACC_LISTDIR) ? (1ull << 3) : 0);
-	}
-	if (cage_landlock_restrict(p->landlock_abi, r, p->n_rules,
-				   CAGE_LL_KEEP_FDS, &err) != 0)
-		die(a->status_fd, "landlock:", err.msg, 0);
-}
-
-/* The privilege steps, in the only order that works: rlimits and
- * Landlock need no capability, and the seccomp filter comes last because
- * it denies what the others use. no_new_privs, the locked securebits and
- * the empty bounding and ambient sets come from PID 1 (lock_privileges,
- * before the clone); what is left is the caps this thread holds. */
-static void harden(const struct cage_child_args *a)
-{
-	const struct cage_plan *p = a->plan;
-	struct akios_err err;
-	int listener = -1;
-	int rc;
-
-	if (cage_apply_rlimits(&p->rlimits, &err) != 0)
-		die(a->status_fd, "rlimits:", err.msg, 0);
-	if (p->landlock)
-		landlock(a);
-	if (cage_clear_caps(&err) != 0)
-		die(a->status_fd, "drop capabilities:", err.msg, 0);
-	if (p->seccomp && a->bpf) {
-		rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
-		if (rc != 0)
-			die(a->status_fd, "seccomp", NULL, -rc);
-	}
-	/* Ready once every layer is on (a filter that fails to load is a
-	 * setup failure), right before the listener: the supervisor wakes
-	 * once for both. */
-	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
-	if (listener >= 0) {
-		bool wait = !a->bpf->traps_exec;
-
-		hand_over_listener(a->status_fd, listener, wait);
-		if (wait)
-			close(listener);
-	}
-}
-
-static _Noreturn void agent_main(const struct cage_child_args *a)
-{
-	const struct cage_plan *p = a->plan;
-	char code[8];
-	int err = 0;
-	int c;
-
-	reset_signals();
-	if (setsid() < 0)
-		die(a->status_fd, "setsid", NULL, errno);
-	if (a->pty_slave >= 0) {
-		if (ioctl(a->pty_slave, TIOCSCTTY, 0) != 0)
-			die(a->status_fd, "TIOCSCTTY", NULL, errno);
-		for (int fd = 0; fd < 3; fd++)
-			if (dup2(a->pty_slave, fd) < 0)
-				die(a->status_fd, "dup2", "pty", errno);
-	}
-	/* Every inherited fd but 0/1/2 is gone at exec. */
-	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
-		die(a->status_fd, "close_range", NULL, errno);
-	if (chdir(p->cwd) != 0)
-		die(a->status_fd, "chdir", p->cwd, errno);
-	harden(a);
-	c = exec_search(p->argv, a->envp, &err);
-	code[0] = (char)('0' + c / 100);
-	code[1] = (char)('0' + c / 10 % 10);
-	code[2] = (char)('0' + c % 10);
-	code[3] = ' ';
-	code[4] = '\0';
-	cage_status_send(a->status_fd, CAGE_MSG_NOEXEC, code, p->argv[0], ": ",
-			 strerrordesc_np(err));
-	_exit(c);
-}
-
-static int agent_entry(void *arg)
-{
-	agent_main(arg);
-}
-
-/* The agent starts like posix_spawn does: CLONE_VM|CLONE_VFORK on its own
- * stack, so no page table is copied and it runs at once on this CPU while
- * PID 1 waits for its exec. Its code only makes syscalls and writes its
- * own stack (errno aside, which PID 1 does not read until the clone
- * returns). */
-static pid_t spawn_agent(const struct cage_child_args *a)
-{
-	size_t size = 512ul * 1024ul;
-	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	pid_t pid;
-
-	if (stack == MAP_FAILED)
-		return -1;
-	pid = clone(agent_entry, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD,
-		    (void *)a);
-	(void)munmap(stack, size);
-	return pid;
-}
-
 static unsigned long long tv_us(struct timeval a, struct timeval b)
 {
 	return (unsigned long long)(a.tv_sec + b.tv_sec) * 1000000ull +
@@ -453,7 +180,7 @@ static void fmt_usage(char *buf, size_t size)
 							       : me.ru_maxrss);
 	for (int i = 0; i < 3 && n + 22 < size; i++) {
 		buf[n++] = ' ';
-		fmt_uint(buf + n, v[i]);
+		cage_fmt_uint(buf + n, v[i]);
 		n += strlen(buf + n);
 	}
 	buf[n] = '\0';
@@ -489,19 +216,75 @@ static _Noreturn void reaper(int status_fd, pid_t agent)
 				(void)kill(-1, SIGKILL);
 		}
 	}
-	fmt_uint(num, WIFEXITED(agent_st) ? (unsigned)WEXITSTATUS(agent_st)
-					  : (unsigned)WTERMSIG(agent_st));
+	cage_fmt_uint(num, WIFEXITED(agent_st) ? (unsigned)WEXITSTATUS(agent_st)
+					       : (unsigned)WTERMSIG(agent_st));
 	fmt_usage(usage, sizeof(usage));
 	cage_status_send(status_fd, CAGE_MSG_EXIT,
 			 WIFEXITED(agent_st) ? "e" : "s", num, usage, NULL);
 	_exit(0);
 }
 
-static void close_all_but(int keep)
+/* Closes every fd but keep (and keep2 when >= 0). */
+static void close_all_but(int keep, int keep2)
 {
-	if (keep > 3)
-		(void)close_range(3, (unsigned)keep - 1, 0);
-	(void)close_range((unsigned)keep + 1, ~0u, 0);
+	int lo = keep2 >= 0 && keep2 < keep ? keep2 : keep;
+	int hi = keep2 > keep ? keep2 : keep;
+
+	if (lo > 3)
+		(void)close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		(void)close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	(void)close_range((unsigned)hi + 1, ~0u, 0);
+}
+
+static int write_proc_self(const char *file, const char *data, size_t len)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, data, len);
+	e = errno;
+	close(fd);
+	return n == (ssize_t)len ? 0 : -(n < 0 ? e : EIO);
+}
+
+/* "<id> <id> 1\n" into buf (room for two 10-digit ids); its length. */
+static size_t fmt_map(char *buf, unsigned id)
+{
+	size_t n;
+
+	cage_fmt_uint(buf, id);
+	n = strlen(buf);
+	buf[n++] = ' ';
+	cage_fmt_uint(buf + n, id);
+	n += strlen(buf + n);
+	memcpy(buf + n, " 1\n", 4);
+	return n + 3;
+}
+
+/* The identity map, written by PID 1 itself: the one mapping a process
+ * may write for the user namespace it has just made, its own uid (and
+ * gid once setgroups is denied), so the view build starts at once
+ * instead of waiting for the supervisor. /proc is still the host's. */
+static void write_own_maps(const struct cage_child_args *a)
+{
+	char map[32];
+	size_t n;
+	int rc = write_proc_self("/proc/self/setgroups", "deny", 4);
+
+	if (rc == 0) {
+		n = fmt_map(map, (unsigned)a->plan->uid);
+		rc = write_proc_self("/proc/self/uid_map", map, n);
+	}
+	if (rc == 0) {
+		n = fmt_map(map, (unsigned)a->plan->gid);
+		rc = write_proc_self("/proc/self/gid_map", map, n);
+	}
+	if (rc != 0)
+		die(a->status_fd, "uid/gid map", NULL, -rc);
 }
 
 /* What every process cloned from here on inherits: no_new_privs, the
@@ -524,23 +307,21 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	struct cage_child_args b = *args;
 	const struct cage_child_args *a = &b;
 	struct cage_fail f = {0};
-	char go;
+	int go = a->sync_fd;
 	pid_t agent;
 
 	/* If akios dies, so does the cage (the kernel delivers this even
 	 * to a pid-namespace init: it comes from an ancestor namespace). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		die(a->status_fd, "PR_SET_PDEATHSIG", NULL, errno);
-	if (read(a->sync_fd, &go, 1) != 1)
-		_exit(AKIOS_EXIT_INTERNAL); /* the supervisor is gone */
-	/* Nothing of akios's fd table is needed here (the sync pipe goes
-	 * too). The view build then leaves the fds it opens for one
-	 * close_range: between the two, fds 3+ but the status socket are
-	 * its own. */
-	close_all_but(a->status_fd);
-	if (cage_view_build(a->plan, &f) != 0)
+	write_own_maps(a);
+	/* Nothing of akios's fd table is needed here but the status socket
+	 * and the go pipe. The view build then leaves the fds it opens for
+	 * one close_range: between the two, fds 3+ but those are its own. */
+	close_all_but(a->status_fd, go);
+	if (cage_view_build(a->plan, &go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	close_all_but(a->status_fd);
+	close_all_but(a->status_fd, go);
 	if (cage_net_lo_up(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	if (sethostname("akios", 5) != 0)
@@ -549,13 +330,21 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (a->want_relay)
 		hand_over_relay(a->status_fd);
 	lock_privileges(a->status_fd);
-	agent = spawn_agent(a);
+	/* The agent starts only in the cgroup (v1: the supervisor moved us
+	 * before the go byte). */
+	if (cage_view_await_go(&go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	agent = cage_spawn_agent(a);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
-	close_all_but(a->status_fd);
+	close_all_but(a->status_fd, -1);
 	/* The reaper needs no privilege and no secret: it only waits and
-	 * reports. Not dumpable, so the agent cannot open /proc/1/mem or
-	 * /proc/1/fd (that would take CAP_SYS_PTRACE in our namespace). */
+	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the
+	 * environment wiped here is the supervisor's one copy, which the
+	 * agent's exec has copied by now. Not dumpable (the supervisor
+	 * with it, as they share one mm), so the agent cannot open
+	 * /proc/1/mem or /proc/1/fd: that would take CAP_SYS_PTRACE in the
+	 * user namespace akios runs in. */
 	for (char *const *e = a->envp; *e; e++)
 		explicit_bzero(*e, strlen(*e));
 	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_clear_caps(NULL) != 0)

@@ -35,6 +35,7 @@ struct run_ctx {
 	struct cage_pty pty;
 	bool have_pty;
 	struct cage_placeholders ph;
+	char **envp; /* the agent's environment, until PID 1 is reaped */
 	int sigfd;
 	int timerfd;
 	int agent_pidfd;
@@ -432,11 +433,11 @@ static int start(struct run_ctx *c, struct akios_err *err)
 		return -EINVAL;
 	}
 	rc = cage_plan_env_materialize(c->o->plan, envp, CAGE_MAX_ENV + 1, err);
+	/* PID 1 shares our memory and reads envp up to the agent's exec,
+	 * then wipes it; we wipe and free it once PID 1 is reaped. */
+	c->envp = envp;
 	if (rc == 0)
 		rc = cage_launch(&lo, &c->l, err);
-	/* The child has its own copy: ours goes now (secrets included). */
-	cage_plan_env_wipe(envp);
-	free(envp);
 	if (rc == 0 && c->have_pty)
 		(void)!cage_pty_raw(&c->pty);
 	return rc;
@@ -484,6 +485,11 @@ static void conclude(struct run_ctx *c, double t0)
 static void finish(struct run_ctx *c, const sigset_t *old)
 {
 	reap(c);
+	cage_launch_free(&c->l);
+	if (c->envp) {
+		cage_plan_env_wipe(c->envp);
+		free(c->envp);
+	}
 	cage_placeholders_remove(&c->ph);
 	const int fds[] = {c->sigfd, c->timerfd, c->agent_pidfd, c->l.pidfd,
 			   c->l.status_fd};

@@ -479,7 +479,24 @@ static bool can_defer(const struct cage_plan *p)
 	       nofile.rlim_cur >= 3ull * p->n_mounts + 64;
 }
 
-int cage_view_build(const struct cage_plan *p, struct cage_fail *f)
+int cage_view_await_go(int *fd, struct cage_fail *f)
+{
+	char go;
+	ssize_t n;
+
+	if (*fd < 0)
+		return 0;
+	while ((n = read(*fd, &go, 1)) < 0 && errno == EINTR)
+		;
+	close(*fd);
+	*fd = -1;
+	if (n == 1)
+		return 0;
+	*f = (struct cage_fail){.what = "start", .path = "(akios is gone)"};
+	return -EPIPE;
+}
+
+int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f)
 {
 	int trees[CAGE_MAX_MOUNTS];
 	struct view v = {.root = -1, .dirfd = -1, .defer = can_defer(p)};
@@ -494,8 +511,13 @@ int cage_view_build(const struct cage_plan *p, struct cage_fail *f)
 		rc = v.root < 0 ? v.root : 0;
 	}
 	for (unsigned i = 0; i < p->n_mounts && rc == 0; i++) {
-		if (apply_one(&v, &p->mounts[i], trees[i]) != 0)
-			rc = fail(f, p->mounts[i].why, p->mounts[i].dst);
+		const struct cage_mount *m = &p->mounts[i];
+
+		/* A placeholder exists once the supervisor says go. */
+		if (m->flags & CAGE_MF_PLACEHOLDER)
+			rc = cage_view_await_go(go_fd, f);
+		if (rc == 0 && apply_one(&v, m, trees[i]) != 0)
+			rc = fail(f, m->why, m->dst);
 		trees[i] = -1; /* apply_one closed it, even on failure */
 	}
 	if (rc == 0)

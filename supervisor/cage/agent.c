@@ -1,0 +1,298 @@
+/* The agent's start, from the cage's PID 1: a CLONE_VM|CLONE_VFORK child
+ * that resets its signals, takes its terminal, closes every fd but 0/1/2
+ * at exec, then locks itself in (rlimits, Landlock, capabilities,
+ * seccomp, in that order) and execs the command along the cage's PATH.
+ * Invariant: nothing runs between the last layer and the exec but the
+ * listener's handover and the PATH search; no allocation, any failure is
+ * one status line and _exit(125) (126/127 when the exec fails). */
+#include "shared/common.h"
+#include "shared/exitcodes.h"
+#include "supervisor/cage/caps.h"
+#include "supervisor/cage/cage_int.h"
+#include "supervisor/cage/landlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <sys/ioctl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+static _Noreturn void die(int fd, const char *what, const char *path, int e)
+{
+	struct cage_fail f = {.what = what, .path = path, .err = e};
+
+	cage_child_fail(fd, &f);
+}
+
+/* The 16 hex digits after key ("\nSigIgn:\t") in a status text, or every
+ * bit when the line is missing or malformed. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	uint64_t v = 0;
+
+	if (!p)
+		return UINT64_MAX;
+	p += strlen(key);
+	for (int i = 0; i < 16; i++, p++) {
+		unsigned d = (unsigned)(*p >= 'a' ? *p - 'a' + 10 : *p - '0');
+
+		if (d > 15)
+			return UINT64_MAX;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* The signals whose disposition is not the default, as the kernel lists
+ * them (SigIgn and SigCgt of /proc/thread-self/status, bit s-1 for
+ * signal s), or every bit when that cannot be read (no /proc in the
+ * view): the caller then resets all. */
+static uint64_t non_default_signals(void)
+{
+	char buf[2048];
+	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = '\0';
+	return status_mask(buf, "\nSigIgn:\t") |
+	       status_mask(buf, "\nSigCgt:\t");
+}
+
+/* An ignored signal stays ignored across execve, and so does the mask:
+ * reset those (SIG_IGN inherited from whoever started akios, SIGPIPE of
+ * akios itself), and any handler too, so that no code of akios runs
+ * here on a signal once the mask is cleared (akios installs none, but a
+ * library or a sanitizer may). The kernel's own list costs three
+ * syscalls where a sigaction per signal cost 64; unreadable, every
+ * signal is reset. */
+static void reset_signals(void)
+{
+	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
+	 * empty mask, in every architecture's layout. The raw call, since
+	 * glibc refuses 32 and 33 (its own), which may come ignored too. */
+	const uint64_t dfl[4] = {0};
+	uint64_t set = non_default_signals();
+	sigset_t none;
+
+	for (int s = 1; s <= 64; s++)
+		if (set & (1ull << (s - 1)))
+			(void)syscall(SYS_rt_sigaction, s, dfl, NULL, 8);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The cage's PATH (from the planned environment) or the safe default. */
+static const char *cage_path(char *const *envp)
+{
+	for (; *envp; envp++)
+		if (strncmp(*envp, "PATH=", 5) == 0)
+			return *envp + 5;
+	return CAGE_SAFE_PATH;
+}
+
+/* execvpe with the cage's PATH (glibc's would search the host's). Returns
+ * the exit code for the failure: 126 found but not runnable, 127 not
+ * found. */
+static int exec_search(char *const *argv, char *const *envp, int *err)
+{
+	const char *p = cage_path(envp);
+	char buf[PATH_MAX];
+	int code = AKIOS_EXIT_NOTFOUND;
+
+	*err = ENOENT;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, envp);
+		*err = errno;
+		return errno == ENOENT ? AKIOS_EXIT_NOTFOUND
+				       : AKIOS_EXIT_NOEXEC;
+	}
+	while (*p) {
+		size_t d = strcspn(p, ":");
+		size_t a = strlen(argv[0]);
+
+		if (d && d + a + 2 <= sizeof(buf)) {
+			memcpy(buf, p, d);
+			buf[d] = '/';
+			memcpy(buf + d + 1, argv[0], a + 1);
+			execve(buf, argv, envp);
+			if (errno != ENOENT && errno != ENOTDIR) {
+				*err = errno;
+				code = AKIOS_EXIT_NOEXEC;
+			}
+		}
+		p += d + (p[d] == ':');
+	}
+	return code;
+}
+
+/* The listener goes to the supervisor as a NUMBER, which it copies with
+ * pidfd_getfd: sendmsg(SCM_RIGHTS) is itself trapped once the filter is
+ * in place, with nobody listening yet. The fd must stay open here until
+ * the supervisor has its copy. Two ways to make sure:
+ * - wait (the filter does not trap exec): the supervisor answers one
+ *   byte once it has the copy; EOF means it is gone, and the cage with
+ *   it. The listener may then be closed.
+ * - no wait (the filter traps execve and execveat: akios run): the next
+ *   thing this process does is exec_search's execve, which waits in a
+ *   notification on this very listener until the supervisor answers it,
+ *   and the supervisor can only read the notification from its copy. So
+ *   the fd (CLOEXEC, never closed here) is still in the table, with the
+ *   same number, whenever the supervisor asks for it: before the
+ *   execve, or while it waits. A failed exec (ENOENT along PATH, a
+ *   refusal) returns here with the listener still open; each further
+ *   execve waits the same way, and the NOEXEC report and _exit come only
+ *   after answers the supervisor gave from its copy. If the supervisor
+ *   cannot copy the fd (or its broker fails) it stops the run and kills
+ *   the cage: the trapped execve ends with the process (SIGKILL is
+ *   fatal even under WAIT_KILLABLE_RECV), nothing hangs. A fatal signal
+ *   forwarded before the copy kills the agent the same way (the run
+ *   then ends as an akios error, 125, as it did with the byte). The
+ *   broker sees the first exec like any other (audit, tools.allow,
+ *   tools.timeout_sec). cage_run refuses this mode without a listener
+ *   hook, which would leave the execve unanswered.
+ * Without a filter (seccomp off or degraded) there is no listener and
+ * nothing to hand over. A failed send is fatal: the supervisor could
+ * never take the listener. */
+static void hand_over_listener(int fd, int listener, bool wait)
+{
+	char msg[16] = {CAGE_MSG_LISTEN};
+	size_t n;
+	char ack;
+
+	cage_fmt_uint(msg + 1, (unsigned)listener);
+	n = strlen(msg);
+	if (wait)
+		msg[n++] = 'w';
+	if (send(fd, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
+		die(fd, "seccomp listener", "handover", errno);
+	while (wait && recv(fd, &ack, 1, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The ABI the supervisor probed, and no_new_privs set by PID 1 before
+ * the clone: only the ruleset's own syscalls here. Its fds are CLOEXEC
+ * and left to the execve that follows. */
+static void landlock(const struct cage_child_args *a)
+{
+	struct cage_landlock_rule r[CAGE_MAX_MOUNTS];
+	const struct cage_plan *p = a->plan;
+	struct akios_err err;
+
+	for (unsigned i = 0; i < p->n_rules; i++) {
+		unsigned acc = p->rules[i].access;
+
+		r[i].path = p->rules[i].path;
+		r[i].access = ((acc & CAGE_ACC_READ) ? CAGE_LL_READ : 0) |
+			      ((acc & CAGE_ACC_WRITE) ? CAGE_LL_WRITE : 0) |
+			      ((acc & CAGE_ACC_EXEC) ? CAGE_LL_EXEC : 0) |
+			      ((acc & CAGE_ACC_DEV) ? CAGE_LL_IOCTL : 0) |
+			      ((acc & CAGE_ACC_LISTDIR) ? (1ull << 3) : 0);
+	}
+	if (cage_landlock_restrict(p->landlock_abi, r, p->n_rules,
+				   CAGE_LL_KEEP_FDS, &err) != 0)
+		die(a->status_fd, "landlock:", err.msg, 0);
+}
+
+/* The privilege steps, in the only order that works: rlimits and
+ * Landlock need no capability, and the seccomp filter comes last because
+ * it denies what the others use. no_new_privs, the locked securebits and
+ * the empty bounding and ambient sets come from PID 1 (lock_privileges,
+ * before the clone); what is left is the caps this thread holds. */
+static void harden(const struct cage_child_args *a)
+{
+	const struct cage_plan *p = a->plan;
+	struct akios_err err;
+	int listener = -1;
+	int rc;
+
+	if (cage_apply_rlimits(&p->rlimits, &err) != 0)
+		die(a->status_fd, "rlimits:", err.msg, 0);
+	if (p->landlock)
+		landlock(a);
+	if (cage_clear_caps(&err) != 0)
+		die(a->status_fd, "drop capabilities:", err.msg, 0);
+	if (p->seccomp && a->bpf) {
+		rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
+		if (rc != 0)
+			die(a->status_fd, "seccomp", NULL, -rc);
+	}
+	/* Ready once every layer is on (a filter that fails to load is a
+	 * setup failure), right before the listener: the supervisor wakes
+	 * once for both. */
+	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
+	if (listener >= 0) {
+		bool wait = !a->bpf->traps_exec;
+
+		hand_over_listener(a->status_fd, listener, wait);
+		if (wait)
+			close(listener);
+	}
+}
+
+static _Noreturn void agent_main(const struct cage_child_args *a)
+{
+	const struct cage_plan *p = a->plan;
+	char code[8];
+	int err = 0;
+	int c;
+
+	reset_signals();
+	if (setsid() < 0)
+		die(a->status_fd, "setsid", NULL, errno);
+	if (a->pty_slave >= 0) {
+		if (ioctl(a->pty_slave, TIOCSCTTY, 0) != 0)
+			die(a->status_fd, "TIOCSCTTY", NULL, errno);
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(a->pty_slave, fd) < 0)
+				die(a->status_fd, "dup2", "pty", errno);
+	}
+	/* Every inherited fd but 0/1/2 is gone at exec. */
+	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+		die(a->status_fd, "close_range", NULL, errno);
+	if (chdir(p->cwd) != 0)
+		die(a->status_fd, "chdir", p->cwd, errno);
+	harden(a);
+	c = exec_search(p->argv, a->envp, &err);
+	code[0] = (char)('0' + c / 100);
+	code[1] = (char)('0' + c / 10 % 10);
+	code[2] = (char)('0' + c % 10);
+	code[3] = ' ';
+	code[4] = '\0';
+	cage_status_send(a->status_fd, CAGE_MSG_NOEXEC, code, p->argv[0], ": ",
+			 strerrordesc_np(err));
+	_exit(c);
+}
+
+static int agent_entry(void *arg)
+{
+	agent_main(arg);
+}
+
+/* The agent starts like posix_spawn does: CLONE_VM|CLONE_VFORK on its own
+ * stack, so no page table is copied and it runs at once on this CPU while
+ * PID 1 waits for its exec. Its code only makes syscalls and writes its
+ * own stack (errno aside, which PID 1 does not read until the clone
+ * returns). */
+pid_t cage_spawn_agent(const struct cage_child_args *a)
+{
+	size_t size = 512ul * 1024ul;
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	pid_t pid;
+
+	if (stack == MAP_FAILED)
+		return -1;
+	pid = clone(agent_entry, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD,
+		    (void *)a);
+	(void)munmap(stack, size);
+	return pid;
+}
