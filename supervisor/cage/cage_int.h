@@ -110,15 +110,23 @@ struct cage_launch {
 	pid_t pid;     /* the reaper (cage PID 1), our child */
 	int pidfd;     /* its pidfd */
 	int status_fd; /* our end of the status socket */
-	/* PID 1's stack and block (launch.c), and the thread whose TLS it
-	 * uses: both live until PID 1 has been reaped. */
+	/* PID 1's stack and block (launch.c), and the parked thread whose
+	 * TLS it uses: both live until PID 1 has been reaped. */
 	void *map;
 	size_t map_size;
+	size_t block;
 	pthread_t thread;
 	bool have_thread;
+	int park_wr; /* closed to let the parked thread end */
+	int prep_err;
 };
-/* Clones the cage and releases it. On failure after the clone the child
- * has been SIGKILLed: l->pid >= 0 must still be reaped by the caller.
+/* First, as early as possible: maps PID 1's stack and starts the thread
+ * that lends it its TLS, so that cage_launch finds it parked.
+ * Initializes *l; 0 or -errno (cage_launch then reports it). */
+int cage_launch_prepare(struct cage_launch *l);
+/* Clones the cage and releases it (l from cage_launch_prepare). On
+ * failure after the clone the child has been SIGKILLed: l->pid >= 0 must
+ * still be reaped by the caller.
  * Either way cage_launch_free follows the reap. Until then PID 1 may read
  * o->plan, o->envp and o->bpf: they must stay as they are. */
 int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,

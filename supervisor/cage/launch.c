@@ -7,16 +7,16 @@
  * PID 1 waits for before the first placeholder bind and the agent.
  * On x86_64 PID 1 shares akios's memory (CLONE_VM: no page table copied,
  * no copy-on-write fault on either side, nothing to unmap at its exit)
- * and runs on its own stack with the TLS of a launcher thread that only
- * clones it and waits for its end: errno and the rest of glibc's
- * per-thread state are PID 1's (and the vforked agent's) alone. */
+ * and runs on its own stack with the TLS of a parked thread
+ * (CLONE_SETTLS), which blocks, touching nothing, until PID 1 has been
+ * reaped: errno and the rest of glibc's per-thread state are PID 1's (and
+ * the vforked agent's) alone while the main thread runs on. */
 #include "shared/common.h"
 #include "supervisor/cage/cage_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -37,18 +37,19 @@
 
 /* PID 1's stack: the view build's arrays (a few per mount) and path
  * buffers; the agent gets its own (agent.c). */
-#define PID1_STACK     ((size_t)256 * 1024)
-#define LAUNCHER_STACK ((size_t)64 * 1024)
+#define PID1_STACK   ((size_t)256 * 1024)
+#define PARKED_STACK ((size_t)64 * 1024)
 
 /* At the top of PID 1's mapping (a guard page, the stack, this): what
- * PID 1 reads, and the launcher thread's answer. Nothing in it moves or
- * is freed before PID 1 has been reaped. */
+ * PID 1 reads, and the parked thread's TLS. Nothing in it moves or is
+ * freed before PID 1 has been reaped. */
 struct cage_pid1 {
 	struct cage_child_args args;
 	struct cage_pty_modes pty;
 	struct clone_args ca;
-	sem_t ready; /* posted once the clone3 returned */
-	long rc;     /* PID 1's pid, or -errno */
+	sem_t parked;	   /* posted once the thread's TLS is quiet */
+	unsigned long tls; /* its thread pointer, PID 1's from the clone */
+	int park_fd;	   /* what it blocks on: EOF once PID 1 is reaped */
 	int pidfd;
 };
 
@@ -59,9 +60,14 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+static int pid1_main(void *arg)
+{
+	cage_child_main(arg);
+}
+
 #if CAGE_SHARED_VM
 /* clone3 onto ca->stack, the child calling fn(arg) there and exiting with
- * its result; returns the child's pid or -errno, touching no TLS. */
+ * its result; returns the child's pid or -errno. */
 static long clone3_call(struct clone_args *ca, int (*fn)(void *), void *arg)
 {
 	register long r8 __asm__("r8") = (long)fn;
@@ -86,86 +92,94 @@ static long clone3_call(struct clone_args *ca, int (*fn)(void *), void *arg)
 	return ret;
 }
 
-/* ppoll(fd, POLLIN) with no timeout and no errno (PID 1 owns this
- * thread's TLS while it lives). */
-static long bare_wait_readable(int fd)
+/* read(fd, 1 byte) without errno: the parked thread's TLS is PID 1's. */
+static long bare_read1(int fd)
 {
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	register long r10 __asm__("r10") = 0;
-	register long r8 __asm__("r8") = 0;
+	char byte;
 	long ret;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
-			 : "a"((long)SYS_ppoll), "D"(&pfd), "S"(1L), "d"(0L),
-			   "r"(r10), "r"(r8)
+			 : "a"((long)SYS_read), "D"((long)fd), "S"(&byte),
+			   "d"(1L)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
-#endif
 
-static int pid1_main(void *arg)
-{
-	cage_child_main(arg);
-}
-
-#if CAGE_SHARED_VM
-/* The launcher thread: clones PID 1, posts the answer, then waits for
- * PID 1's end without touching its TLS (signals are all blocked here, so
- * nothing interrupts the wait), and only then returns: PID 1's
- * PDEATHSIG fires when this thread ends, and PID 1 uses its TLS. */
-static void *launcher(void *arg)
+/* The parked thread: it lends PID 1 its TLS (glibc's per-thread state,
+ * errno first, then belongs to PID 1 and the agent it vforks, while the
+ * supervisor's main thread keeps its own). It records its thread pointer
+ * (x86_64: the TCB's self pointer at %fs:0), says so, and blocks in a
+ * bare read, with every signal blocked, until PID 1 has been reaped. */
+static void *parked(void *arg)
 {
 	struct cage_pid1 *b = arg;
-	long rc = clone3_call(&b->ca, pid1_main, &b->args);
-	int pidfd = b->pidfd;
+	unsigned long tp;
 
-	b->rc = rc;
-	sem_post(&b->ready);
-	while (rc > 0 && bare_wait_readable(pidfd) == -EINTR)
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	b->tls = tp;
+	sem_post(&b->parked);
+	while (bare_read1(b->park_fd) == -EINTR)
 		;
 	return NULL;
 }
 
-static int start_pid1(struct cage_launch *l, struct cage_pid1 *b)
+static int park_thread(struct cage_launch *l, struct cage_pid1 *b)
 {
 	pthread_attr_t attr;
 	sigset_t all;
 	sigset_t old;
+	int p[2];
 	int rc;
 
-	if (sem_init(&b->ready, 0, 0) != 0)
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -errno;
+	b->park_fd = p[0];
+	l->park_wr = p[1];
+	if (sem_init(&b->parked, 0, 0) != 0)
 		return -errno;
 	rc = -pthread_attr_init(&attr);
-	if (rc == 0)
-		rc = -pthread_attr_setstacksize(&attr, LAUNCHER_STACK);
+	if (rc != 0)
+		return rc;
+	rc = -pthread_attr_setstacksize(&attr, PARKED_STACK);
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (rc == 0)
-		rc = -pthread_create(&l->thread, &attr, launcher, b);
+		rc = -pthread_create(&l->thread, &attr, parked, b);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	(void)pthread_attr_destroy(&attr);
-	if (rc != 0)
-		return rc;
-	l->have_thread = true;
-	while (sem_wait(&b->ready) != 0)
+	l->have_thread = rc == 0;
+	return rc;
+}
+
+/* PID 1 in our memory, on its stack, with the parked thread's TLS. */
+static long clone_pid1(struct cage_pid1 *b)
+{
+	while (sem_wait(&b->parked) != 0)
 		;
-	return b->rc < 0 ? (int)b->rc : 0;
+	b->ca.flags |= CLONE_VM | CLONE_SETTLS;
+	b->ca.tls = b->tls;
+	return clone3_call(&b->ca, pid1_main, &b->args);
 }
 #else
-/* Elsewhere PID 1 is a plain copy of akios (fork-like clone3). */
-static int start_pid1(struct cage_launch *l, struct cage_pid1 *b)
+static int park_thread(struct cage_launch *l, struct cage_pid1 *b)
 {
-	struct clone_args ca = b->ca;
-
 	(void)l;
-	ca.flags &= ~(uint64_t)CLONE_VM;
-	ca.stack = 0;
-	ca.stack_size = 0;
-	b->rc = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (b->rc == 0)
+	(void)b;
+	return 0;
+}
+
+/* Elsewhere PID 1 is a plain copy of akios (fork-like clone3). */
+static long clone_pid1(struct cage_pid1 *b)
+{
+	long rc;
+
+	b->ca.stack = 0;
+	b->ca.stack_size = 0;
+	rc = syscall(SYS_clone3, &b->ca, sizeof(b->ca));
+	if (rc == 0)
 		pid1_main(&b->args);
-	return b->rc < 0 ? -errno : 0;
+	return rc < 0 ? -errno : rc;
 }
 #endif
 
@@ -173,10 +187,10 @@ static int start_pid1(struct cage_launch *l, struct cage_pid1 *b)
 static struct cage_pid1 *map_pid1(struct cage_launch *l)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t block = (sizeof(struct cage_pid1) + page - 1) / page * page;
 	char *base;
 
-	l->map_size = page + PID1_STACK + block;
+	l->block = (sizeof(struct cage_pid1) + page - 1) / page * page;
+	l->map_size = page + PID1_STACK + l->block;
 	base = mmap(NULL, l->map_size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
@@ -184,6 +198,7 @@ static struct cage_pid1 *map_pid1(struct cage_launch *l)
 	l->map = base;
 	if (mprotect(base, page, PROT_NONE) != 0)
 		return NULL;
+	((struct cage_pid1 *)(base + page + PID1_STACK))->park_fd = -1;
 	return (struct cage_pid1 *)(base + page + PID1_STACK);
 }
 
@@ -207,7 +222,7 @@ static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 		b->pty = *o->pty;
 	b->pidfd = -1;
 	b->ca = (struct clone_args){
-	    .flags = CAGE_NS_FLAGS | CLONE_PIDFD | CLONE_VM,
+	    .flags = CAGE_NS_FLAGS | CLONE_PIDFD,
 	    .pidfd = (uint64_t)(uintptr_t)&b->pidfd,
 	    .exit_signal = SIGCHLD,
 	    .stack = (uint64_t)(uintptr_t)(stack_top - PID1_STACK),
@@ -255,6 +270,17 @@ static int launch_error(int rc, struct akios_err *err)
 	return rc;
 }
 
+int cage_launch_prepare(struct cage_launch *l)
+{
+	struct cage_pid1 *b;
+
+	*l = (struct cage_launch){
+	    .pid = -1, .pidfd = -1, .status_fd = -1, .park_wr = -1};
+	b = map_pid1(l);
+	l->prep_err = b ? park_thread(l, b) : -errno;
+	return l->prep_err;
+}
+
 int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 		struct akios_err *err)
 {
@@ -262,26 +288,27 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 	int sync[2] = {-1, -1};
 	int one = 1;
 	struct cage_pid1 *b;
-	int rc = 0;
+	long pid;
+	int rc = l->map ? l->prep_err : -ENOMEM;
 
-	*l = (struct cage_launch){.pid = -1, .pidfd = -1, .status_fd = -1};
-	b = map_pid1(l);
-	if (!b || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+	if (rc != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
 	    pipe2(sync, O_CLOEXEC) != 0 ||
 	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))) {
-		rc = -errno;
+		rc = rc ? rc : -errno;
 		akios_err_set(err, NULL, 0, 0, "cannot set up the cage: %s",
-			      strerror(errno));
+			      strerror(-rc));
 		goto out;
 	}
 	/* (SO_PASSCRED: each message then carries its sender's pid.) */
+	b = (struct cage_pid1 *)((char *)l->map + l->map_size - l->block);
 	fill_pid1(b, o, sv[1], sync[0], (char *)b);
-	rc = start_pid1(l, b);
-	if (rc != 0) {
-		launch_error(rc, err);
+	pid = clone_pid1(b);
+	if (pid < 0) {
+		rc = launch_error((int)pid, err);
 		goto out;
 	}
-	l->pid = (pid_t)b->rc;
+	l->pid = (pid_t)pid;
 	l->pidfd = b->pidfd;
 	close_fd(&sv[1]);
 	close_fd(&sync[0]);
@@ -303,9 +330,17 @@ out:
 
 void cage_launch_free(struct cage_launch *l)
 {
+	struct cage_pid1 *b =
+	    l->map
+		? (struct cage_pid1 *)((char *)l->map + l->map_size - l->block)
+		: NULL;
+
+	close_fd(&l->park_wr); /* the parked thread's EOF */
 	if (l->have_thread)
 		(void)pthread_join(l->thread, NULL);
 	l->have_thread = false;
+	if (b && b->park_fd >= 0)
+		close(b->park_fd);
 	if (l->map)
 		(void)munmap(l->map, l->map_size);
 	l->map = NULL;

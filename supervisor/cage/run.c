@@ -515,6 +515,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigset_t old;
 	int rc;
 
+	/* The parked thread starts while the rest is set up. */
+	(void)cage_launch_prepare(&c.l);
 	memset(r, 0, sizeof(*r));
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
