@@ -21,6 +21,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+/* What the agent starts from, at the top of its stack: PID 1's args
+ * (not changed once it runs) and its end of the ready socket. */
+struct agent_start {
+	const struct cage_child_args *a;
+	int ready_fd;
+};
+
 static _Noreturn void die(int fd, const char *what, const char *path, int e)
 {
 	struct cage_fail f = {.what = what, .path = path, .err = e};
@@ -48,11 +55,7 @@ static uint64_t status_mask(const char *text, const char *key)
 	return v;
 }
 
-/* The signals whose disposition is not the default, as the kernel lists
- * them (SigIgn and SigCgt of /proc/thread-self/status, bit s-1 for
- * signal s), or every bit when that cannot be read (no /proc in the
- * view): the caller then resets all. */
-static uint64_t non_default_signals(void)
+uint64_t cage_nondefault_signals(void)
 {
 	char buf[2048];
 	int fd = open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC);
@@ -71,16 +74,15 @@ static uint64_t non_default_signals(void)
  * reset those (SIG_IGN inherited from whoever started akios, SIGPIPE of
  * akios itself), and any handler too, so that no code of akios runs
  * here on a signal once the mask is cleared (akios installs none, but a
- * library or a sanitizer may). The kernel's own list costs three
- * syscalls where a sigaction per signal cost 64; unreadable, every
- * signal is reset. */
-static void reset_signals(void)
+ * library or a sanitizer may). The set is the kernel's own list, read
+ * by a parked thread of the supervisor before the clone (launch.c):
+ * nothing changes a disposition on the way here. */
+static void reset_signals(uint64_t set)
 {
 	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
 	 * empty mask, in every architecture's layout. The raw call, since
 	 * glibc refuses 32 and 33 (its own), which may come ignored too. */
 	const uint64_t dfl[4] = {0};
-	uint64_t set = non_default_signals();
 	sigset_t none;
 
 	for (int s = 1; s <= 64; s++)
@@ -202,32 +204,91 @@ static void landlock(const struct cage_child_args *a)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 
-/* The privilege steps, in the only order that works: rlimits and
- * Landlock need no capability, and the seccomp filter comes last because
- * it denies what the others use. no_new_privs, the locked securebits and
- * the empty bounding and ambient sets come from PID 1 (lock_privileges,
- * before the clone); what is left is the caps this thread holds. */
-static void harden(const struct cage_child_args *a)
+/* What needs no view, while PID 1 builds it: signals, a session of its
+ * own, rlimits, then the seccomp filter, which allows everything the
+ * rest does (chdir, Landlock's calls, capset, the tty ioctl, dup2,
+ * close_range, recvmsg, send) and traps none of it. no_new_privs, the
+ * locked securebits and the empty bounding and ambient sets come from
+ * PID 1 (lock_privileges, before the clone). Returns the listener. */
+static int before_view(const struct agent_start *s)
 {
-	const struct cage_plan *p = a->plan;
+	const struct cage_child_args *a = s->a;
 	struct akios_err err;
 	int listener = -1;
 	int rc;
 
-	if (cage_apply_rlimits(&p->rlimits, &err) != 0)
+	reset_signals(a->signals);
+	if (setsid() < 0)
+		die(a->status_fd, "setsid", NULL, errno);
+	if (cage_apply_rlimits(&a->plan->rlimits, &err) != 0)
 		die(a->status_fd, "rlimits:", err.msg, 0);
-	if (p->landlock)
-		landlock(a);
-	if (cage_clear_caps(&err) != 0)
-		die(a->status_fd, "drop capabilities:", err.msg, 0);
-	if (p->seccomp && a->bpf) {
+	if (a->plan->seccomp && a->bpf) {
 		rc = cage_seccomp_load(a->bpf, a->want_listener, &listener);
 		if (rc != 0)
 			die(a->status_fd, "seccomp", NULL, -rc);
 	}
-	/* Ready once every layer is on (a filter that fails to load is a
-	 * setup failure), right before the listener: the supervisor wakes
-	 * once for both. */
+	return listener;
+}
+
+/* PID 1's one message: the view is done (and the pty's slave, if any).
+ * EOF: PID 1 failed (it said why) or is gone. */
+static int await_view(const struct agent_start *s)
+{
+	char byte;
+	int fd = -1;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cb.buf,
+			    .msg_controllen = sizeof(cb.buf)};
+	ssize_t n;
+	struct cmsghdr *c;
+
+	while ((n = recvmsg(s->ready_fd, &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR)
+		;
+	if (n != 1)
+		_exit(AKIOS_EXIT_INTERNAL);
+	c = CMSG_FIRSTHDR(&mh);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+static void take_pty(int status_fd, int slave)
+{
+	if (ioctl(slave, TIOCSCTTY, 0) != 0)
+		die(status_fd, "TIOCSCTTY", NULL, errno);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			die(status_fd, "dup2", "pty", errno);
+}
+
+/* In the view: its terminal, the fds, the cwd, Landlock, the caps; then
+ * ready (every layer is on), right before the listener: the supervisor
+ * wakes once for both. */
+static void in_view(const struct agent_start *s, int listener)
+{
+	const struct cage_child_args *a = s->a;
+	const struct cage_plan *p = a->plan;
+	struct akios_err err;
+	int slave = await_view(s);
+
+	if (slave >= 0)
+		take_pty(a->status_fd, slave);
+	/* Every inherited fd but 0/1/2 is gone at exec. */
+	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+		die(a->status_fd, "close_range", NULL, errno);
+	if (chdir(p->cwd) != 0)
+		die(a->status_fd, "chdir", p->cwd, errno);
+	if (p->landlock)
+		landlock(a);
+	if (cage_clear_caps(&err) != 0)
+		die(a->status_fd, "drop capabilities:", err.msg, 0);
 	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
 	if (listener >= 0) {
 		bool wait = !a->bpf->traps_exec;
@@ -238,61 +299,65 @@ static void harden(const struct cage_child_args *a)
 	}
 }
 
-static _Noreturn void agent_main(const struct cage_child_args *a)
+static int agent_main(void *arg)
 {
-	const struct cage_plan *p = a->plan;
+	const struct agent_start *s = arg;
+	const struct cage_plan *p = s->a->plan;
 	char code[8];
 	int err = 0;
 	int c;
 
-	reset_signals();
-	if (setsid() < 0)
-		die(a->status_fd, "setsid", NULL, errno);
-	if (a->pty_slave >= 0) {
-		if (ioctl(a->pty_slave, TIOCSCTTY, 0) != 0)
-			die(a->status_fd, "TIOCSCTTY", NULL, errno);
-		for (int fd = 0; fd < 3; fd++)
-			if (dup2(a->pty_slave, fd) < 0)
-				die(a->status_fd, "dup2", "pty", errno);
-	}
-	/* Every inherited fd but 0/1/2 is gone at exec. */
-	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
-		die(a->status_fd, "close_range", NULL, errno);
-	if (chdir(p->cwd) != 0)
-		die(a->status_fd, "chdir", p->cwd, errno);
-	harden(a);
-	c = exec_search(p->argv, a->envp, &err);
+	in_view(s, before_view(s));
+	c = exec_search(p->argv, s->a->envp, &err);
 	code[0] = (char)('0' + c / 100);
 	code[1] = (char)('0' + c / 10 % 10);
 	code[2] = (char)('0' + c % 10);
 	code[3] = ' ';
 	code[4] = '\0';
-	cage_status_send(a->status_fd, CAGE_MSG_NOEXEC, code, p->argv[0], ": ",
-			 strerrordesc_np(err));
+	cage_status_send(s->a->status_fd, CAGE_MSG_NOEXEC, code, p->argv[0],
+			 ": ", strerrordesc_np(err));
 	_exit(c);
 }
 
-static int agent_entry(void *arg)
-{
-	agent_main(arg);
-}
-
-/* The agent starts like posix_spawn does: CLONE_VM|CLONE_VFORK on its own
- * stack, so no page table is copied and it runs at once on this CPU while
- * PID 1 waits for its exec. Its code only makes syscalls and writes its
- * own stack (errno aside, which PID 1 does not read until the clone
- * returns). */
-pid_t cage_spawn_agent(const struct cage_child_args *a)
+/* The agent shares our memory (no page table copied) on its own stack
+ * with a parked thread's TLS (launch.c), and runs beside PID 1 until its
+ * exec. Without one (not x86_64, where PID 1 is itself a copy of akios)
+ * it is a copy of PID 1. */
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
+		       void **stack, size_t *stack_size)
 {
 	size_t size = 512ul * 1024ul;
-	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	struct agent_start *s;
+	char *base;
 	pid_t pid;
 
-	if (stack == MAP_FAILED)
+	*stack = NULL;
+	*stack_size = 0;
+	if (!a->agent_tls) {
+		struct agent_start local = {.a = a, .ready_fd = ready_fd};
+
+		pid = fork();
+		if (pid == 0)
+			agent_main(&local);
+		return pid;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (base == MAP_FAILED)
 		return -1;
-	pid = clone(agent_entry, stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD,
-		    (void *)a);
-	(void)munmap(stack, size);
+	/* Its start block at the top, the stack below. */
+	s = (struct agent_start *)(base + size) - 1;
+	*s = (struct agent_start){.a = a, .ready_fd = ready_fd};
+	pid = clone(agent_main, s, CLONE_VM | CLONE_SETTLS | SIGCHLD, s, NULL,
+		    a->agent_tls, NULL);
+	if (pid < 0) {
+		int e = errno;
+
+		(void)munmap(base, size);
+		errno = e;
+		return -1;
+	}
+	*stack = base;
+	*stack_size = size;
 	return pid;
 }

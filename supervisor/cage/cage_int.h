@@ -36,6 +36,9 @@
 #define CAGE_MSG_RELAY 'B'
 #define CAGE_RELAY_FDS 3
 
+/* Threads parked by cage_launch_prepare: PID 1's TLS, the agent's. */
+#define CAGE_PARKED 2
+
 /* Where a child step failed: the status line names what and where. */
 struct cage_fail {
 	const char *what;
@@ -53,11 +56,22 @@ struct cage_child_args {
 	/* The real terminal's modes: the child opens the agent's pty in the
 	 * cage's devpts and sends the master back. NULL: no pty. */
 	const struct cage_pty_modes *pty;
-	int pty_slave; /* set by the child for the agent; -1 without */
 	const struct cage_bpf *bpf; /* NULL: no filter */
+	/* The agent's TLS (a parked thread's, launch.c); 0: the agent is a
+	 * copy of PID 1 (fork-like) instead of sharing its memory. */
+	unsigned long agent_tls;
+	uint64_t signals; /* cage_nondefault_signals() of akios */
 	bool want_listener;
 	bool want_relay; /* make the relay's sockets (CAGE_MSG_RELAY) */
+	/* The supervisor moves PID 1 into a v1 cgroup after the clone: the
+	 * agent is cloned only after the go byte (it inherits the cgroup). */
+	bool go_before_agent;
 };
+
+/* agent.c: the signals whose disposition is not the default, bit s-1 for
+ * signal s (SigIgn | SigCgt of /proc/thread-self/status), or every bit
+ * when that cannot be read. */
+uint64_t cage_nondefault_signals(void);
 
 /* In the new namespaces: builds the view and pivots into it. The fds it
  * opens (all CLOEXEC) may be left open: the caller closes every fd it
@@ -79,9 +93,16 @@ int cage_net_lo_up(struct cage_fail *f);
 
 /* The child's whole life: never returns. */
 _Noreturn void cage_child_main(const struct cage_child_args *a);
-/* agent.c: clones the agent (it shares our memory until its exec, which
- * this waits for) and returns its pid, or -1 (errno). */
-pid_t cage_spawn_agent(const struct cage_child_args *a);
+/* agent.c: the agent's start, side by side with PID 1's view build: it
+ * makes what needs no view (signals, session, rlimits, the seccomp
+ * filter), then waits on ready_fd for one message from PID 1 (the view
+ * is done; with a pty, its slave as SCM_RIGHTS) and locks itself in and
+ * execs. ready_fd is CLOEXEC: PID 1 sees EOF on its end at the exec (or
+ * the agent's death). Returns the agent's pid or -1 (errno); *stack is
+ * the agent's stack mapping (*stack_size bytes, NULL: none), for PID 1
+ * to unmap once that EOF came. */
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
+		       void **stack, size_t *stack_size);
 /* v in decimal, NUL-ended, into buf (room for 21 bytes). */
 void cage_fmt_uint(char *buf, unsigned long long v);
 
@@ -115,8 +136,8 @@ struct cage_launch {
 	void *map;
 	size_t map_size;
 	size_t block;
-	pthread_t thread;
-	bool have_thread;
+	pthread_t thread[CAGE_PARKED];
+	unsigned n_threads;
 	int park_wr; /* closed to let the parked thread end */
 	int prep_err;
 };

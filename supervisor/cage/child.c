@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -224,17 +225,25 @@ static _Noreturn void reaper(int status_fd, pid_t agent)
 	_exit(0);
 }
 
-/* Closes every fd but keep (and keep2 when >= 0). */
-static void close_all_but(int keep, int keep2)
+/* Closes every fd from 3 up but the n in keep (-1 entries ignored). */
+static void close_except(const int *keep, unsigned n)
 {
-	int lo = keep2 >= 0 && keep2 < keep ? keep2 : keep;
-	int hi = keep2 > keep ? keep2 : keep;
+	unsigned from = 3;
 
-	if (lo > 3)
-		(void)close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		(void)close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	(void)close_range((unsigned)hi + 1, ~0u, 0);
+	for (;;) {
+		int next = -1; /* the lowest kept fd >= from */
+
+		for (unsigned i = 0; i < n; i++)
+			if (keep[i] >= (int)from &&
+			    (next < 0 || keep[i] < next))
+				next = keep[i];
+		if (next < 0)
+			break;
+		if ((unsigned)next > from)
+			(void)close_range(from, (unsigned)next - 1, 0);
+		from = (unsigned)next + 1;
+	}
+	(void)close_range(from, ~0u, 0);
 }
 
 static int write_proc_self(const char *file, const char *data, size_t len)
@@ -302,12 +311,62 @@ static void lock_privileges(int status_fd)
 		die(status_fd, "drop capabilities:", err.msg, 0);
 }
 
+/* What needs no view, before the agent is cloned: lo, the hostname, the
+ * relay's sockets (closed before the clone: the agent never holds
+ * them), the locks it inherits; with a v1 cgroup, the go byte. */
+static void before_agent(const struct cage_child_args *a, int *go)
+{
+	struct cage_fail f = {0};
+
+	if (cage_net_lo_up(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	if (sethostname("akios", 5) != 0)
+		die(a->status_fd, "sethostname", NULL, errno);
+	if (a->want_relay)
+		hand_over_relay(a->status_fd);
+	lock_privileges(a->status_fd);
+	if (a->go_before_agent && cage_view_await_go(go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+}
+
+/* The view is done: the agent's one message (with the pty's slave). A
+ * failed send means the agent is gone: its reaping tells the rest. */
+static void let_agent_in(const struct cage_child_args *a, int ready)
+{
+	int slave = a->pty ? open_pty(a) : -1;
+
+	(void)send_fds(ready, "r", 1, &slave, slave >= 0);
+	if (slave >= 0)
+		close(slave);
+}
+
+/* Until the agent's exec (or its end): its end of the ready socket is
+ * CLOEXEC. */
+static void await_exec(int ready)
+{
+	char c;
+
+	for (;;) {
+		ssize_t n = read(ready, &c, 1);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return;
+	}
+}
+
+/* PID 1 and the agent's start run side by side: while PID 1 builds the
+ * view, the agent resets its signals, sets its rlimits and loads the
+ * seccomp filter (agent.c); the rest of the agent's start waits for the
+ * view. */
 _Noreturn void cage_child_main(const struct cage_child_args *args)
 {
-	struct cage_child_args b = *args;
+	const struct cage_child_args b = *args; /* the agent reads it too */
 	const struct cage_child_args *a = &b;
 	struct cage_fail f = {0};
 	int go = a->sync_fd;
+	int ready[2];
+	void *stack;
+	size_t stack_size;
 	pid_t agent;
 
 	/* If akios dies, so does the cage (the kernel delivers this even
@@ -318,26 +377,25 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	/* Nothing of akios's fd table is needed here but the status socket
 	 * and the go pipe. The view build then leaves the fds it opens for
 	 * one close_range: between the two, fds 3+ but those are its own. */
-	close_all_but(a->status_fd, go);
-	if (cage_view_build(a->plan, &go, &f) != 0)
-		cage_child_fail(a->status_fd, &f);
-	close_all_but(a->status_fd, go);
-	if (cage_net_lo_up(&f) != 0)
-		cage_child_fail(a->status_fd, &f);
-	if (sethostname("akios", 5) != 0)
-		die(a->status_fd, "sethostname", NULL, errno);
-	b.pty_slave = a->pty ? open_pty(a) : -1;
-	if (a->want_relay)
-		hand_over_relay(a->status_fd);
-	lock_privileges(a->status_fd);
-	/* The agent starts only in the cgroup (v1: the supervisor moved us
-	 * before the go byte). */
-	if (cage_view_await_go(&go, &f) != 0)
-		cage_child_fail(a->status_fd, &f);
-	agent = cage_spawn_agent(a);
+	close_except((const int[]){a->status_fd, go}, 2);
+	before_agent(a, &go);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
+		die(a->status_fd, "socketpair", NULL, errno);
+	agent = cage_spawn_agent(a, ready[1], &stack, &stack_size);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
-	close_all_but(a->status_fd, -1);
+	close(ready[1]);
+	if (cage_view_build(a->plan, &go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	close_except((const int[]){a->status_fd, go, ready[0]}, 3);
+	/* The go byte, if no placeholder took it: the agent execs after. */
+	if (cage_view_await_go(&go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	let_agent_in(a, ready[0]);
+	await_exec(ready[0]);
+	if (stack)
+		(void)munmap(stack, stack_size);
+	close_except(&a->status_fd, 1);
 	/* The reaper needs no privilege and no secret: it only waits and
 	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the
 	 * environment wiped here is the supervisor's one copy, which the

@@ -9,8 +9,9 @@
  * no copy-on-write fault on either side, nothing to unmap at its exit)
  * and runs on its own stack with the TLS of a parked thread
  * (CLONE_SETTLS), which blocks, touching nothing, until PID 1 has been
- * reaped: errno and the rest of glibc's per-thread state are PID 1's (and
- * the vforked agent's) alone while the main thread runs on. */
+ * reaped: errno and the rest of glibc's per-thread state are PID 1's
+ * alone while the main thread runs on. A second one lends the agent its
+ * TLS, as PID 1 and the agent's start run side by side (child.c). */
 #include "shared/common.h"
 #include "supervisor/cage/cage_int.h"
 
@@ -41,15 +42,17 @@
 #define PARKED_STACK ((size_t)64 * 1024)
 
 /* At the top of PID 1's mapping (a guard page, the stack, this): what
- * PID 1 reads, and the parked thread's TLS. Nothing in it moves or is
+ * PID 1 reads, and the parked threads' TLS. Nothing in it moves or is
  * freed before PID 1 has been reaped. */
 struct cage_pid1 {
 	struct cage_child_args args;
 	struct cage_pty_modes pty;
 	struct clone_args ca;
-	sem_t parked;	   /* posted once the thread's TLS is quiet */
-	unsigned long tls; /* its thread pointer, PID 1's from the clone */
-	int park_fd;	   /* what it blocks on: EOF once PID 1 is reaped */
+	sem_t parked; /* posted by each thread once its TLS is quiet */
+	/* Their thread pointers: PID 1's, then the agent's. */
+	unsigned long tls[CAGE_PARKED];
+	uint64_t signals; /* the non-default dispositions, for the agent */
+	int park_fd;	  /* what they block on: EOF once PID 1 is reaped */
 	int pidfd;
 };
 
@@ -106,25 +109,30 @@ static long bare_read1(int fd)
 	return ret;
 }
 
-/* The parked thread: it lends PID 1 its TLS (glibc's per-thread state,
- * errno first, then belongs to PID 1 and the agent it vforks, while the
- * supervisor's main thread keeps its own). It records its thread pointer
- * (x86_64: the TCB's self pointer at %fs:0), says so, and blocks in a
- * bare read, with every signal blocked, until PID 1 has been reaped. */
+/* A parked thread: it lends PID 1 (or the agent) its TLS: glibc's
+ * per-thread state, errno first, then belongs to that process alone,
+ * while the supervisor's main thread keeps its own. It records its
+ * thread pointer (x86_64: the TCB's self pointer at %fs:0) and, the
+ * first one, akios's signal dispositions (the same in every thread, and
+ * nothing changes them before the clone), says so, and blocks in a bare
+ * read, with every signal blocked, until PID 1 has been reaped. */
 static void *parked(void *arg)
 {
 	struct cage_pid1 *b = arg;
 	unsigned long tp;
 
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
-	b->tls = tp;
+	if (__atomic_exchange_n(&b->tls[0], tp, __ATOMIC_ACQ_REL) == 0)
+		b->signals = cage_nondefault_signals();
+	else
+		b->tls[1] = tp;
 	sem_post(&b->parked);
 	while (bare_read1(b->park_fd) == -EINTR)
 		;
 	return NULL;
 }
 
-static int park_thread(struct cage_launch *l, struct cage_pid1 *b)
+static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 {
 	pthread_attr_t attr;
 	sigset_t all;
@@ -144,28 +152,33 @@ static int park_thread(struct cage_launch *l, struct cage_pid1 *b)
 	rc = -pthread_attr_setstacksize(&attr, PARKED_STACK);
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (rc == 0)
-		rc = -pthread_create(&l->thread, &attr, parked, b);
+	for (unsigned i = 0; i < CAGE_PARKED && rc == 0; i++) {
+		rc = -pthread_create(&l->thread[i], &attr, parked, b);
+		l->n_threads += rc == 0;
+	}
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	(void)pthread_attr_destroy(&attr);
-	l->have_thread = rc == 0;
 	return rc;
 }
 
-/* PID 1 in our memory, on its stack, with the parked thread's TLS. */
+/* PID 1 in our memory, on its stack, with a parked thread's TLS; the
+ * agent gets the other's. */
 static long clone_pid1(struct cage_pid1 *b)
 {
-	while (sem_wait(&b->parked) != 0)
-		;
+	for (unsigned i = 0; i < CAGE_PARKED; i++)
+		while (sem_wait(&b->parked) != 0)
+			;
 	b->ca.flags |= CLONE_VM | CLONE_SETTLS;
-	b->ca.tls = b->tls;
+	b->ca.tls = b->tls[0];
+	b->args.agent_tls = b->tls[1];
+	b->args.signals = b->signals;
 	return clone3_call(&b->ca, pid1_main, &b->args);
 }
 #else
-static int park_thread(struct cage_launch *l, struct cage_pid1 *b)
+static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 {
 	(void)l;
-	(void)b;
+	b->signals = cage_nondefault_signals();
 	return 0;
 }
 
@@ -176,6 +189,7 @@ static long clone_pid1(struct cage_pid1 *b)
 
 	b->ca.stack = 0;
 	b->ca.stack_size = 0;
+	b->args.signals = b->signals;
 	rc = syscall(SYS_clone3, &b->ca, sizeof(b->ca));
 	if (rc == 0)
 		pid1_main(&b->args);
@@ -213,10 +227,12 @@ static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 	    .status_fd = status_fd,
 	    .sync_fd = sync_fd,
 	    .pty = o->pty ? &b->pty : NULL,
-	    .pty_slave = -1,
 	    .bpf = o->bpf,
 	    .want_listener = o->want_listener,
 	    .want_relay = o->want_relay,
+	    .go_before_agent =
+		o->cgroup && cg < 0 &&
+		cage_cgroup_backend(o->cgroup) != CAGE_CGROUP_NONE,
 	};
 	if (o->pty)
 		b->pty = *o->pty;
@@ -277,7 +293,7 @@ int cage_launch_prepare(struct cage_launch *l)
 	*l = (struct cage_launch){
 	    .pid = -1, .pidfd = -1, .status_fd = -1, .park_wr = -1};
 	b = map_pid1(l);
-	l->prep_err = b ? park_thread(l, b) : -errno;
+	l->prep_err = b ? park_threads(l, b) : -errno;
 	return l->prep_err;
 }
 
@@ -335,10 +351,10 @@ void cage_launch_free(struct cage_launch *l)
 		? (struct cage_pid1 *)((char *)l->map + l->map_size - l->block)
 		: NULL;
 
-	close_fd(&l->park_wr); /* the parked thread's EOF */
-	if (l->have_thread)
-		(void)pthread_join(l->thread, NULL);
-	l->have_thread = false;
+	close_fd(&l->park_wr); /* the parked threads' EOF */
+	for (unsigned i = 0; i < l->n_threads; i++)
+		(void)pthread_join(l->thread[i], NULL);
+	l->n_threads = 0;
 	if (b && b->park_fd >= 0)
 		close(b->park_fd);
 	if (l->map)
