@@ -17,7 +17,6 @@
 #include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sched.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -323,16 +322,11 @@ static int agent_main(void *arg)
  * with a parked thread's TLS (launch.c), and runs beside PID 1 until its
  * exec. Without one (not x86_64, where PID 1 is itself a copy of akios)
  * it is a copy of PID 1. */
-pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
-		       void **stack, size_t *stack_size)
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd)
 {
-	size_t size = 512ul * 1024ul;
 	struct agent_start *s;
-	char *base;
 	pid_t pid;
 
-	*stack = NULL;
-	*stack_size = 0;
 	if (!a->agent_tls) {
 		struct agent_start local = {.a = a, .ready_fd = ready_fd};
 
@@ -341,23 +335,9 @@ pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
 			agent_main(&local);
 		return pid;
 	}
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (base == MAP_FAILED)
-		return -1;
 	/* Its start block at the top, the stack below. */
-	s = (struct agent_start *)(base + size) - 1;
+	s = (struct agent_start *)a->agent_stack - 1;
 	*s = (struct agent_start){.a = a, .ready_fd = ready_fd};
-	pid = clone(agent_main, s, CLONE_VM | CLONE_SETTLS | SIGCHLD, s, NULL,
-		    a->agent_tls, NULL);
-	if (pid < 0) {
-		int e = errno;
-
-		(void)munmap(base, size);
-		errno = e;
-		return -1;
-	}
-	*stack = base;
-	*stack_size = size;
-	return pid;
+	return clone(agent_main, s, CLONE_VM | CLONE_SETTLS | SIGCHLD, s, NULL,
+		     a->agent_tls, NULL);
 }

@@ -60,7 +60,8 @@ struct cage_child_args {
 	/* The agent's TLS (a parked thread's, launch.c); 0: the agent is a
 	 * copy of PID 1 (fork-like) instead of sharing its memory. */
 	unsigned long agent_tls;
-	uint64_t signals; /* cage_nondefault_signals() of akios */
+	void *agent_stack; /* its top (launch.c maps it with PID 1's) */
+	uint64_t signals;  /* cage_nondefault_signals() of akios */
 	bool want_listener;
 	bool want_relay; /* make the relay's sockets (CAGE_MSG_RELAY) */
 	/* The supervisor moves PID 1 into a v1 cgroup after the clone: the
@@ -98,11 +99,8 @@ _Noreturn void cage_child_main(const struct cage_child_args *a);
  * filter), then waits on ready_fd for one message from PID 1 (the view
  * is done; with a pty, its slave as SCM_RIGHTS) and locks itself in and
  * execs. ready_fd is CLOEXEC: PID 1 sees EOF on its end at the exec (or
- * the agent's death). Returns the agent's pid or -1 (errno); *stack is
- * the agent's stack mapping (*stack_size bytes, NULL: none), for PID 1
- * to unmap once that EOF came. */
-pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
-		       void **stack, size_t *stack_size);
+ * the agent's death). Returns the agent's pid or -1 (errno). */
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd);
 /* v in decimal, NUL-ended, into buf (room for 21 bytes). */
 void cage_fmt_uint(char *buf, unsigned long long v);
 
@@ -137,8 +135,9 @@ struct cage_launch {
 	size_t map_size;
 	size_t block;
 	pthread_t thread[CAGE_PARKED];
-	unsigned n_threads;
-	int park_wr; /* closed to let the parked thread end */
+	unsigned n_threads; /* started */
+	unsigned n_parked;  /* seen parked (their posts taken) */
+	int park_wr;	    /* closed to let the parked thread end */
 	int prep_err;
 };
 /* First, as early as possible: maps PID 1's stack and starts the thread

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -198,9 +197,15 @@ static _Noreturn void reaper(int status_fd, pid_t agent)
 	int st;
 	int agent_st = 0;
 	bool agent_done = false;
+	bool killed = false;
 
 	for (;;) {
-		pid_t w = waitpid(-1, &st, __WALL);
+		/* Once the agent is reaped, whatever it left is our child
+		 * (reparented to the namespace's init): when none is, there
+		 * is nothing to kill (kill(-1) walks every task of the
+		 * host); else kill them all, once. */
+		bool poll = agent_done && !killed;
+		pid_t w = waitpid(-1, &st, __WALL | (poll ? WNOHANG : 0));
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -208,13 +213,16 @@ static _Noreturn void reaper(int status_fd, pid_t agent)
 			break;
 		if (w < 0)
 			die(status_fd, "waitpid", NULL, errno);
-		if (w == agent) {
-			agent_st = st;
-			agent_done = true;
+		if (w == 0) {
 			/* Only as a namespace's init (always, CLONE_NEWPID):
 			 * elsewhere -1 would reach all of the user's. */
 			if (getpid() == 1)
 				(void)kill(-1, SIGKILL);
+			killed = true;
+		}
+		if (w == agent) {
+			agent_st = st;
+			agent_done = true;
 		}
 	}
 	cage_fmt_uint(num, WIFEXITED(agent_st) ? (unsigned)WEXITSTATUS(agent_st)
@@ -365,8 +373,6 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	struct cage_fail f = {0};
 	int go = a->sync_fd;
 	int ready[2];
-	void *stack;
-	size_t stack_size;
 	pid_t agent;
 
 	/* If akios dies, so does the cage (the kernel delivers this even
@@ -381,7 +387,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	before_agent(a, &go);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
 		die(a->status_fd, "socketpair", NULL, errno);
-	agent = cage_spawn_agent(a, ready[1], &stack, &stack_size);
+	agent = cage_spawn_agent(a, ready[1]);
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
 	close(ready[1]);
@@ -393,8 +399,6 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 		cage_child_fail(a->status_fd, &f);
 	let_agent_in(a, ready[0]);
 	await_exec(ready[0]);
-	if (stack)
-		(void)munmap(stack, stack_size);
 	close_except(&a->status_fd, 1);
 	/* The reaper needs no privilege and no secret: it only waits and
 	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the

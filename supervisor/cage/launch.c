@@ -37,11 +37,13 @@
 #endif
 
 /* PID 1's stack: the view build's arrays (a few per mount) and path
- * buffers; the agent gets its own (agent.c). */
+ * buffers; the agent's: Landlock's rule array and a path buffer. */
 #define PID1_STACK   ((size_t)256 * 1024)
+#define AGENT_STACK  ((size_t)256 * 1024)
 #define PARKED_STACK ((size_t)64 * 1024)
 
-/* At the top of PID 1's mapping (a guard page, the stack, this): what
+/* At the top of PID 1's mapping (a guard page, the agent's stack, a
+ * guard page, PID 1's stack, this): what
  * PID 1 reads, and the parked threads' TLS. Nothing in it moves or is
  * freed before PID 1 has been reaped. */
 struct cage_pid1 {
@@ -121,13 +123,15 @@ static void *parked(void *arg)
 	struct cage_pid1 *b = arg;
 	unsigned long tp;
 
+	int fd = b->park_fd; /* b is not touched after the post */
+
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	if (__atomic_exchange_n(&b->tls[0], tp, __ATOMIC_ACQ_REL) == 0)
 		b->signals = cage_nondefault_signals();
 	else
 		b->tls[1] = tp;
 	sem_post(&b->parked);
-	while (bare_read1(b->park_fd) == -EINTR)
+	while (bare_read1(fd) == -EINTR)
 		;
 	return NULL;
 }
@@ -149,7 +153,11 @@ static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 	rc = -pthread_attr_init(&attr);
 	if (rc != 0)
 		return rc;
+	/* Detached: they end on their own once woken, nobody waits. */
 	rc = -pthread_attr_setstacksize(&attr, PARKED_STACK);
+	if (rc == 0)
+		rc = -pthread_attr_setdetachstate(&attr,
+						  PTHREAD_CREATE_DETACHED);
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < CAGE_PARKED && rc == 0; i++) {
@@ -163,9 +171,9 @@ static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 
 /* PID 1 in our memory, on its stack, with a parked thread's TLS; the
  * agent gets the other's. */
-static long clone_pid1(struct cage_pid1 *b)
+static long clone_pid1(struct cage_launch *l, struct cage_pid1 *b)
 {
-	for (unsigned i = 0; i < CAGE_PARKED; i++)
+	for (; l->n_parked < l->n_threads; l->n_parked++)
 		while (sem_wait(&b->parked) != 0)
 			;
 	b->ca.flags |= CLONE_VM | CLONE_SETTLS;
@@ -183,10 +191,11 @@ static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 }
 
 /* Elsewhere PID 1 is a plain copy of akios (fork-like clone3). */
-static long clone_pid1(struct cage_pid1 *b)
+static long clone_pid1(struct cage_launch *l, struct cage_pid1 *b)
 {
 	long rc;
 
+	(void)l;
 	b->ca.stack = 0;
 	b->ca.stack_size = 0;
 	b->args.signals = b->signals;
@@ -197,23 +206,29 @@ static long clone_pid1(struct cage_pid1 *b)
 }
 #endif
 
-/* The mapping: a guard page, PID 1's stack, then its block. */
+/* The mapping: a guard page, the agent's stack, a guard page, PID 1's
+ * stack, then its block (page-aligned: each stack's top is aligned for
+ * any ABI). One mapping, unmapped once, after PID 1 is reaped. */
 static struct cage_pid1 *map_pid1(struct cage_launch *l)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	char *base;
+	struct cage_pid1 *b;
 
 	l->block = (sizeof(struct cage_pid1) + page - 1) / page * page;
-	l->map_size = page + PID1_STACK + l->block;
+	l->map_size = page + AGENT_STACK + page + PID1_STACK + l->block;
 	base = mmap(NULL, l->map_size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
 	l->map = base;
-	if (mprotect(base, page, PROT_NONE) != 0)
+	if (mprotect(base, page, PROT_NONE) != 0 ||
+	    mprotect(base + page + AGENT_STACK, page, PROT_NONE) != 0)
 		return NULL;
-	((struct cage_pid1 *)(base + page + PID1_STACK))->park_fd = -1;
-	return (struct cage_pid1 *)(base + page + PID1_STACK);
+	b = (struct cage_pid1 *)(base + l->map_size - l->block);
+	b->park_fd = -1;
+	b->args.agent_stack = base + page + AGENT_STACK;
+	return b;
 }
 
 static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
@@ -222,6 +237,7 @@ static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 	int cg = o->cgroup ? cage_cgroup_fd(o->cgroup) : -1;
 
 	b->args = (struct cage_child_args){
+	    .agent_stack = b->args.agent_stack,
 	    .plan = o->plan,
 	    .envp = o->envp,
 	    .status_fd = status_fd,
@@ -319,7 +335,7 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 	/* (SO_PASSCRED: each message then carries its sender's pid.) */
 	b = (struct cage_pid1 *)((char *)l->map + l->map_size - l->block);
 	fill_pid1(b, o, sv[1], sync[0], (char *)b);
-	pid = clone_pid1(b);
+	pid = clone_pid1(l, b);
 	if (pid < 0) {
 		rc = launch_error((int)pid, err);
 		goto out;
@@ -351,10 +367,11 @@ void cage_launch_free(struct cage_launch *l)
 		? (struct cage_pid1 *)((char *)l->map + l->map_size - l->block)
 		: NULL;
 
-	close_fd(&l->park_wr); /* the parked threads' EOF */
-	for (unsigned i = 0; i < l->n_threads; i++)
-		(void)pthread_join(l->thread[i], NULL);
-	l->n_threads = 0;
+	/* Each parked thread reads the block until it posts. */
+	for (; b && l->n_parked < l->n_threads; l->n_parked++)
+		while (sem_wait(&b->parked) != 0)
+			;
+	close_fd(&l->park_wr); /* their EOF: they end on their own */
 	if (b && b->park_fd >= 0)
 		close(b->park_fd);
 	if (l->map)
