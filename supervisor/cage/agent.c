@@ -1,10 +1,13 @@
-/* The agent's start, from the cage's PID 1: a CLONE_VM|CLONE_VFORK child
- * that resets its signals, takes its terminal, closes every fd but 0/1/2
- * at exec, then locks itself in (rlimits, Landlock, capabilities,
- * seccomp, in that order) and execs the command along the cage's PATH.
- * Invariant: nothing runs between the last layer and the exec but the
- * listener's handover and the PATH search; no allocation, any failure is
- * one status line and _exit(125) (126/127 when the exec fails). */
+/* The agent's start, from the cage's PID 1, beside PID 1's view build
+ * (child.c): it resets its signals, takes a session, sets up lo, the
+ * hostname and the relay's sockets, locks its privileges, sets its
+ * rlimits and loads the seccomp filter; once the view is done it takes
+ * its terminal, marks every fd but 0/1/2 close-on-exec, chdirs, restricts
+ * itself with Landlock, clears its caps and execs the command along the
+ * cage's PATH. Invariant: every layer is on before the ready message, and
+ * nothing runs between it and the exec but the listener's handover and
+ * the PATH search; no allocation, any failure is one status line and
+ * _exit(125) (126/127 when the exec fails). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/caps.h"
@@ -179,8 +182,8 @@ static void hand_over_listener(int fd, int listener, bool wait)
 		;
 }
 
-/* The ABI the supervisor probed, and no_new_privs set by PID 1 before
- * the clone: only the ruleset's own syscalls here. Its fds are CLOEXEC
+/* The ABI the supervisor probed, and no_new_privs set before (by
+ * before_view): only the ruleset's own syscalls here. Its fds are CLOEXEC
  * and left to the execve that follows. */
 static void landlock(const struct cage_child_args *a)
 {
@@ -203,12 +206,27 @@ static void landlock(const struct cage_child_args *a)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 
+/* The namespaces' own set-up, which PID 1 would otherwise do before
+ * the view: lo up, the hostname, the relay's sockets (to PID 1). */
+static void set_up_namespaces(const struct agent_start *s)
+{
+	const struct cage_child_args *a = s->a;
+	struct cage_fail f = {0};
+
+	if (cage_net_lo_up(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	if (sethostname("akios", 5) != 0)
+		die(a->status_fd, "sethostname", NULL, errno);
+	if (a->want_relay)
+		cage_relay_send(s->ready_fd, a->status_fd);
+}
+
 /* What needs no view, while PID 1 builds it: signals, a session of its
- * own, rlimits, then the seccomp filter, which allows everything the
- * rest does (chdir, Landlock's calls, capset, the tty ioctl, dup2,
- * close_range, recvmsg, send) and traps none of it. no_new_privs, the
- * locked securebits and the empty bounding and ambient sets come from
- * PID 1 (lock_privileges, before the clone). Returns the listener. */
+ * own, the namespaces' set-up, no_new_privs and the locked securebits,
+ * bounding and ambient sets, rlimits, then the seccomp filter, which
+ * allows everything the rest does (chdir, Landlock's calls, capset, the
+ * tty ioctl, dup2, close_range, recvmsg, send) and traps none of it.
+ * Returns the listener. */
 static int before_view(const struct agent_start *s)
 {
 	const struct cage_child_args *a = s->a;
@@ -219,6 +237,8 @@ static int before_view(const struct agent_start *s)
 	reset_signals(a->signals);
 	if (setsid() < 0)
 		die(a->status_fd, "setsid", NULL, errno);
+	set_up_namespaces(s);
+	cage_lock_privileges(a->status_fd);
 	if (cage_apply_rlimits(&a->plan->rlimits, &err) != 0)
 		die(a->status_fd, "rlimits:", err.msg, 0);
 	if (a->plan->seccomp && a->bpf) {

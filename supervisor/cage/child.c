@@ -1,6 +1,7 @@
 /* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
- * maps, builds the view, brings up lo, then (once the supervisor says go)
- * starts the agent (agent.c) and stays as its reaper: when the agent ends
+ * maps, starts the agent (agent.c: it sets up lo and the rest that needs
+ * no view meanwhile), builds the view, lets the agent in once the
+ * supervisor says go, and stays as its reaper: when the agent ends
  * it kills and reaps whatever is left in the namespace (double-forked
  * daemons included), reports the status and the usage, and exits.
  * Between clone and execve nothing allocates; any failure is one status
@@ -96,14 +97,14 @@ static int send_fds(int sock, const char *text, size_t len, const int *fds,
 }
 
 /* The broker's relay listeners (IPv4, IPv6) and Unix socket census, made
- * here: PID 1 is in the cage's network namespace with lo up, and no
- * untrusted code has run yet, so the supervisor needs no setns thread
- * (root) or user-namespace helper (rootless). A missing one is not fatal
- * (the broker then refuses what it would have needed). They are closed
- * before the agent is cloned: it gets a copy of the fd table taken at
- * clone time (no CLONE_FILES), so it never holds them, not even before
- * its exec. The reaper keeps none either. */
-static void hand_over_relay(int status_fd)
+ * by the agent's start (agent.c) in the cage's network namespace with lo
+ * up, before its seccomp filter and long before its exec: the supervisor
+ * needs no setns thread (root) or user-namespace helper (rootless). A
+ * missing one is not fatal (the broker then refuses what it would have
+ * needed). They go to PID 1 on sock (the ready socket), which forwards
+ * them (forward_relay): the supervisor takes them only from PID 1. The
+ * agent closes its copies at once; the reaper keeps none either. */
+void cage_relay_send(int sock, int status_fd)
 {
 	static const int fam[CAGE_RELAY_FDS] = {AF_INET, AF_INET6, AF_NETLINK};
 	char msg[4 + 12] = {CAGE_MSG_RELAY};
@@ -122,11 +123,50 @@ static void hand_over_relay(int status_fd)
 			e4 = -fd;
 	}
 	cage_fmt_uint(msg + 4, (unsigned)e4);
-	rc = send_fds(status_fd, msg, strlen(msg), fds, n);
+	rc = send_fds(sock, msg, strlen(msg), fds, n);
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
 	if (rc != 0)
 		die(status_fd, "relay", "handover", -rc);
+}
+
+/* The agent's relay message, as it came, to the supervisor. EOF: the
+ * agent ended before (it said why). */
+static void forward_relay(int ready, int status_fd)
+{
+	char text[AKIOS_MAX_STATUS_LINE];
+	union {
+		char buf[CMSG_SPACE(CAGE_RELAY_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} cb;
+	struct iovec iov = {.iov_base = text, .iov_len = sizeof(text)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cb.buf,
+			    .msg_controllen = sizeof(cb.buf)};
+	int fds[CAGE_RELAY_FDS];
+	unsigned n = 0;
+	ssize_t len;
+
+	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+	       errno == EINTR)
+		;
+	if (len <= 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < k && n < CAGE_RELAY_FDS; i++)
+			memcpy(&fds[n++], CMSG_DATA(c) + i * sizeof(int),
+			       sizeof(int));
+	}
+	if (send_fds(status_fd, text, (size_t)len, fds, n) != 0)
+		die(status_fd, "relay", "forward", errno);
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 /* The agent's pty, opened in the view's own devpts (after pivot_root),
@@ -304,11 +344,12 @@ static void write_own_maps(const struct cage_child_args *a)
 		die(a->status_fd, "uid/gid map", NULL, -rc);
 }
 
-/* What every process cloned from here on inherits: no_new_privs, the
- * securebits locked, the bounding and ambient sets empty. Done once here
- * for PID 1 and the agent both (dropping the bounding set takes a prctl
- * per capability); each then clears the caps it holds. */
-static void lock_privileges(int status_fd)
+/* What no process of the cage gives up afterwards: no_new_privs, the
+ * securebits locked, the bounding and ambient sets empty. The agent does
+ * it for itself (agent.c), PID 1 once the agent is let in (dropping the
+ * bounding set takes a prctl per capability); each then clears the caps
+ * it holds. */
+void cage_lock_privileges(int status_fd)
 {
 	struct akios_err err;
 	int rc = cage_set_no_new_privs();
@@ -317,24 +358,6 @@ static void lock_privileges(int status_fd)
 		die(status_fd, "no_new_privs", NULL, -rc);
 	if (cage_lock_caps(&err) != 0)
 		die(status_fd, "drop capabilities:", err.msg, 0);
-}
-
-/* What needs no view, before the agent is cloned: lo, the hostname, the
- * relay's sockets (closed before the clone: the agent never holds
- * them), the locks it inherits; with a v1 cgroup, the go byte. */
-static void before_agent(const struct cage_child_args *a, int *go)
-{
-	struct cage_fail f = {0};
-
-	if (cage_net_lo_up(&f) != 0)
-		cage_child_fail(a->status_fd, &f);
-	if (sethostname("akios", 5) != 0)
-		die(a->status_fd, "sethostname", NULL, errno);
-	if (a->want_relay)
-		hand_over_relay(a->status_fd);
-	lock_privileges(a->status_fd);
-	if (a->go_before_agent && cage_view_await_go(go, &f) != 0)
-		cage_child_fail(a->status_fd, &f);
 }
 
 /* The view is done: the agent's one message (with the pty's slave). A
@@ -363,8 +386,9 @@ static void await_exec(int ready)
 }
 
 /* PID 1 and the agent's start run side by side: while PID 1 builds the
- * view, the agent resets its signals, sets its rlimits and loads the
- * seccomp filter (agent.c); the rest of the agent's start waits for the
+ * view, the agent resets its signals, brings lo up, names the host, makes
+ * the relay's sockets, locks its privileges, sets its rlimits and loads
+ * the seccomp filter (agent.c); the rest of its start waits for the
  * view. */
 _Noreturn void cage_child_main(const struct cage_child_args *args)
 {
@@ -384,7 +408,9 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	 * and the go pipe. The view build then leaves the fds it opens for
 	 * one close_range: between the two, fds 3+ but those are its own. */
 	close_except((const int[]){a->status_fd, go}, 2);
-	before_agent(a, &go);
+	/* With a v1 cgroup the agent must be cloned into it. */
+	if (a->go_before_agent && cage_view_await_go(&go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
 		die(a->status_fd, "socketpair", NULL, errno);
 	agent = cage_spawn_agent(a, ready[1]);
@@ -397,7 +423,10 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	/* The go byte, if no placeholder took it: the agent execs after. */
 	if (cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
+	if (a->want_relay)
+		forward_relay(ready[0], a->status_fd);
 	let_agent_in(a, ready[0]);
+	cage_lock_privileges(a->status_fd);
 	await_exec(ready[0]);
 	close_except(&a->status_fd, 1);
 	/* The reaper needs no privilege and no secret: it only waits and

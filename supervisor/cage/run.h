@@ -22,7 +22,8 @@
 struct cage_result; /* below */
 
 /* The broker's sockets in the cage's network namespace (relay.h), made by
- * the cage's PID 1 before the agent exists. Each fd -1 when missing. */
+ * the agent's start before its filter and sent on by the cage's PID 1.
+ * Each fd -1 when missing. */
 struct cage_relay_fds {
 	int relay4, relay6; /* loopback listeners */
 	int diag;	    /* NETLINK_SOCK_DIAG */

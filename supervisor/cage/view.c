@@ -233,16 +233,25 @@ static uint64_t bind_attrs(unsigned flags)
 	return a;
 }
 
-/* A detached recursive clone of what is at (dfd, path), attributes set. */
+#ifndef SYS_open_tree_attr
+#define SYS_open_tree_attr 467 /* Linux 6.15, the same on every arch */
+#endif
+
+/* A detached recursive clone of what is at (dfd, path), attributes set:
+ * one open_tree_attr where the kernel has it (6.15), else open_tree and
+ * mount_setattr. */
 static int clone_tree(const struct view *v, int dfd, const char *path,
 		      unsigned flags)
 {
 	struct mount_attr attr = {.attr_set = bind_attrs(flags)};
-	int fd =
-	    open_tree(dfd, path,
-		      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-			  AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH));
+	unsigned of = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+		      AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH);
+	int fd = (int)syscall(SYS_open_tree_attr, dfd, path, of, &attr,
+			      sizeof(attr));
 
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	fd = open_tree(dfd, path, of);
 	if (fd < 0)
 		return -1;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
