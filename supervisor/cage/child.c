@@ -438,6 +438,9 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	 * user namespace akios runs in. */
 	for (char *const *e = a->envp; *e; e++)
 		explicit_bzero(*e, strlen(*e));
+	/* In this order: until the caps go, PID 1's full permitted set is
+	 * what keeps the capless agent, already running, out of it
+	 * (commoncap's ptrace check); from here on, not being dumpable. */
 	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_clear_caps(NULL) != 0)
 		die(a->status_fd, "reaper: drop privileges", NULL, EPERM);
 	reaper(a->status_fd, agent);

@@ -207,8 +207,8 @@ Test(cage_view, only_the_view_is_visible)
 	cagetest_teardown(&W);
 }
 
-/* PID 1 of the cage (the reaper, a fork of akios) holds the status socket
- * and once held the secrets: the agent can reach neither. */
+/* PID 1 of the cage (the reaper, which shares akios's memory) holds the
+ * status socket and once held the secrets: the agent can reach neither. */
 Test(cage_view, reaper_out_of_reach)
 {
 	char *env[] = {"./cage_try", "read", "/proc/1/environ", NULL};
