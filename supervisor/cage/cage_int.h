@@ -11,7 +11,6 @@
 #include "supervisor/cage/pty.h"
 #include "supervisor/cage/seccomp.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -140,7 +139,6 @@ struct cage_launch {
 	void *map;
 	size_t map_size;
 	size_t block;
-	pthread_t thread[CAGE_PARKED];
 	unsigned n_threads; /* started */
 	unsigned n_parked;  /* seen parked (their posts taken) */
 	int park_wr;	    /* closed to let the parked thread end */

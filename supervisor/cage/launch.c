@@ -43,9 +43,9 @@
 #define PARKED_STACK ((size_t)64 * 1024)
 
 /* At the top of PID 1's mapping (a guard page, the agent's stack, a
- * guard page, PID 1's stack, this): what
- * PID 1 reads, and the parked threads' TLS. Nothing in it moves or is
- * freed before PID 1 has been reaped. */
+ * guard page, PID 1's stack, this): what PID 1 reads, and the parked
+ * threads' thread pointers. Nothing in it moves or is freed before PID 1
+ * has been reaped. */
 struct cage_pid1 {
 	struct cage_child_args args;
 	struct cage_pty_modes pty;
@@ -121,9 +121,8 @@ static long bare_read1(int fd)
 static void *parked(void *arg)
 {
 	struct cage_pid1 *b = arg;
-	unsigned long tp;
-
 	int fd = b->park_fd; /* b is not touched after the post */
+	unsigned long tp;
 
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	if (__atomic_exchange_n(&b->tls[0], tp, __ATOMIC_ACQ_REL) == 0)
@@ -161,7 +160,9 @@ static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < CAGE_PARKED && rc == 0; i++) {
-		rc = -pthread_create(&l->thread[i], &attr, parked, b);
+		pthread_t t;
+
+		rc = -pthread_create(&t, &attr, parked, b);
 		l->n_threads += rc == 0;
 	}
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
