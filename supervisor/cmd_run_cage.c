@@ -21,20 +21,42 @@
 
 extern char **environ;
 
-int run_event(struct run_state *s, const char *type, const char *decision,
-	      cJSON *fields)
+static int event(struct run_state *s, const char *type, const char *decision,
+		 cJSON *fields, bool commit)
 {
 	struct akios_err err = {0};
 	int rc = 0;
 
 	if (s->log)
 		rc = audit_append(s->log, type, decision, fields, &err);
-	if (rc == 0 && s->log)
+	if (rc == 0 && s->log && commit)
 		rc = audit_commit(s->log, &err);
 	if (rc != 0)
 		cli_error_err("run: audit", &err);
 	cJSON_Delete(fields);
 	return rc;
+}
+
+int run_event(struct run_state *s, const char *type, const char *decision,
+	      cJSON *fields)
+{
+	return event(s, type, decision, fields, true);
+}
+
+int run_commit(struct run_state *s)
+{
+	struct akios_err err = {0};
+	int rc = s->log ? audit_commit(s->log, &err) : 0;
+
+	if (rc != 0)
+		cli_error_err("run: audit", &err);
+	return rc;
+}
+
+int run_event_later(struct run_state *s, const char *type, const char *decision,
+		    cJSON *fields)
+{
+	return event(s, type, decision, fields, false);
 }
 
 static int abs_path(const char *p, char *out, size_t size)
@@ -222,8 +244,9 @@ int run_degraded_event(struct run_state *s)
 	cJSON_AddStringToObject(
 	    f, "what", cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
 	cJSON_AddStringToObject(f, "flag", "--allow-degraded");
-	return run_event(s, "cage.degraded", "allow", f) ? AKIOS_EXIT_INTERNAL
-							 : 0;
+	return run_event_later(s, "cage.degraded", "allow", f)
+		   ? AKIOS_EXIT_INTERNAL
+		   : 0;
 }
 
 static int make_cgroup(struct run_state *s)

@@ -134,16 +134,24 @@ static void tell_user(const struct cage_result *r)
 	}
 }
 
-/* While the cage builds its view the supervisor would only wait: it
- * makes the checkpoint's signing key and context then, so the end of
- * the run is shorter (a failure here is retried, and reported, by the
- * checkpoint itself). */
-static void prepare_signing(void *ctx)
+/* While the cage builds its view the supervisor would only wait: run.start
+ * becomes durable then (the fdatasync is ~0.5 ms on a disk), and the
+ * checkpoint's signing key and context are made, so the end of the run is
+ * shorter (a failure there is retried, and reported, by the checkpoint
+ * itself). The agent cannot execute before: its first execve (or, with a
+ * filter that does not trap exec, its listener handover) waits for an
+ * answer from the run's loop, which starts after this; a failed commit
+ * stops the cage (run_cage commits before the cage when nothing holds
+ * the agent so). */
+static int launched(void *ctx, struct akios_err *err)
 {
 	struct run_state *s = ctx;
 
+	if (s->log && audit_commit(s->log, err) != 0)
+		return -EIO;
 	if (s->log)
 		(void)!audit_prepare_signing(s->log);
+	return 0;
 }
 
 struct run_end {
@@ -183,7 +191,7 @@ int run_cage(struct run_state *s)
 	    .plan = &s->plan,
 	    .bpf = &s->bpf,
 	    .use_pty = isatty(STDIN_FILENO) == 1,
-	    .on_launched = prepare_signing,
+	    .on_launched = launched,
 	    .launched_ctx = s,
 	    .on_ended = run_ended,
 	};
@@ -207,9 +215,13 @@ int run_cage(struct run_state *s)
 		run_broker_free(&rb);
 		return rc;
 	}
-	/* After prepare, so the report says what is really enforced. */
-	if (run_event(s, "run.start", "allow", run_start_fields(s)) != 0 ||
-	    run_degraded_event(s) != 0) {
+	/* After prepare, so the report says what is really enforced; durable
+	 * before the agent can execute (launched), here already when the
+	 * agent would not wait for the supervisor before its exec. */
+	if (run_event_later(s, "run.start", "allow", run_start_fields(s)) !=
+		0 ||
+	    run_degraded_event(s) != 0 ||
+	    (!o.want_listener && run_commit(s) != 0)) {
 		run_broker_free(&rb);
 		return AKIOS_EXIT_INTERNAL;
 	}

@@ -43,11 +43,18 @@ struct cJSON *run_start_fields(struct run_state *s);
 /* The seccomp program and the cgroup. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
-/* cage.degraded when a layer runs weaker (--allow-degraded). */
+/* cage.degraded when a layer runs weaker (--allow-degraded), appended
+ * only: the next commit makes it durable. */
 int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
-/* Appends one event; an audit failure is reported and returned. */
+/* Appends one event and commits (durable on return 0); an audit failure
+ * is reported and returned. Takes fields. */
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
+/* The same, appended only: durable with the next commit. */
+int run_event_later(struct run_state *s, const char *type, const char *decision,
+		    struct cJSON *fields) AKIOS_NODISCARD;
+/* Commits what was appended; an audit failure is reported and returned. */
+int run_commit(struct run_state *s) AKIOS_NODISCARD;
 /* Frees what the end of a run no longer needs (the seccomp program, the
  * plan, the policy) and closes the audit log (its signed checkpoint);
  * idempotent. The cage's end calls it while the kernel tears the cage
