@@ -101,13 +101,16 @@ Test(cage_clean, reaper_holds_nothing)
 
 /* The mount table and the skeleton as the agent sees them (mount ids,
  * device numbers and /proc's link count left out: they differ from run
- * to run). */
+ * to run; so may the width of ls's link-count column, which /proc's
+ * count, the number of processes on the whole host, sets: spaces
+ * squeezed). */
 static char *view_listing(void)
 {
 	char *cmd[] = {
 	    "sh", "-c",
 	    "sed -E 's/^[0-9]+ [0-9]+ [0-9:]+ //' /proc/self/mountinfo; "
-	    "ls -la --time-style=+ / /etc /dev /tmp | grep -v ' proc$'; "
+	    "ls -la --time-style=+ / /etc /dev /tmp | grep -v ' proc$' | "
+	    "tr -s ' '; "
 	    "exec ls /proc/self/fd",
 	    NULL};
 	struct test_run r;
