@@ -23,14 +23,20 @@
 extern char **environ;
 
 /* The log, opened now if it was left for later (run_audit_setup); a
- * no-op for a run without one (--dry-run). */
+ * no-op for a run without one (--dry-run). Tried once: a failure was
+ * reported where it happened, later events fail quietly. */
 static int open_log(struct run_state *s, struct akios_err *err)
 {
 	struct audit_opts opts = {.run_id = s->run_id};
+	int rc;
 
 	if (s->log || !s->audit_dir[0])
 		return 0;
-	return audit_open(s->audit_dir, &opts, &s->log, err);
+	if (s->open_failed)
+		return -EIO;
+	rc = audit_open(s->audit_dir, &opts, &s->log, err);
+	s->open_failed = rc != 0;
+	return rc;
 }
 
 int run_event(struct run_state *s, const char *type, const char *decision,
@@ -43,7 +49,7 @@ int run_event(struct run_state *s, const char *type, const char *decision,
 		rc = audit_append(s->log, type, decision, fields, &err);
 	if (rc == 0 && s->log)
 		rc = audit_commit(s->log, &err);
-	if (rc != 0)
+	if (rc != 0 && err.msg[0])
 		cli_error_err("run: audit", &err);
 	cJSON_Delete(fields);
 	return rc;

@@ -177,7 +177,7 @@ static void run_ended(void *ctx, const struct cage_result *r,
 		cli_error_err("run", err);
 	/* The cage ended before launched: the record still starts with
 	 * run.start. */
-	if (!s->start_tried && run_log_start(s, &le) != 0)
+	if (!s->start_tried && run_log_start(s, &le) != 0 && le.msg[0])
 		cli_error_err("run: audit", &le);
 	run_broker_free(e->rb);
 	tell_user(r);

@@ -29,6 +29,7 @@ struct run_state {
 	char run_id[33];       /* the audit log's and the cgroup's */
 	struct audit_log *log; /* NULL until opened (run_audit_setup) */
 	bool start_tried;      /* run_log_start was called */
+	bool open_failed;      /* audit_open failed (and said why) */
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
 	bool close_failed; /* audit_close failed: the run exits 125 */

@@ -16,7 +16,10 @@
 
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static struct cage_ws W;
 
@@ -178,5 +181,42 @@ Test(run_durable, audit_and_key_dirs_in_the_workspace_stay_hidden)
 	cr_assert_eq(count(log, "\"type\":\"run.start\""), 3, "%s", log);
 	cr_assert_eq(count(log, "\"type\":\"run.end\""), 3, "%s", log);
 	free(log);
+	cagetest_teardown(&W);
+}
+
+/* A second run on an audit directory another run holds: its log opens
+ * while its cage builds, fails, and the agent never starts (one error
+ * line for the lock, one for the run). */
+Test(run_durable, locked_audit_dir_stops_the_cage_before_the_agent)
+{
+	char *hold[] = {"sh", "-c", "touch held; exec sleep 30", NULL};
+	const int fds[3] = {-1, -1, -1};
+	struct spec sp = {0};
+	struct test_run r;
+	char ran[700];
+	pid_t pid;
+	int st;
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	run(&sp, &r); /* the key and the log exist: the open can wait */
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	test_run_free(&r);
+	snprintf(ran, sizeof(ran), "%s/ran", W.ws);
+	cr_assert_eq(unlink(ran), 0);
+	cr_assert_eq(cagetest_spawn(&W, hold, fds, &pid), 0);
+	for (int i = 0; i < 200 && !in_ws("held"); i++)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	cr_assert(in_ws("held"), "the first run never started");
+	run(&sp, &r);
+	cr_assert_eq(r.status, AKIOS_EXIT_INTERNAL, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "locked"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "the agent was not started"), "%s",
+			   r.err);
+	cr_assert_eq(count(r.err, "locked"), 1, "%s", r.err);
+	cr_assert(!in_ws("ran"), "the agent ran: %s", r.err);
+	test_run_free(&r);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	verify_log(W.audit, W.keys);
 	cagetest_teardown(&W);
 }
