@@ -131,7 +131,7 @@ static int run_body(struct run_state *s, const struct cli_args *a)
 	if (cli_has(&run_spec, a, "no-sandbox"))
 		return run_no_sandbox(s);
 	if (!dry) {
-		rc = run_open_audit(s);
+		rc = run_audit_setup(s, true);
 		if (rc != 0)
 			return rc;
 	}

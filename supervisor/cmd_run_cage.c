@@ -16,24 +16,73 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 extern char **environ;
 
+/* The log, opened now if it was left for later (run_audit_setup); a
+ * no-op for a run without one (--dry-run). Tried once: a failure was
+ * reported where it happened, later events fail quietly. */
+static int open_log(struct run_state *s, struct akios_err *err)
+{
+	struct audit_opts opts = {.run_id = s->run_id};
+	int rc;
+
+	if (s->log || !s->audit_dir[0])
+		return 0;
+	if (s->open_failed)
+		return -EIO;
+	rc = audit_open(s->audit_dir, &opts, &s->log, err);
+	s->open_failed = rc != 0;
+	return rc;
+}
+
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      cJSON *fields)
 {
 	struct akios_err err = {0};
-	int rc = 0;
+	int rc = open_log(s, &err);
 
-	if (s->log)
+	if (rc == 0 && s->log)
 		rc = audit_append(s->log, type, decision, fields, &err);
 	if (rc == 0 && s->log)
 		rc = audit_commit(s->log, &err);
-	if (rc != 0)
+	if (rc != 0 && err.msg[0])
 		cli_error_err("run: audit", &err);
 	cJSON_Delete(fields);
+	return rc;
+}
+
+static int append(struct run_state *s, const char *type, const char *decision,
+		  cJSON *fields, struct akios_err *err)
+{
+	int rc = s->log ? audit_append(s->log, type, decision, fields, err) : 0;
+
+	cJSON_Delete(fields);
+	return rc;
+}
+
+int run_log_start(struct run_state *s, struct akios_err *err)
+{
+	char deg[64];
+	cJSON *f = NULL;
+	int rc = open_log(s, err);
+
+	s->start_tried = true;
+	if (rc == 0)
+		rc = append(s, "run.start", "allow", run_start_fields(s), err);
+	if (rc == 0 && s->plan.degraded) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(
+		    f, "what",
+		    cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
+		cJSON_AddStringToObject(f, "flag", "--allow-degraded");
+		rc = append(s, "cage.degraded", "allow", f, err);
+	}
+	if (rc == 0 && s->log)
+		rc = audit_commit(s->log, err);
 	return rc;
 }
 
@@ -51,19 +100,45 @@ static int abs_path(const char *p, char *out, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int run_open_audit(struct run_state *s)
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The log can wait for the cage's build when opening it creates nothing
+ * the plan must hide: the audit directory and the key directory exist
+ * (the plan masks them when they lie in the view, and then whatever is
+ * made inside them later, a first key included, stays hidden). */
+static bool can_wait(const struct run_state *s)
+{
+	char keydir[PATH_MAX];
+
+	return is_dir(s->audit_dir) &&
+	       keys_default_dir(keydir, sizeof(keydir)) == 0 && is_dir(keydir);
+}
+
+int run_audit_setup(struct run_state *s, bool may_wait)
 {
 	const char *d = s->audit_dir_opt       ? s->audit_dir_opt
 			: s->policy->audit.dir ? s->policy->audit.dir
 					       : AUDIT_DEFAULT_DIR;
-	struct audit_opts opts = {0};
+	uint8_t id[16];
 	struct akios_err err = {0};
 
 	if (abs_path(d, s->audit_dir, sizeof(s->audit_dir)) != 0) {
 		cli_error("run", "audit directory %s: path too long", d);
 		return AKIOS_EXIT_INTERNAL;
 	}
-	if (audit_open(s->audit_dir, &opts, &s->log, &err) != 0) {
+	if (crypto_random(id, sizeof(id)) != 0) {
+		cli_error("run", "cannot make a run id: no randomness");
+		return AKIOS_EXIT_INTERNAL;
+	}
+	crypto_hex_encode(id, sizeof(id), s->run_id);
+	if (may_wait && can_wait(s))
+		return 0;
+	if (open_log(s, &err) != 0) {
 		cli_error_err("run: audit", &err);
 		return AKIOS_EXIT_INTERNAL;
 	}
@@ -104,7 +179,10 @@ int run_build_plan(struct run_state *s, bool full_probe)
 	char policy_abs[PATH_MAX];
 	const char *hidden[2];
 	const char *protect[1];
-	struct passwd *pw = getpwuid(getuid());
+	/* The name goes into the cage's /etc/passwd and /etc/group only
+	 * beside root's own lines (plan_add_identity): root with gid 0 needs
+	 * no NSS lookup (~0.2 ms: nsswitch.conf, nscd, /etc/passwd). */
+	struct passwd *pw = getuid() || getgid() ? getpwuid(getuid()) : NULL;
 	struct cage_plan_input in = {
 	    .policy = s->policy,
 	    .probe = &s->probe,
@@ -211,29 +289,14 @@ static int build_seccomp(struct run_state *s)
 		   : 0;
 }
 
-int run_degraded_event(struct run_state *s)
-{
-	char deg[64];
-	cJSON *f;
-
-	if (!s->plan.degraded)
-		return 0;
-	f = cJSON_CreateObject();
-	cJSON_AddStringToObject(
-	    f, "what", cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
-	cJSON_AddStringToObject(f, "flag", "--allow-degraded");
-	return run_event(s, "cage.degraded", "allow", f) ? AKIOS_EXIT_INTERNAL
-							 : 0;
-}
-
 static int make_cgroup(struct run_state *s)
 {
 	struct akios_err err = {0};
 
 	if (!s->plan.use_cgroup)
 		return 0;
-	if (cage_cgroup_create(&s->plan.limits, audit_run_id(s->log),
-			       &s->cgroup, &err) == 0)
+	if (cage_cgroup_create(&s->plan.limits, s->run_id, &s->cgroup, &err) ==
+	    0)
 		return 0;
 	cli_error("run", "refused: the policy's limits need a cgroup: %s",
 		  err.msg);

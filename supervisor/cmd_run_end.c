@@ -134,16 +134,25 @@ static void tell_user(const struct cage_result *r)
 	}
 }
 
-/* While the cage builds its view the supervisor would only wait: it
- * makes the checkpoint's signing key and context then, so the end of
- * the run is shorter (a failure here is retried, and reported, by the
- * checkpoint itself). */
-static void prepare_signing(void *ctx)
+/* While the cage builds its view the supervisor would only wait: the
+ * audit log is opened then (when run_audit_setup let it wait), run.start
+ * is written and made durable (the fdatasync is ~0.5 ms on a disk), and
+ * the checkpoint's signing key and context are made, so the end of the
+ * run is shorter (a failure there is retried, and reported, by the
+ * checkpoint itself). The agent cannot execute before: its first execve
+ * (or, with a filter that does not trap exec, its listener handover)
+ * waits for an answer from the run's loop, which starts after this; a
+ * failure stops the cage (run_cage does all this before the cage when
+ * nothing holds the agent so). */
+static int launched(void *ctx, struct akios_err *err)
 {
 	struct run_state *s = ctx;
 
+	if (!s->start_tried && run_log_start(s, err) != 0)
+		return -EIO;
 	if (s->log)
 		(void)!audit_prepare_signing(s->log);
+	return 0;
 }
 
 struct run_end {
@@ -161,10 +170,15 @@ static void run_ended(void *ctx, const struct cage_result *r,
 {
 	struct run_end *e = ctx;
 	struct run_state *s = e->s;
+	struct akios_err le = {0};
 	int rc;
 
 	if (err && err->msg[0])
 		cli_error_err("run", err);
+	/* The cage ended before launched: the record still starts with
+	 * run.start. */
+	if (!s->start_tried && run_log_start(s, &le) != 0 && le.msg[0])
+		cli_error_err("run: audit", &le);
 	run_broker_free(e->rb);
 	tell_user(r);
 	rc = limit_events(s, r);
@@ -183,7 +197,7 @@ int run_cage(struct run_state *s)
 	    .plan = &s->plan,
 	    .bpf = &s->bpf,
 	    .use_pty = isatty(STDIN_FILENO) == 1,
-	    .on_launched = prepare_signing,
+	    .on_launched = launched,
 	    .launched_ctx = s,
 	    .on_ended = run_ended,
 	};
@@ -207,9 +221,12 @@ int run_cage(struct run_state *s)
 		run_broker_free(&rb);
 		return rc;
 	}
-	/* After prepare, so the report says what is really enforced. */
-	if (run_event(s, "run.start", "allow", run_start_fields(s)) != 0 ||
-	    run_degraded_event(s) != 0) {
+	/* run.start comes after prepare, so the report says what is really
+	 * enforced, and is durable before the agent can execute: written
+	 * while the cage builds (launched), or here already when the agent
+	 * would not wait for the supervisor before its exec. */
+	if (!o.want_listener && run_log_start(s, &err) != 0) {
+		cli_error_err("run: audit", &err);
 		run_broker_free(&rb);
 		return AKIOS_EXIT_INTERNAL;
 	}
@@ -253,7 +270,7 @@ int run_no_sandbox(struct run_state *s)
 				 "policies are required");
 		return AKIOS_EXIT_INTERNAL;
 	}
-	rc = run_open_audit(s);
+	rc = run_audit_setup(s, false);
 	if (rc != 0)
 		return rc;
 	fprintf(stderr,

@@ -26,13 +26,23 @@ struct run_state {
 	struct cage_plan plan;
 	bool have_plan;
 	char audit_dir[PATH_MAX];
-	struct audit_log *log;
+	char run_id[33];       /* the audit log's and the cgroup's */
+	struct audit_log *log; /* NULL until opened (run_audit_setup) */
+	bool start_tried;      /* run_log_start was called */
+	bool open_failed;      /* audit_open failed (and said why) */
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
 	bool close_failed; /* audit_close failed: the run exits 125 */
 };
 
-int run_open_audit(struct run_state *s) AKIOS_NODISCARD;
+/* The audit directory and the run id; the log is opened now unless
+ * may_wait and opening it later creates nothing the plan must hide:
+ * then at its first use, normally run_log_start while the cage builds
+ * its view. Returns 0 or an exit code (the error printed). */
+int run_audit_setup(struct run_state *s, bool may_wait) AKIOS_NODISCARD;
+/* run.start (and cage.degraded), opening the log if it waited, then
+ * committed: 0 once durable, else -errno with err set. */
+int run_log_start(struct run_state *s, struct akios_err *err) AKIOS_NODISCARD;
 /* full_probe: the whole kernel probe (--dry-run), else the quick one. */
 int run_build_plan(struct run_state *s, bool full_probe) AKIOS_NODISCARD;
 int run_cage(struct run_state *s) AKIOS_NODISCARD;
@@ -43,9 +53,9 @@ struct cJSON *run_start_fields(struct run_state *s);
 /* The seccomp program and the cgroup. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
-/* cage.degraded when a layer runs weaker (--allow-degraded). */
-int run_degraded_event(struct run_state *s) AKIOS_NODISCARD;
-/* Appends one event; an audit failure is reported and returned. */
+/* Appends one event (opening the log if it waited) and commits (durable
+ * on return 0); an audit failure is reported and returned. Takes
+ * fields. */
 int run_event(struct run_state *s, const char *type, const char *decision,
 	      struct cJSON *fields) AKIOS_NODISCARD;
 /* Frees what the end of a run no longer needs (the seccomp program, the

@@ -127,6 +127,8 @@ int broker_new(const struct broker_opts *o, struct broker **out)
 	r4 = r6 = -1;
 	if (rc == 0)
 		rc = b->ep < 0 ? -errno : notify_buf_init(&b->nb);
+	if (rc == 0)
+		rc = broker_exec_new(b);
 	if (rc == 0 && b->relay)
 		rc = ep_add(b->ep, relay_fd(b->relay));
 	if (rc == 0) {
@@ -171,6 +173,7 @@ void broker_free(struct broker *b)
 	relay_free(b->relay);
 	toolrun_free(b->tools);
 	notify_buf_free(&b->nb);
+	broker_exec_free(b);
 	if (b->tfd >= 0)
 		close(b->tfd);
 	if (b->udiag > 0)

@@ -167,9 +167,14 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	resolve_path((pid_t)n->pid, (int)a[0], at, x);
 	enum exec_class cls = exec_class(b, x);
 
+	/* Each answer goes before its audit event: the process waits for
+	 * the first, not for the second, and the event says the same either
+	 * way (appended, durable with the run's next commit, and before any
+	 * later event: this loop handles one notification at a time). */
 	if (cls == EXEC_DENY) {
+		rc = broker_reply(b, EACCES);
 		emit_exec(b, x, "deny", "tools.allow", EACCES);
-		return broker_reply(b, EACCES);
+		return rc;
 	}
 	/* The deadline is set before the exec may run: a tool run that
 	 * cannot be bounded does not start. */
@@ -180,31 +185,58 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0) {
-		emit_exec(b, x, "deny", "tools.timeout_sec", -rc);
-		return broker_reply(b, -rc);
+		int err = -rc;
+
+		rc = broker_reply(b, err);
+		emit_exec(b, x, "deny", "tools.timeout_sec", err);
+		return rc;
 	}
+	/* CONTINUE: see the comment at the top of this file. */
+	rc = broker_continue(b);
 	emit_exec(b, x, "allow",
 		  b->policy && b->policy->tools.allow_set ? "tools.allow"
 							  : "exec.audit",
 		  0);
-	/* CONTINUE: see the comment at the top of this file. */
-	return broker_continue(b);
+	return rc;
 }
 
-int broker_handle_exec(struct broker *b, bool at)
+/* Made with the broker, which akios run makes while the cage builds its
+ * view: every page is touched now, so the agent's first execve, which
+ * waits for our answer, takes no page fault here. */
+int broker_exec_new(struct broker *b)
 {
-	struct exec_req *x = calloc(1, sizeof(*x));
-	int rc;
+	struct exec_req *x = malloc(sizeof(*x));
 
 	if (!x)
 		return -ENOMEM;
+	memset(x, 0, sizeof(*x));
 	x->argbuf = malloc(AKIOS_MAX_EXEC_ARGV_BYTES);
 	if (!x->argbuf) {
 		free(x);
 		return -ENOMEM;
 	}
-	rc = exec_decide(b, at, x);
-	free(x->argbuf);
-	free(x);
-	return rc;
+	memset(x->argbuf, 0, 4096);
+	b->exec = x;
+	return 0;
+}
+
+void broker_exec_free(struct broker *b)
+{
+	if (!b->exec)
+		return;
+	free(b->exec->argbuf);
+	free(b->exec);
+	b->exec = NULL;
+}
+
+int broker_handle_exec(struct broker *b, bool at)
+{
+	struct exec_req *x = b->exec;
+
+	x->path[0] = '\0';
+	x->resolved[0] = '\0';
+	x->have_resolved = false;
+	x->argc = 0;
+	x->truncated = false;
+	return exec_decide(b, at, x);
 }

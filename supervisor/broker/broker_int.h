@@ -22,6 +22,8 @@ struct broker_pending {
 	const char *rule, *host;
 };
 
+struct exec_req; /* broker_exec.c */
+
 struct broker {
 	int ep;
 	int tfd; /* ticks while connects are pending */
@@ -42,7 +44,12 @@ struct broker {
 	void *audit_ctx;
 	const char *const *exec_extra;
 	unsigned n_exec_extra;
+	struct exec_req *exec; /* one exec's buffers, made with the broker */
 };
+
+/* broker_exec.c: the buffers of b->exec (0 or -ENOMEM), and their end. */
+int broker_exec_new(struct broker *b) AKIOS_NODISCARD;
+void broker_exec_free(struct broker *b);
 
 void broker_emit(struct broker *b, const struct broker_event *ev);
 

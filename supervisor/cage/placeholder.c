@@ -207,8 +207,9 @@ PH_BARE static void ph_remove_all(const struct ph_block *b)
 	}
 }
 
-/* Until akios closes its end (or dies): keeps the cage's pidfd if sent. */
-PH_BARE static long ph_wait_for_end(int sock)
+/* Until akios closes its end (or dies): keeps the cage's pidfd if sent.
+ * *over: akios said the cage is over (a lone "e"), see ph_sentinel. */
+PH_BARE static long ph_wait_for_end(int sock, int *over)
 {
 	long pidfd = -1;
 
@@ -233,6 +234,10 @@ PH_BARE static long ph_wait_for_end(int sock)
 		if (n <= 0)
 			return pidfd;
 		c = CMSG_FIRSTHDR(&mh);
+		if (n == 1 && byte == 'e' && !c) {
+			*over = 1;
+			return pidfd;
+		}
 		if (!c || c->cmsg_level != SOL_SOCKET ||
 		    c->cmsg_type != SCM_RIGHTS ||
 		    c->cmsg_len != CMSG_LEN(sizeof(int)))
@@ -252,6 +257,7 @@ PH_BARE static int ph_sentinel(void *arg)
 	struct ph_result res = {0, 0};
 	long sock = b->sock;
 	long pidfd;
+	int over = 0;
 
 	(void)PH_SYS(SYS_prctl, PR_SET_NAME, "akios-sentinel", 0, 0, 0, 0);
 	if (sock > 0)
@@ -259,8 +265,14 @@ PH_BARE static int ph_sentinel(void *arg)
 	(void)PH_SYS(SYS_close_range, sock + 1, ~0u, 0, 0, 0, 0);
 	ph_create_all(b, &res);
 	(void)PH_SYS(SYS_sendto, sock, &res, sizeof(res), MSG_NOSIGNAL, 0, 0);
-	pidfd = res.err == 0 ? ph_wait_for_end((int)sock) : -1;
-	if (pidfd >= 0) {
+	pidfd = res.err == 0 ? ph_wait_for_end((int)sock, &over) : -1;
+	/* "e": the cage's PID 1 reported the agent's end after it had
+	 * killed and reaped every other process of its namespace, so no
+	 * process of the agent is left to use a placeholder; they go now,
+	 * while the kernel tears the cage's namespaces down (their mounts
+	 * there are detached with them). Otherwise (akios died, or the cage
+	 * ended without that report) only once PID 1 itself is gone. */
+	if (pidfd >= 0 && !over) {
 		/* The cage's PID 1 exits only after the kernel has killed
 		 * and reaped everything else in its namespace. */
 		struct pollfd pf = {.fd = (int)pidfd, .events = POLLIN};
@@ -443,6 +455,13 @@ void cage_placeholders_release(struct cage_placeholders *ph)
 	if (ph->fd >= 0)
 		close(ph->fd);
 	ph->fd = -1;
+}
+
+void cage_placeholders_over(struct cage_placeholders *ph)
+{
+	if (ph->fd >= 0)
+		(void)send(ph->fd, "e", 1, MSG_NOSIGNAL);
+	cage_placeholders_release(ph);
 }
 
 void cage_placeholders_remove(struct cage_placeholders *ph)

@@ -40,6 +40,7 @@ struct run_ctx {
 	int timerfd;
 	int agent_pidfd;
 	bool got_exit;
+	bool exit_from_pid1; /* the exit message came from the cage's PID 1 */
 	bool got_relay;
 	bool have_usage; /* r->ru came with the agent's end */
 	bool reaped;	 /* the reaper waited for */
@@ -108,6 +109,22 @@ static int on_timer(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 	c->timed_out = true;
 	kill_cage(c);
 	cage_loop_del(loop, fd);
+	return 0;
+}
+
+/* The sender's pid (in our namespace) as the kernel stamped it; 0 when
+ * the message has none. */
+static pid_t msg_sender(struct msghdr *mh)
+{
+	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
+		struct ucred cr;
+
+		if (m->cmsg_level != SOL_SOCKET ||
+		    m->cmsg_type != SCM_CREDENTIALS)
+			continue;
+		memcpy(&cr, CMSG_DATA(m), sizeof(cr));
+		return cr.pid;
+	}
 	return 0;
 }
 
@@ -223,6 +240,7 @@ static int dispatch(struct run_ctx *c, const char *b, size_t n,
 	case CAGE_MSG_EXIT:
 		c->got_exit = n > 2;
 		c->exit_kind = n > 1 ? b[1] : 'e';
+		c->exit_from_pid1 = c->l.pid > 0 && msg_sender(mh) == c->l.pid;
 		if (c->r->end != CAGE_END_NOEXEC)
 			c->r->code = cage_msg_code(b + 2, n > 2 ? n - 2 : 0);
 		c->have_usage =
@@ -443,6 +461,22 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	return rc;
 }
 
+/* The caller's hook while the cage builds; on failure (its err says why)
+ * the cage is stopped before the agent's exec. */
+static int launched(struct run_ctx *c, struct akios_err *err)
+{
+	static const char why[] = "the agent was not started";
+	struct akios_err e = {0};
+	int rc = c->o->on_launched(c->o->launched_ctx, &e);
+
+	if (rc == 0)
+		return 0;
+	add_reason(c, why, sizeof(why) - 1);
+	if (err)
+		*err = e;
+	return rc;
+}
+
 /* Waits for the reaper (the cage's PID 1): once it is reaped, its
  * namespaces are gone with every process in them. Its rusage is the
  * cage's unless the exit message brought one (the same figures, less
@@ -467,6 +501,12 @@ static void reap(struct run_ctx *c)
  * the placeholders as soon as the reaper is gone. */
 static void conclude(struct run_ctx *c, double t0)
 {
+	/* PID 1 sends its exit report only once it has killed and reaped
+	 * every other process of the cage: the placeholders may go now,
+	 * while its own exit (the namespaces' teardown) and the end of the
+	 * run go on; the sentinel otherwise waits for PID 1's end. */
+	if (c->got_exit && c->exit_from_pid1)
+		cage_placeholders_over(&c->ph);
 	if (!c->have_usage)
 		reap(c);
 	if (c->have_pty) {
@@ -525,7 +565,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
-		o->on_launched(o->launched_ctx);
+		rc = launched(&c, err);
 	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)

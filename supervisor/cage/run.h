@@ -54,9 +54,12 @@ struct cage_run_opts {
 			const struct cage_relay_fds *fds);
 	/* Called once the cage child is released and building its view,
 	 * before the loop: the caller's own work that can overlap with it
-	 * (akios run prepares the audit checkpoint's signature). May be
-	 * NULL. */
-	void (*on_launched)(void *launched_ctx);
+	 * (akios run makes run.start durable and prepares the audit
+	 * checkpoint's signature). Nonzero (err set) stops the cage: with
+	 * want_listener, before the agent's exec, which waits for an answer
+	 * only the loop gives (the trapped execve, or the listener's
+	 * handover). May be NULL. */
+	int (*on_launched)(void *launched_ctx, struct akios_err *err);
 	void *launched_ctx;
 	/* Called once, when r is final (the agent and every other process
 	 * of the cage reaped, or the cage never started), before cage_run
@@ -119,8 +122,10 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
  * exist (or why not, err naming the path); watch hands it the cage's
  * pidfd (borrowed: it keeps a copy) so that it removes nothing before the
  * cage's end, even after akios's death; release tells it the run is over
- * (it removes them once the cage is gone); remove does that too, waits
- * for it and frees its memory. */
+ * (it removes them once the cage's PID 1 is gone); over tells it the
+ * cage's PID 1 has reported every process of the cage reaped (it removes
+ * them at once, while the kernel tears the cage down): only on that
+ * report; remove releases, waits for it and frees its memory. */
 struct ph_block; /* placeholder.c */
 struct cage_placeholders {
 	pid_t pid;   /* the sentinel, -1 when none */
@@ -138,6 +143,7 @@ int cage_placeholders_wait(struct cage_placeholders *ph,
 void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
     AKIOS_NONNULL(1);
 void cage_placeholders_release(struct cage_placeholders *ph) AKIOS_NONNULL(1);
+void cage_placeholders_over(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 void cage_placeholders_remove(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 
 /* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */
