@@ -151,7 +151,7 @@ void pii_pem_body(struct pii_cand *c, size_t from);
  * of a match in text[0..len), fn gets the leftmost start, as Vectorscan
  * with HS_FLAG_SOM_LEFTMOST reports it; non-zero from fn stops the scan
  * and is returned. pii_digits_new fails (-ENOTSUP) on regex syntax the
- * parser lacks or a row DG_SPAN bytes wide or more. */
+ * parser lacks or a row more than DG_BLOCK bytes wide. */
 struct pii_digits;
 typedef int (*pii_digits_fn)(void *ctx, unsigned idx, size_t s, size_t e);
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
@@ -167,28 +167,58 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 #define DG_SPAN	     128u
 #define DG_AHEAD     8u	 /* bytes checked before a row is tried */
 #define DG_BLOCK     64u /* pii_digits.c's scan step; every lead < it */
-#define DG_RANGES    4u	 /* byte ranges of a class tested with SIMD */
+#define DG_RANGES    8u	 /* byte ranges of a class tested with SIMD */
+#define DG_MAX_OPS   4096u
+#define DG_DEPTH     16u /* nested groups and repeats of a row's program */
 
-/* A set of positions past a start; positions stay below DG_SPAN. */
+/* A set of positions: past a start (bit i: i bytes), or in a scan block
+ * (bit i: its byte i); positions stay below DG_SPAN. */
 #define DG_SET unsigned __int128
 
 enum dg_kind { DG_CLS, DG_BND, DG_CAT, DG_ALT, DG_REP };
 
 struct dg_node {
 	uint8_t kind;
-	uint8_t cls; /* DG_CLS, or the kid class of a DG_REP run */
-	bool run;    /* DG_REP over a single class */
-	/* DG_REP over a DG_CAT of classes and runs, in a row no wider than
-	 * DG_BLOCK: stepped over class masks */
-	bool flat;
+	uint8_t cls;	      /* DG_CLS, or the kid class of a DG_REP run */
+	bool run;	      /* DG_REP over a single class */
+	bool flat;	      /* DG_REP over a DG_CAT of classes and runs */
 	uint16_t min, max;    /* DG_REP */
 	uint16_t kid0, n_kid; /* DG_CAT, DG_ALT: kid[kid0 ..]; DG_REP: 1 */
 	int16_t thru, part;   /* digit-free lengths (lead()) */
 };
 
+/* A row's tree as a program over sets of positions (pii_digits.c runs
+ * it; pii_digits_build.c makes it). Every op but the openers maps the
+ * set `in` to a set; when that set is empty the program goes on at
+ * `fail`, the end of the innermost sequence holding the op (its
+ * branch's DG_OP_OR or DG_OP_END_ALT, its body's DG_OP_END_REP, or
+ * DG_OP_END), which an empty set would reach anyway. */
+enum dg_opk {
+	DG_OP_CLS,     /* one byte of class cls */
+	DG_OP_RUN,     /* min..max bytes of class cls */
+	DG_OP_BND,     /* \b */
+	DG_OP_FLAT,    /* min..max rounds of the n DG_OP_CLS/RUN after it */
+	DG_OP_ALT,     /* opens: branches split by DG_OP_OR */
+	DG_OP_OR,      /* ends a branch, starts the next one */
+	DG_OP_END_ALT, /* the union of the branches */
+	DG_OP_REP,     /* opens min..max rounds of its body */
+	DG_OP_END_REP, /* ends a round: back to jmp, or the union */
+	DG_OP_END,
+};
+
+struct dg_op {
+	uint8_t op; /* enum dg_opk */
+	uint8_t cls;
+	uint8_t n;	   /* DG_OP_FLAT */
+	uint16_t min, max; /* DG_OP_RUN, FLAT, REP, END_REP */
+	uint16_t jmp;	   /* DG_OP_END_REP: its body's first op */
+	uint16_t fail;
+};
+
 struct dg_row {
 	unsigned idx;  /* table row */
 	unsigned root; /* node */
+	unsigned prog; /* first op */
 	/* every match holds at least min_digits digits at the offsets in
 	 * span (bit i: i bytes past the start; 0: not checked) */
 	unsigned min_digits;
@@ -208,7 +238,9 @@ struct pii_digits {
 	 * cls_lo/cls_span[c][0 .. cls_nr[c]), or cls_nr[c] > DG_RANGES */
 	uint8_t cls_nr[DG_MAX_CLS];
 	uint8_t cls_lo[DG_MAX_CLS][DG_RANGES], cls_span[DG_MAX_CLS][DG_RANGES];
-	bool cls_digit[DG_MAX_CLS]; /* exactly [0-9] */
+	int digit_cls; /* the class [0-9], or -1 */
+	/* class masks by AVX-512 (the CPU has it; tests may clear it) */
+	bool avx512;
 	/* at_of[j][c]: rows with a match whose byte j can be c (or that
 	 * may be shorter than j + 1 bytes): a start s is tried only for
 	 * the rows in every at_of[j][t[s + j]] */
@@ -217,10 +249,16 @@ struct pii_digits {
 	 * \b holds (at_of[0] without the starts that need one) */
 	uint64_t nb_first[256];
 	bool nb_any[256]; /* nb_first[c] != 0 */
+	/* byte ranges holding every c with at_of[0][c] != 0 (and maybe
+	 * more: ranges are merged down to DG_RANGES): where a start at a
+	 * word boundary can be */
+	uint8_t first_nr, first_lo[DG_RANGES], first_span[DG_RANGES];
 	/* near[k]: rows whose first digit may lie k bytes past the start */
 	uint64_t near[DG_SPAN];
 	struct dg_row row[DG_MAX_ROWS];
 	unsigned n_row;
+	struct dg_op op[DG_MAX_OPS];
+	unsigned n_op;
 	size_t lead; /* most bytes a match holds before its first digit */
 	/* lead of the rows that can start where no \b holds */
 	size_t lead_nb;
