@@ -12,6 +12,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hs/hs.h>
+#include <stdio.h>
+
+#define PII_TAG_MAX 40u /* "[LABEL]" and its NUL */
 
 struct pii_engine {
 	struct pii_engine_view v;
@@ -22,6 +25,9 @@ struct pii_engine {
 	uint8_t key[PII_HASH_KEY_LEN];
 	char *win; /* stream window scratch */
 	size_t win_cap;
+	/* "[LABEL]" of each table row, made once (PII_STYLE_LABEL) */
+	char (*tag)[PII_TAG_MAX];
+	uint8_t *tag_len;
 };
 
 static bool named(const struct pii_config *cfg, const char *name)
@@ -272,6 +278,26 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 	return rc;
 }
 
+/* The label style's replacement of each table row. */
+static int make_tags(struct pii_engine *eng, unsigned n, struct akios_err *err)
+{
+	eng->tag = calloc(n, sizeof(*eng->tag));
+	eng->tag_len = calloc(n, sizeof(*eng->tag_len));
+	if (!eng->tag || !eng->tag_len)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		int k = snprintf(eng->tag[i], sizeof(eng->tag[i]), "[%s]",
+				 eng->v.pats[i].label);
+
+		if (k < 0 || (size_t)k >= sizeof(eng->tag[i]))
+			return akios_err_set(err, NULL, 0, 0,
+					     "PII label %s is too long",
+					     eng->v.pats[i].label);
+		eng->tag_len[i] = (uint8_t)k;
+	}
+	return 0;
+}
+
 int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 		   struct akios_err *err)
 {
@@ -299,6 +325,8 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 	eng->v.scan = aligned_alloc(64, eng->v.scan_cap);
 	rc = -ENOMEM;
 	if (!eng->v.ids || !eng->v.width || !eng->win || !eng->v.scan)
+		goto fail;
+	if ((rc = make_tags(eng, n, err)) != 0)
 		goto fail;
 	if (cfg->hash_key)
 		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
@@ -337,8 +365,11 @@ void pii_engine_free(struct pii_engine *eng)
 	pii_lit_free(eng->v.lit);
 	free(eng->v.raw);
 	free(eng->v.sel);
+	free(eng->v.sel_tmp);
 	free(eng->win);
 	free(eng->v.scan);
+	free(eng->tag);
+	free(eng->tag_len);
 	explicit_bzero(eng->key, sizeof(eng->key));
 	free(eng);
 }
@@ -421,12 +452,8 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 	size_t k;
 	int rc;
 
-	if (eng->style == PII_STYLE_LABEL) { /* no printf per value */
-		rc = akios_buf_append(out, "[", 1);
-		if (!rc)
-			rc = akios_buf_append(out, p->label, strlen(p->label));
-		return rc ? rc : akios_buf_append(out, "]", 1);
-	}
+	if (eng->style == PII_STYLE_LABEL) /* no printf per value */
+		return akios_buf_append(out, eng->tag[idx], eng->tag_len[idx]);
 	k = (size_t)snprintf(norm, sizeof(norm), "%s", p->name) + 1;
 	k += normalize(v, n < PII_MAX_MATCH ? n : PII_MAX_MATCH, norm + k);
 	crypto_hmac_sha256(eng->key, sizeof(eng->key), norm, k, mac);

@@ -368,6 +368,8 @@ struct pii_engine_view {
 	size_t n_raw, cap_raw;
 	struct pii_sel *sel;
 	size_t cap_sel;
+	struct pii_sel *sel_tmp; /* pii_round.c's sort */
+	size_t cap_sel_tmp;
 	int scan_err;
 	char *scan; /* 64-byte aligned copy of what is scanned */
 	size_t scan_cap;
@@ -401,6 +403,9 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
 		    bool reference, const struct pii_raw **raw,
 		    size_t *n) AKIOS_NODISCARD;
+/* Grows *p (elements of elem bytes, *cap of them) to hold need, at
+ * most AKIOS_MAX_PII_MATCHES (-E2BIG past it). */
+int pii_grow(void **p, size_t *cap, size_t elem, size_t need) AKIOS_NODISCARD;
 /* The raw matches of one round's window into v->raw (pii_scan.c). */
 int pii_scan_raw(struct pii_engine_view *v,
 		 const struct pii_round *r) AKIOS_NODISCARD;

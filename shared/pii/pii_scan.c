@@ -1,10 +1,9 @@
-/* pii_scan: one decision round. Vectorscan reports every (pattern, end)
- * with its leftmost start; validators confirm candidates and pick their
- * value spans; then values are chosen left to right, longest first, and
- * never overlapping. Invariant (the streaming proof): the chosen set for
- * values starting in [done, limit) depends only on the input bytes, not
- * on where the window begins, because every raw match of such a value
- * starts after base + PII_CTX and ends before base + len - PII_CTX. */
+/* pii_scan: the raw matches of one round's window (pii_round.c decides
+ * on them): every (row, end) with its leftmost start, as Vectorscan with
+ * HS_FLAG_SOM_LEFTMOST reports them over the whole window, found by
+ * pii_lit.c, pii_digits.c and Vectorscan rescans of pieces. Invariant:
+ * the same raw matches as one Vectorscan scan of the window, however
+ * they are found (the reference path checks it). */
 #include "shared/common.h"
 #include "shared/limits.h"
 #include "shared/pii/pii_int.h"
@@ -19,7 +18,7 @@
 #include <immintrin.h>
 #endif
 
-static int grow(void **p, size_t *cap, size_t elem, size_t need)
+int pii_grow(void **p, size_t *cap, size_t elem, size_t need)
 {
 	size_t n = *cap ? *cap : 256;
 	void *q;
@@ -50,8 +49,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if ((from + v->scan_off == v->cut_a) || (to + v->scan_off == v->cut_b))
 		return 0; /* the piece's edge may have made it (scan_pieces) */
 	if (v->n_raw == v->cap_raw) {
-		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
-			  v->n_raw + 1);
+		rc = pii_grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
+			      v->n_raw + 1);
 		if (rc) {
 			v->scan_err = rc;
 			return 1; /* stop the scan: fail closed */
@@ -62,123 +61,6 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			     .s = (uint32_t)(from + v->scan_off),
 			     .e = (uint32_t)(to + v->scan_off)};
 	return 0;
-}
-
-static int cmp_sel(const void *a, const void *b)
-{
-	const struct pii_sel *x = a;
-	const struct pii_sel *y = b;
-
-	if (x->vs != y->vs)
-		return x->vs < y->vs ? -1 : 1;
-	if (x->ve != y->ve)
-		return x->ve > y->ve ? -1 : 1;
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
-}
-
-/* Validates the raw matches that can hold a value in [lo, hi) (window
- * offsets) and returns how many candidates were kept in v->sel. */
-static long validate(struct pii_engine_view *v, const struct pii_round *r,
-		     size_t lo, size_t hi)
-{
-	size_t n = 0;
-	int rc = grow((void **)&v->sel, &v->cap_sel, sizeof(*v->sel), v->n_raw);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < v->n_raw; i++) {
-		const struct pii_raw *m = &v->raw[i];
-		struct pii_cand c = {.text = r->text,
-				     .len = r->len,
-				     .s = m->s,
-				     .e = m->e,
-				     .vs = m->s,
-				     .ve = m->e,
-				     .flags = v->flags,
-				     .max_len = v->pats[m->idx].max_len};
-
-		/* A value may start left of its raw match (an e-mail's local
-		 * part), never more than PII_MAX_MATCH before its end. */
-		if (m->e <= lo || m->s >= hi + PII_MAX_MATCH || m->e == m->s)
-			continue;
-		if (!v->pats[m->idx].check(&c) || c.vs < lo || c.vs >= hi ||
-		    c.ve <= c.vs || c.ve > c.vs + PII_MAX_MATCH ||
-		    c.e > c.vs + PII_MAX_MATCH)
-			continue;
-		v->sel[n++] = (struct pii_sel){.idx = m->idx,
-					       .vs = (uint32_t)c.vs,
-					       .ve = (uint32_t)c.ve,
-					       .open = c.open};
-	}
-	if (n > 1) /* sel may still be NULL when nothing matched */
-		qsort(v->sel, n, sizeof(*v->sel), cmp_sel);
-	return (long)n;
-}
-
-static int report(const struct pii_round *r, const char *name, size_t vs,
-		  size_t ve)
-{
-	struct pii_finding f = {
-	    .pattern = name, .offset = r->base + vs, .length = ve - vs};
-
-	return r->fn ? r->fn(r->fn_ctx, &f) : 0;
-}
-
-/* A private key body that went on past its first span: removed without
- * a second label, reported as more of the same finding. */
-static int continue_pem(struct pii_round *r, size_t *pos, size_t hi)
-{
-	while (r->pem_open && *pos < hi) {
-		struct pii_cand c = {.text = r->text,
-				     .len = r->len,
-				     .s = *pos,
-				     .e = *pos,
-				     .vs = *pos};
-		int rc;
-
-		pii_pem_body(&c, *pos);
-		r->pem_open = c.open;
-		if (c.ve == *pos)
-			break;
-		rc = report(r, "private_key", *pos, c.ve);
-		if (rc)
-			return rc;
-		*pos = c.ve;
-	}
-	return 0;
-}
-
-static int emit(struct pii_engine *eng, struct pii_round *r, long n, size_t hi,
-		struct akios_buf *out)
-{
-	struct pii_engine_view *v = pii_engine_view(eng);
-	size_t pos = (size_t)(r->done - r->base);
-	int rc = continue_pem(r, &pos, hi);
-
-	for (long i = 0; i < n && !rc; i++) {
-		const struct pii_sel *s = &v->sel[i];
-
-		if (s->vs >= hi)
-			break;
-		if (s->vs < pos)
-			continue;
-		rc = akios_buf_append(out, r->text + pos, s->vs - pos);
-		if (!rc)
-			rc = pii_engine_replace(eng, s->idx, r->text + s->vs,
-						s->ve - s->vs, out);
-		if (!rc)
-			rc = report(r, v->pats[s->idx].name, s->vs, s->ve);
-		pos = s->ve;
-		r->pem_open = s->open;
-		if (!rc)
-			rc = continue_pem(r, &pos, hi);
-	}
-	if (!rc && pos < hi) {
-		rc = akios_buf_append(out, r->text + pos, hi - pos);
-		pos = hi;
-	}
-	r->done = r->base + pos;
-	return rc;
 }
 
 #ifdef __x86_64__
@@ -319,8 +201,8 @@ static int digit_pieces(struct pii_engine_view *v, const struct pii_round *r)
 			b = r->len;
 			d = r->len;
 		}
-		rc = grow((void **)&v->dpiece, &v->cap_dpiece,
-			  sizeof(*v->dpiece), v->n_dpiece + 1);
+		rc = pii_grow((void **)&v->dpiece, &v->cap_dpiece,
+			      sizeof(*v->dpiece), v->n_dpiece + 1);
 		if (rc)
 			return rc;
 		v->dpiece[v->n_dpiece++] =
@@ -336,8 +218,8 @@ static int on_digit(void *ctx, unsigned idx, size_t s, size_t e)
 	int rc;
 
 	if (v->n_raw == v->cap_raw) {
-		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
-			  v->n_raw + 1);
+		rc = pii_grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
+			      v->n_raw + 1);
 		if (rc)
 			return rc;
 	}
@@ -420,8 +302,8 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to,
 		return 0;
 	}
 	if (v->n_piece == v->cap_piece) {
-		rc = grow((void **)&v->piece, &v->cap_piece, sizeof(*v->piece),
-			  v->n_piece + 1);
+		rc = pii_grow((void **)&v->piece, &v->cap_piece,
+			      sizeof(*v->piece), v->n_piece + 1);
 		if (rc) {
 			v->scan_err = rc;
 			return 1;
@@ -568,26 +450,4 @@ int pii_scan_raw(struct pii_engine_view *v, const struct pii_round *r)
 	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
 		rc = scan_digits(v, r);
 	return rc;
-}
-
-int pii_round_run(struct pii_engine *eng, struct pii_round *r,
-		  struct akios_buf *out)
-{
-	struct pii_engine_view *v = pii_engine_view(eng);
-	size_t lo = (size_t)(r->done - r->base);
-	size_t hi = (size_t)(r->limit - r->base);
-	long n;
-	int rc;
-
-	if (hi <= lo)
-		return 0;
-	v->n_raw = 0;
-	v->scan_err = 0;
-	rc = pii_scan_raw(v, r);
-	if (rc)
-		return rc;
-	n = validate(v, r, lo, hi);
-	if (n < 0)
-		return (int)n;
-	return emit(eng, r, n, hi, out);
 }
