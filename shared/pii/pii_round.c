@@ -80,14 +80,17 @@ static long validate(struct pii_engine_view *v, const struct pii_round *r,
 		return rc;
 	for (size_t i = 0; i < v->n_raw; i++) {
 		const struct pii_raw *m = &v->raw[i];
-		struct pii_cand c = {.text = r->text,
-				     .len = r->len,
-				     .s = m->s,
-				     .e = m->e,
-				     .vs = m->s,
-				     .ve = m->e,
-				     .flags = v->flags,
-				     .max_len = v->pats[m->idx].max_len};
+		struct pii_cand c;
+
+		pii_prefetch(v);
+		c = (struct pii_cand){.text = r->text,
+				      .len = r->len,
+				      .s = m->s,
+				      .e = m->e,
+				      .vs = m->s,
+				      .ve = m->e,
+				      .flags = v->flags,
+				      .max_len = v->pats[m->idx].max_len};
 
 		/* A value may start left of its raw match (an e-mail's local
 		 * part), never more than PII_MAX_MATCH before its end. */
@@ -163,6 +166,7 @@ static int emit(struct pii_engine *eng, struct pii_round *r, long n, size_t hi,
 	for (long i = 0; i < n && !rc; i++) {
 		const struct pii_sel *s = &v->sel[i];
 
+		pii_prefetch(v);
 		if (s->vs >= hi)
 			break;
 		if (s->vs < pos)
@@ -199,6 +203,8 @@ int pii_round_run(struct pii_engine *eng, struct pii_round *r,
 		return 0;
 	v->n_raw = 0;
 	v->scan_err = 0;
+	v->pf = r->ahead;
+	v->pf_end = r->ahead ? r->ahead + r->ahead_len : NULL;
 	rc = pii_scan_raw(v, r);
 	if (rc)
 		return rc;

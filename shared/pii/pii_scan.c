@@ -217,6 +217,7 @@ static int on_digit(void *ctx, unsigned idx, size_t s, size_t e)
 	struct pii_engine_view *v = ctx;
 	int rc;
 
+	pii_prefetch(v);
 	if (v->n_raw == v->cap_raw) {
 		rc = pii_grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
 			      v->n_raw + 1);
@@ -349,6 +350,7 @@ static int on_joined(unsigned id, unsigned long long from,
 	size_t hi = v->n_piece;
 	const struct pii_piece *p;
 
+	pii_prefetch(v);
 	while (hi - lo > 1) { /* the last piece with j <= from */
 		size_t mid = lo + (hi - lo) / 2;
 
