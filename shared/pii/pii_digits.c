@@ -288,19 +288,16 @@ static unsigned popcount64(uint64_t m)
 	return (unsigned)((m * 0x0101010101010101ull) >> 56);
 }
 
-/* Row r from start x->s: reports each end not reached from an earlier
- * start (starts come in increasing order). */
-static int try_row(struct pii_digits *d, struct dg_scan *x, unsigned r,
-		   pii_digits_fn fn, void *ctx)
+/* The row from start x->s: reports each end not reached from an
+ * earlier start (starts come in increasing order). */
+static int ends_at(struct dg_scan *x, struct dg_row *row, pii_digits_fn fn,
+		   void *ctx)
 {
-	struct dg_row *row = &d->row[r];
 	DG_SET ends;
 	DG_SET fresh;
 	size_t gap = x->s - row->done_at;
 	int rc = 0;
 
-	if (popcount64(x->ahead & row->span) < row->min_digits)
-		return 0;
 	ends =
 	    run_row(x, row->prog, (DG_SET)1 << (x->s - x->o)) >> (x->s - x->o);
 	if (!ends)
@@ -312,6 +309,17 @@ static int try_row(struct pii_digits *d, struct dg_scan *x, unsigned r,
 	for (; fresh && !rc; fresh &= fresh - 1)
 		rc = fn(ctx, row->idx, x->s, x->s + low_bit(fresh));
 	return rc;
+}
+
+/* Row r from start x->s, if the digits ahead allow it. */
+static int try_row(struct pii_digits *d, struct dg_scan *x, unsigned r,
+		   pii_digits_fn fn, void *ctx)
+{
+	struct dg_row *row = &d->row[r];
+
+	if (popcount64(x->ahead & row->span) < row->min_digits)
+		return 0;
+	return ends_at(x, row, fn, ctx);
 }
 
 /* The start x->s, next digit at t, b: a word boundary at x->s. */
@@ -414,23 +422,31 @@ static uint64_t starts(const struct pii_digits *d, struct dg_scan *x,
 	return out;
 }
 
+/* Block o's word boundaries; no class mask made yet. */
+static void set_block(const struct pii_digits *d, struct dg_scan *x, size_t o,
+		      uint64_t w)
+{
+	DG_SET ws = w | (DG_SET)words_at(x, o + DG_BLOCK) << 64;
+
+	x->o = o;
+	x->bnd = ws ^ ((ws << 1) | (o > 0 && d->word[x->t[o - 1]]));
+	x->have[0] = x->have[1] = 0;
+}
+
 /* The starts in block x->o (see starts()), tried in order. */
 static int try_block(struct pii_digits *d, struct dg_scan *x, pii_digits_fn fn,
 		     void *ctx)
 {
 	uint64_t w;
 	uint64_t s = starts(d, x, &w);
-	DG_SET ws;
 	uint64_t bnd;
 	int rc = 0;
 
 	if (!s)
 		return 0;
 	/* both blocks' boundaries; past len no byte is a word byte */
-	ws = w | (DG_SET)words_at(x, x->o + DG_BLOCK) << 64;
-	x->bnd = ws ^ ((ws << 1) | (x->o > 0 && d->word[x->t[x->o - 1]]));
+	set_block(d, x, x->o, w);
 	bnd = (uint64_t)x->bnd;
-	x->have[0] = x->have[1] = 0;
 	if (d->digit_cls >= 0) {
 		x->have[d->digit_cls / 64] = 1ull << (d->digit_cls % 64);
 		x->cm[d->digit_cls] = x->dm;
@@ -478,5 +494,47 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 		rc = try_block(d, &x, fn, ctx);
 		o = x.o + DG_BLOCK;
 	}
+	return rc;
+}
+
+size_t pii_digits_scan_size(void)
+{
+	return sizeof(struct dg_scan);
+}
+
+void pii_anch_begin(struct pii_digits *d, const char *text, size_t len)
+{
+	*d->as = (struct dg_scan){.d = d,
+				  .t = (const unsigned char *)text,
+				  .len = len,
+				  .o = SIZE_MAX};
+	for (unsigned r = 0; r < d->n_row; r++) {
+		d->row[r].done = 0;
+		d->row[r].done_at = 0;
+		d->row[r].next = 0;
+	}
+}
+
+int pii_anch_try(struct pii_digits *d, unsigned r, size_t from, size_t to,
+		 pii_digits_fn fn, void *ctx)
+{
+	struct dg_scan *x = d->as;
+	struct dg_row *row = &d->row[r];
+	int rc = 0;
+
+	if (from < row->next)
+		from = row->next;
+	if (to >= x->len)
+		to = x->len - 1; /* no match starts at len: none is empty */
+	for (size_t s = from; s <= to && !rc && to < x->len; s++) {
+		size_t o = s & ~(size_t)(DG_BLOCK - 1);
+
+		if (o != x->o)
+			set_block(d, x, o, words_at(x, o));
+		x->s = s;
+		rc = ends_at(x, row, fn, ctx);
+	}
+	if (to + 1 > row->next && to < x->len)
+		row->next = to + 1;
 	return rc;
 }

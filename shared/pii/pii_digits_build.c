@@ -365,21 +365,17 @@ static void fail_targets(struct pii_digits *d, unsigned first)
 	}
 }
 
-/* Each row's program (after mark_runs: runs are ops of their own). */
-static int compile(struct pii_digits *d)
+/* Row r's program (after mark_runs: runs are ops of their own). */
+static int compile_row(struct pii_digits *d, unsigned r)
 {
-	int rc = 0;
+	unsigned first = d->n_op;
+	int rc = emit(d, &d->node[d->row[r].root], 0);
 
-	for (unsigned r = 0; !rc && r < d->n_row; r++) {
-		unsigned first = d->n_op;
-
-		d->row[r].prog = first;
-		rc = emit(d, &d->node[d->row[r].root], 0);
-		if (!rc)
-			rc = put(d, (struct dg_op){.op = DG_OP_END});
-		if (!rc)
-			fail_targets(d, first);
-	}
+	d->row[r].prog = first;
+	if (!rc)
+		rc = put(d, (struct dg_op){.op = DG_OP_END});
+	if (!rc)
+		fail_targets(d, first);
 	return rc;
 }
 
@@ -451,6 +447,20 @@ static void first_ranges(struct pii_digits *d)
 	d->first_nr = (uint8_t)n;
 }
 
+/* The tables made from every row, once they are all in. */
+static int finish(struct pii_digits *d)
+{
+	ranges(d);
+	for (unsigned c = 0; c < 256; c++) {
+		d->word[c] = pii_word_byte((int)c);
+		d->nb_any[c] = d->nb_first[c] != 0;
+	}
+	first_ranges(d);
+	d->avx512 = CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW);
+	d->as = calloc(1, pii_digits_scan_size());
+	return d->as ? 0 : -ENOMEM;
+}
+
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		   unsigned n, struct pii_digits **out)
 {
@@ -459,26 +469,73 @@ int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 
 	for (unsigned i = 0; !rc && i < n; i++)
 		rc = add_row(d, &pats[idx[i]], idx[i]);
-	if (!rc) {
+	if (!rc)
 		mark_runs(d);
-		rc = compile(d);
-	}
+	for (unsigned r = 0; !rc && r < d->n_row; r++)
+		rc = compile_row(d, r);
+	if (!rc)
+		rc = finish(d);
 	if (rc) {
-		free(d);
+		pii_digits_free(d);
 		return rc;
 	}
-	ranges(d);
-	for (unsigned c = 0; c < 256; c++) {
-		d->word[c] = pii_word_byte((int)c);
-		d->nb_any[c] = d->nb_first[c] != 0;
+	*out = d;
+	return 0;
+}
+
+/* Row idx as one more row of d, or d as it was (-errno). */
+static int try_add(struct pii_digits *d, const struct pii_pattern *p,
+		   unsigned idx)
+{
+	const unsigned was[5] = {d->n_node, d->n_kid, d->n_cls, d->n_row,
+				 d->n_op};
+	int rc = add_row(d, p, idx);
+
+	if (!rc) {
+		mark_runs(d);
+		rc = compile_row(d, d->n_row - 1);
 	}
-	first_ranges(d);
-	d->avx512 = CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW);
+	if (!rc)
+		return 0;
+	for (unsigned c = 0; c < 256; c++) { /* the classes it interned */
+		for (unsigned k = was[2]; k < d->n_cls; k++)
+			d->cls_of[c][k / 64] &= ~(1ull << (k % 64));
+	}
+	d->n_node = was[0];
+	d->n_kid = was[1];
+	d->n_cls = was[2];
+	d->n_row = was[3];
+	d->n_op = was[4];
+	return rc;
+}
+
+int pii_anch_new(const struct pii_pattern *pats, const unsigned *idx,
+		 unsigned n, int *row_of, struct pii_digits **out)
+{
+	struct pii_digits *d = calloc(1, sizeof(*d));
+	int rc = d ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		rc = try_add(d, &pats[idx[i]], idx[i]);
+		row_of[i] = rc ? -1 : (int)d->n_row - 1;
+		if (rc != -ENOMEM)
+			rc = 0; /* a row it cannot take stays with Vectorscan */
+	}
+	if (!rc && !d->n_row)
+		rc = -ENOENT;
+	if (!rc)
+		rc = finish(d);
+	if (rc) {
+		pii_digits_free(d);
+		return rc;
+	}
 	*out = d;
 	return 0;
 }
 
 void pii_digits_free(struct pii_digits *d)
 {
+	if (d)
+		free(d->as);
 	free(d);
 }

@@ -161,13 +161,50 @@ static int trigger_db(struct pii_engine *eng, bool all, void **db,
 	return rc;
 }
 
+/* The start-of-match database of the PII_SCAN_ALL rows (Vectorscan
+ * ids [0, n_all)) for the pieces: rest (the default path's): the rows
+ * pii_lit.c does not match in C; else every row (the reference's, or
+ * the default's without pii_lit.c's C rows). */
+static int som_db(struct pii_engine *eng, bool rest, void **db,
+		  struct akios_err *err)
+{
+	unsigned n = eng->n_all;
+	const char **exprs = calloc(n + 1, sizeof(*exprs));
+	unsigned *flags = calloc(n + 1, sizeof(*flags));
+	unsigned *ids = calloc(n + 1, sizeof(*ids));
+	unsigned k = 0;
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		const struct pii_pattern *p = &eng->v.pats[eng->v.ids[i]];
+
+		if (rest && eng->v.lit && pii_lit_takes(eng->v.lit, i))
+			continue;
+		exprs[k] = p->regex;
+		flags[k] = HS_FLAG_SOM_LEFTMOST | p->hs_flags;
+		ids[k++] = i;
+	}
+	if (!rc && k && !*db)
+		rc = build_db(&eng->v.hs, exprs, flags, ids, k, db, err);
+	if (!rc && *db &&
+	    eng->v.hs.alloc_scratch(*db, (hs_scratch_t **)&eng->v.scratch))
+		rc = -ENOMEM;
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
 /* The rows with literal anchors go to pii_lit.c, the rest to the
- * trigger database; the full one is compiled only for the reference. */
+ * trigger database; pieces are rescanned with the rows pii_lit.c does
+ * not run in C. The full databases are compiled only for the
+ * reference. */
 static int build_trigger(struct pii_engine *eng, struct akios_err *err)
 {
 	int rc;
 
 	eng->n_all = eng->n_ids;
+	eng->v.any_all = eng->n_all > 0;
 	rc = pii_lit_new(eng->v.pats, eng->v.ids, eng->v.width, eng->n_all,
 			 &eng->v.lit);
 	if (rc == -ENOENT || rc == -ENOTSUP) /* no such rows; no AVX2 */
@@ -176,7 +213,14 @@ static int build_trigger(struct pii_engine *eng, struct akios_err *err)
 		akios_err_set(err, NULL, 0, 0,
 			      "PII literal anchors do not parse: %s",
 			      strerror(-rc));
-	return rc ? rc : trigger_db(eng, false, &eng->v.trigger, err);
+	if (!rc)
+		rc = trigger_db(eng, false, &eng->v.trigger, err);
+	if (!rc && eng->v.lit)
+		rc = som_db(eng, true, &eng->v.rest, err);
+	else if (!rc)
+		rc = som_db(eng, false, &eng->v.db[PII_SCAN_ALL], err);
+	eng->v.som = eng->v.lit ? eng->v.rest : eng->v.db[PII_SCAN_ALL];
+	return rc;
 }
 
 int pii_engine_digit_db(struct pii_engine *eng, struct akios_err *err)
@@ -258,10 +302,6 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			ids[eng->n_ids] = eng->n_ids;
 			((unsigned *)eng->v.ids)[eng->n_ids++] = i;
 		}
-		if (!rc && k == PII_SCAN_ALL)
-			rc = build_db(&eng->v.hs, exprs + first, flags + first,
-				      ids + first, eng->n_ids - first,
-				      &eng->v.db[k], err);
 		if (!rc && k == PII_SCAN_DIGITS)
 			rc = digit_rows(eng, first, err);
 		if (!rc && k == PII_SCAN_ALL)
@@ -354,6 +394,7 @@ void pii_engine_free(struct pii_engine *eng)
 			eng->v.hs.free_database(eng->v.db[k]);
 		eng->v.hs.free_database(eng->v.trigger);
 		eng->v.hs.free_database(eng->v.trigger_all);
+		eng->v.hs.free_database(eng->v.rest);
 	}
 	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);
@@ -391,6 +432,8 @@ int pii_engine_reference(struct pii_engine *eng, bool on)
 
 	if (!rc && on && eng->n_all)
 		rc = trigger_db(eng, true, &eng->v.trigger_all, NULL);
+	if (!rc && on && eng->n_all)
+		rc = som_db(eng, false, &eng->v.db[PII_SCAN_ALL], NULL);
 
 	if (!rc)
 		eng->v.reference = on;

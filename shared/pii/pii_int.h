@@ -153,12 +153,32 @@ void pii_pem_body(struct pii_cand *c, size_t from);
  * and is returned. pii_digits_new fails (-ENOTSUP) on regex syntax the
  * parser lacks or a row more than DG_BLOCK bytes wide. */
 struct pii_digits;
+struct dg_scan;
 typedef int (*pii_digits_fn)(void *ctx, unsigned idx, size_t s, size_t e);
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		   unsigned n, struct pii_digits **out) AKIOS_NODISCARD;
 void pii_digits_free(struct pii_digits *d);
 int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 		    pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+
+/* Anchored rows: pii_lit.c's rows run by the same programs from the
+ * starts their anchors give, instead of a Vectorscan rescan. Built from
+ * the table rows idx[0..n): row_of[i] is the row taken for idx[i], or -1
+ * (syntax the parser lacks, wider than DG_BLOCK: Vectorscan keeps it);
+ * -ENOENT when it takes none. */
+int pii_anch_new(const struct pii_pattern *pats, const unsigned *idx,
+		 unsigned n, int *row_of,
+		 struct pii_digits **out) AKIOS_NODISCARD;
+/* A window text[0..len): no start tried yet. */
+void pii_anch_begin(struct pii_digits *d, const char *text, size_t len);
+/* Row r from the starts in [from, to] not tried yet in the window (each
+ * row's ranges must come with from and to nondecreasing): fn gets each
+ * end not reported before, with its leftmost start, as pii_digits_scan
+ * does. */
+int pii_anch_try(struct pii_digits *d, unsigned r, size_t from, size_t to,
+		 pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+/* Bytes of pii_digits.c's scan state (pii_digits.as). */
+size_t pii_digits_scan_size(void);
 
 /* pii_digits.c's compiled rows; pii_digits_parse.c fills the tree. */
 #define DG_MAX_NODES 2048u
@@ -225,6 +245,7 @@ struct dg_row {
 	uint64_t span;
 	DG_SET done; /* ends reported, relative to done_at */
 	size_t done_at;
+	size_t next; /* anchored rows: the first start not tried */
 };
 
 struct pii_digits {
@@ -241,6 +262,7 @@ struct pii_digits {
 	int digit_cls; /* the class [0-9], or -1 */
 	/* class masks by AVX-512 (the CPU has it; tests may clear it) */
 	bool avx512;
+	struct dg_scan *as; /* pii_anch_*'s scan state */
 	/* at_of[j][c]: rows with a match whose byte j can be c (or that
 	 * may be shorter than j + 1 bytes): a start s is tried only for
 	 * the rows in every at_of[j][t[s + j]] */
@@ -287,6 +309,9 @@ int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 		const unsigned *width, unsigned n,
 		struct pii_lit **out) AKIOS_NODISCARD;
 void pii_lit_free(struct pii_lit *l);
+/* True when the row of Vectorscan id `id` is matched in C from its
+ * anchors (pii_anch_*): the rescan database leaves it out. */
+bool pii_lit_takes(const struct pii_lit *l, unsigned id) AKIOS_NONNULL(1);
 /* Adds to v's rescan pieces one piece [s - 1, e + 1) for every match of
  * a .lit row in text[0..len) (and some that are not matches). */
 int pii_lit_scan(const struct pii_lit *l, struct pii_engine_view *v,
@@ -336,7 +361,13 @@ struct pii_engine_view {
 	struct pii_hs hs;	  /* libhs, loaded per engine */
 	void *db[PII_SCAN_KINDS]; /* hs_database_t per kind, or NULL */
 	void *trigger;		  /* PII_SCAN_ALL rows without .lit, no SOM */
-	void *trigger_all;   /* every PII_SCAN_ALL row, no SOM (reference) */
+	void *trigger_all; /* every PII_SCAN_ALL row, no SOM (reference) */
+	/* PII_SCAN_ALL rows with SOM: db[PII_SCAN_ALL] has every one (the
+	 * reference's; the default's without pii_lit.c), rest those that
+	 * pii_lit.c does not run in C; som: the default's for pieces */
+	void *rest;
+	void *som;
+	bool any_all;	     /* there are PII_SCAN_ALL rows */
 	struct pii_lit *lit; /* the rows with .lit (pii_lit.c), or NULL */
 	/* tests: which pii_lit.c scan (the best, AVX2, scalar) */
 	enum { PII_LIT_BEST, PII_LIT_AVX2, PII_LIT_SCALAR } lit_path;
@@ -418,6 +449,9 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
 		    bool reference, const struct pii_raw **raw,
 		    size_t *n) AKIOS_NODISCARD;
+/* Appends the raw match (table row idx, [s, e)) to ctx, a struct
+ * pii_engine_view (a pii_digits_fn). */
+int pii_add_raw(void *ctx, unsigned idx, size_t s, size_t e) AKIOS_NODISCARD;
 /* Grows *p (elements of elem bytes, *cap of them) to hold need, at
  * most AKIOS_MAX_PII_MATCHES (-E2BIG past it). */
 int pii_grow(void **p, size_t *cap, size_t elem, size_t need) AKIOS_NODISCARD;

@@ -211,8 +211,8 @@ static int digit_pieces(struct pii_engine_view *v, const struct pii_round *r)
 	return 0;
 }
 
-/* A digit row's match from pii_digits.c: as Vectorscan reports it. */
-static int on_digit(void *ctx, unsigned idx, size_t s, size_t e)
+/* A match from pii_digits.c: as Vectorscan reports it. */
+int pii_add_raw(void *ctx, unsigned idx, size_t s, size_t e)
 {
 	struct pii_engine_view *v = ctx;
 	int rc;
@@ -236,7 +236,8 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 	int rc;
 
 	if (v->digits && !(v->reference && v->db[PII_SCAN_DIGITS]))
-		return pii_digits_scan(v->digits, r->text, r->len, on_digit, v);
+		return pii_digits_scan(v->digits, r->text, r->len, pii_add_raw,
+				       v);
 	rc = digit_pieces(v, r);
 	for (size_t i = 0; !rc && i < v->n_dpiece; i++)
 		rc = scan(v, r, v->db[PII_SCAN_DIGITS], on_match,
@@ -404,8 +405,8 @@ static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
 		memcpy(v->joined + need, PII_JOIN, sep);
 		need += sep;
 	}
-	he = v->hs.scan(v->db[PII_SCAN_ALL], v->joined, (unsigned)need, 0,
-			v->scratch, on_joined, v);
+	he = v->hs.scan(v->som, v->joined, (unsigned)need, 0, v->scratch,
+			on_joined, v);
 	if (v->scan_err)
 		return v->scan_err;
 	return he == HS_SUCCESS ? 0 : -EIO;
@@ -422,6 +423,7 @@ static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
 static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 {
 	void *trigger = v->reference ? v->trigger_all : v->trigger;
+	void *som;
 	int rc;
 
 	v->n_piece = 0;
@@ -433,11 +435,13 @@ static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 	if (rc)
 		return rc;
 	v->n_piece = merge_pieces(v->piece, v->n_piece);
+	som = v->reference ? v->db[PII_SCAN_ALL] : v->som;
+	if (!som) /* every row with a piece is matched in C */
+		return 0;
 	if (v->hs.scan_exact && !v->reference && v->n_piece > 1)
 		return scan_joined(v, r);
 	for (size_t i = 0; !rc && i < v->n_piece; i++)
-		rc = scan(v, r, v->db[PII_SCAN_ALL], on_match, v->piece[i].a,
-			  v->piece[i].b);
+		rc = scan(v, r, som, on_match, v->piece[i].a, v->piece[i].b);
 	return rc;
 }
 
@@ -447,7 +451,7 @@ int pii_scan_raw(struct pii_engine_view *v, const struct pii_round *r)
 
 	if (r->len > UINT32_MAX - 2)
 		return -E2BIG;
-	if (v->db[PII_SCAN_ALL])
+	if (v->any_all)
 		rc = scan_triggered(v, r);
 	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
 		rc = scan_digits(v, r);
