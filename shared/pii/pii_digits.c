@@ -19,6 +19,8 @@ struct dg_scan {
 	const struct pii_digits *d;
 	const unsigned char *t;
 	size_t len;
+	const uint64_t *dbits; /* digits by 64-byte word, dbits[0..nw) */
+	size_t nw;
 	size_t s;	/* the start */
 	uint64_t ahead; /* bit i: t[s + i] is a digit (i < DG_BLOCK) */
 	size_t o;	/* the block holding s: sets are block bits */
@@ -365,7 +367,26 @@ static const uint8_t word_span[] = {9, 25, 0, 25};
 
 static uint64_t digits_at(const struct dg_scan *x, size_t o)
 {
+	if (o / DG_BLOCK < x->nw) /* o is a multiple of DG_BLOCK */
+		return x->dbits[o / DG_BLOCK];
 	return mask_at(x, o, digit_lo, digit_span, 1);
+}
+
+/* The first digit at or after o, or len: from the words where there
+ * are some, else by pii_next_digit. */
+static size_t next_digit(const struct dg_scan *x, size_t o)
+{
+	for (size_t k = o / DG_BLOCK; k < x->nw; k++) {
+		uint64_t w = x->dbits[k];
+
+		if (k == o / DG_BLOCK)
+			w &= ~0ull << (o % DG_BLOCK);
+		if (w)
+			return k * DG_BLOCK + (size_t)__builtin_ctzll(w);
+	}
+	if (o < x->nw * DG_BLOCK)
+		o = x->nw * DG_BLOCK;
+	return pii_next_digit((const char *)x->t, o, x->len);
 }
 
 static uint64_t words_at(const struct dg_scan *x, size_t o)
@@ -466,10 +487,14 @@ static int try_block(struct pii_digits *d, struct dg_scan *x, pii_digits_fn fn,
  * digit found by pii_next_digit's vector scan, the blocks from the one
  * holding t - lead on are looked at. */
 int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
-		    pii_digits_fn fn, void *ctx)
+		    const uint64_t *dbits, size_t nw, pii_digits_fn fn,
+		    void *ctx)
 {
-	struct dg_scan x = {
-	    .d = d, .t = (const unsigned char *)text, .len = len};
+	struct dg_scan x = {.d = d,
+			    .t = (const unsigned char *)text,
+			    .len = len,
+			    .dbits = dbits,
+			    .nw = nw};
 	size_t o = 0;	 /* blocks before o are done */
 	size_t have = 1; /* next holds the mask of block have (1: none) */
 	uint64_t next = 0;
@@ -480,7 +505,7 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 		d->row[r].done_at = 0;
 	}
 	while (o < len && !rc) {
-		size_t t = pii_next_digit(text, o, len);
+		size_t t = next_digit(&x, o);
 		uint64_t cur;
 
 		if (t == len)

@@ -407,6 +407,7 @@ void pii_engine_free(struct pii_engine *eng)
 	free(eng->v.raw);
 	free(eng->v.sel);
 	free(eng->v.sel_tmp);
+	free(eng->v.dbits);
 	free(eng->win);
 	free(eng->v.scan);
 	free(eng->tag);

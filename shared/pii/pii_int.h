@@ -158,8 +158,11 @@ typedef int (*pii_digits_fn)(void *ctx, unsigned idx, size_t s, size_t e);
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		   unsigned n, struct pii_digits **out) AKIOS_NODISCARD;
 void pii_digits_free(struct pii_digits *d);
+/* dbits[0..nw): bit i of word k: text[64k + i] is a digit (the literal
+ * scan's by-product); the rest is found here. */
 int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
-		    pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+		    const uint64_t *dbits, size_t nw, pii_digits_fn fn,
+		    void *ctx) AKIOS_NODISCARD;
 
 /* Anchored rows: pii_lit.c's rows run by the same programs from the
  * starts their anchors give, instead of a Vectorscan rescan. Built from
@@ -408,6 +411,10 @@ struct pii_engine_view {
 	int scan_err;
 	char *scan; /* 64-byte aligned copy of what is scanned */
 	size_t scan_cap;
+	/* the window's digits by 64-byte word, from the AVX-512 literal
+	 * scan (n_dbits words; 0: none) for pii_digits_scan */
+	uint64_t *dbits;
+	size_t n_dbits, cap_dbits;
 	/* the next round's input not yet prefetched (pii_prefetch) */
 	const char *pf, *pf_end;
 };

@@ -486,22 +486,30 @@ static int scan_simd(const struct pii_lit *l, struct pii_engine_view *v,
 {
 	struct lit_cand c[LIT_CANDS];
 	size_t i = 1;
+	bool wide = l->vbmi && v->lit_path == PII_LIT_BEST;
+	/* the digits of each 64 bytes, for pii_digits.c (none if the
+	 * window is too long for the words: it finds them itself) */
+	uint64_t *bits = wide && !pii_grow((void **)&v->dbits, &v->cap_dbits,
+					   sizeof(*v->dbits), len / 64 + 1)
+			     ? v->dbits
+			     : NULL;
 	int rc = 0;
 
 	/* 64 positions a step where the CPU can, then 32 */
-	for (int wide = l->vbmi && v->lit_path == PII_LIT_BEST; wide >= 0;
-	     wide--) {
-		size_t step = (wide ? 64 : 32) + LIT_FP - 1;
+	for (; !rc && wide && i + 64 + LIT_FP - 1 <= len;) {
+		size_t n = 0;
 
-		while (!rc && i + step <= len) {
-			size_t n = 0;
+		i = pii_lit_gather_avx512(l, t, i, len, c, &n, bits);
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = pii_lit_hit(l, v, t, c[k].p, len, c[k].bits);
+	}
+	v->n_dbits = bits ? (i - 1) / 64 : 0;
+	while (!rc && i + 32 + LIT_FP - 1 <= len) {
+		size_t n = 0;
 
-			i = wide ? pii_lit_gather_avx512(l, t, i, len, c, &n)
-				 : pii_lit_gather_avx2(l, t, i, len, c, &n);
-			for (size_t k = 0; k < n && !rc; k++)
-				rc = pii_lit_hit(l, v, t, c[k].p, len,
-						 c[k].bits);
-		}
+		i = pii_lit_gather_avx2(l, t, i, len, c, &n);
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = pii_lit_hit(l, v, t, c[k].p, len, c[k].bits);
 	}
 	*from = i;
 	return rc;

@@ -78,8 +78,10 @@ struct lit_cand {
 size_t pii_lit_gather_avx2(const struct pii_lit *l, const uint8_t *t,
 			   size_t from, size_t len, struct lit_cand *c,
 			   size_t *n);
+/* dbits (may be NULL): the digits of each 64-byte word t[i - 1, i + 63)
+ * it steps over go to dbits[(i - 1) / 64] (from is 1 mod 64). */
 size_t pii_lit_gather_avx512(const struct pii_lit *l, const uint8_t *t,
 			     size_t from, size_t len, struct lit_cand *c,
-			     size_t *n);
+			     size_t *n, uint64_t *dbits);
 
 #endif

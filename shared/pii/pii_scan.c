@@ -236,8 +236,8 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 	int rc;
 
 	if (v->digits && !(v->reference && v->db[PII_SCAN_DIGITS]))
-		return pii_digits_scan(v->digits, r->text, r->len, pii_add_raw,
-				       v);
+		return pii_digits_scan(v->digits, r->text, r->len, v->dbits,
+				       v->n_dbits, pii_add_raw, v);
 	rc = digit_pieces(v, r);
 	for (size_t i = 0; !rc && i < v->n_dpiece; i++)
 		rc = scan(v, r, v->db[PII_SCAN_DIGITS], on_match,
@@ -272,6 +272,7 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 		return rc;
 	v->n_raw = 0;
 	v->scan_err = 0;
+	v->n_dbits = 0;
 	v->reference = reference;
 	if (v->digits || v->db[PII_SCAN_DIGITS])
 		rc = scan_digits(v, &r);
@@ -451,6 +452,7 @@ int pii_scan_raw(struct pii_engine_view *v, const struct pii_round *r)
 
 	if (r->len > UINT32_MAX - 2)
 		return -E2BIG;
+	v->n_dbits = 0; /* until this window's literal scan makes them */
 	if (v->any_all)
 		rc = scan_triggered(v, r);
 	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
