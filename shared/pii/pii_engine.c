@@ -12,6 +12,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hs/hs.h>
+#include <stdio.h>
+
+#define PII_TAG_MAX 40u /* "[LABEL]" and its NUL */
 
 struct pii_engine {
 	struct pii_engine_view v;
@@ -22,6 +25,9 @@ struct pii_engine {
 	uint8_t key[PII_HASH_KEY_LEN];
 	char *win; /* stream window scratch */
 	size_t win_cap;
+	/* "[LABEL]" of each table row, made once (PII_STYLE_LABEL) */
+	char (*tag)[PII_TAG_MAX];
+	uint8_t *tag_len;
 };
 
 static bool named(const struct pii_config *cfg, const char *name)
@@ -155,13 +161,50 @@ static int trigger_db(struct pii_engine *eng, bool all, void **db,
 	return rc;
 }
 
+/* The start-of-match database of the PII_SCAN_ALL rows (Vectorscan
+ * ids [0, n_all)) for the pieces: rest (the default path's): the rows
+ * pii_lit.c does not match in C; else every row (the reference's, or
+ * the default's without pii_lit.c's C rows). */
+static int som_db(struct pii_engine *eng, bool rest, void **db,
+		  struct akios_err *err)
+{
+	unsigned n = eng->n_all;
+	const char **exprs = calloc(n + 1, sizeof(*exprs));
+	unsigned *flags = calloc(n + 1, sizeof(*flags));
+	unsigned *ids = calloc(n + 1, sizeof(*ids));
+	unsigned k = 0;
+	int rc = exprs && flags && ids ? 0 : -ENOMEM;
+
+	for (unsigned i = 0; !rc && i < n; i++) {
+		const struct pii_pattern *p = &eng->v.pats[eng->v.ids[i]];
+
+		if (rest && eng->v.lit && pii_lit_takes(eng->v.lit, i))
+			continue;
+		exprs[k] = p->regex;
+		flags[k] = HS_FLAG_SOM_LEFTMOST | p->hs_flags;
+		ids[k++] = i;
+	}
+	if (!rc && k && !*db)
+		rc = build_db(&eng->v.hs, exprs, flags, ids, k, db, err);
+	if (!rc && *db &&
+	    eng->v.hs.alloc_scratch(*db, (hs_scratch_t **)&eng->v.scratch))
+		rc = -ENOMEM;
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
 /* The rows with literal anchors go to pii_lit.c, the rest to the
- * trigger database; the full one is compiled only for the reference. */
+ * trigger database; pieces are rescanned with the rows pii_lit.c does
+ * not run in C. The full databases are compiled only for the
+ * reference. */
 static int build_trigger(struct pii_engine *eng, struct akios_err *err)
 {
 	int rc;
 
 	eng->n_all = eng->n_ids;
+	eng->v.any_all = eng->n_all > 0;
 	rc = pii_lit_new(eng->v.pats, eng->v.ids, eng->v.width, eng->n_all,
 			 &eng->v.lit);
 	if (rc == -ENOENT || rc == -ENOTSUP) /* no such rows; no AVX2 */
@@ -170,7 +213,14 @@ static int build_trigger(struct pii_engine *eng, struct akios_err *err)
 		akios_err_set(err, NULL, 0, 0,
 			      "PII literal anchors do not parse: %s",
 			      strerror(-rc));
-	return rc ? rc : trigger_db(eng, false, &eng->v.trigger, err);
+	if (!rc)
+		rc = trigger_db(eng, false, &eng->v.trigger, err);
+	if (!rc && eng->v.lit)
+		rc = som_db(eng, true, &eng->v.rest, err);
+	else if (!rc)
+		rc = som_db(eng, false, &eng->v.db[PII_SCAN_ALL], err);
+	eng->v.som = eng->v.lit ? eng->v.rest : eng->v.db[PII_SCAN_ALL];
+	return rc;
 }
 
 int pii_engine_digit_db(struct pii_engine *eng, struct akios_err *err)
@@ -252,10 +302,6 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 			ids[eng->n_ids] = eng->n_ids;
 			((unsigned *)eng->v.ids)[eng->n_ids++] = i;
 		}
-		if (!rc && k == PII_SCAN_ALL)
-			rc = build_db(&eng->v.hs, exprs + first, flags + first,
-				      ids + first, eng->n_ids - first,
-				      &eng->v.db[k], err);
 		if (!rc && k == PII_SCAN_DIGITS)
 			rc = digit_rows(eng, first, err);
 		if (!rc && k == PII_SCAN_ALL)
@@ -270,6 +316,26 @@ static int compile(struct pii_engine *eng, const struct pii_config *cfg,
 	free(flags);
 	free(ids);
 	return rc;
+}
+
+/* The label style's replacement of each table row. */
+static int make_tags(struct pii_engine *eng, unsigned n, struct akios_err *err)
+{
+	eng->tag = calloc(n, sizeof(*eng->tag));
+	eng->tag_len = calloc(n, sizeof(*eng->tag_len));
+	if (!eng->tag || !eng->tag_len)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		int k = snprintf(eng->tag[i], sizeof(eng->tag[i]), "[%s]",
+				 eng->v.pats[i].label);
+
+		if (k < 0 || (size_t)k >= sizeof(eng->tag[i]))
+			return akios_err_set(err, NULL, 0, 0,
+					     "PII label %s is too long",
+					     eng->v.pats[i].label);
+		eng->tag_len[i] = (uint8_t)k;
+	}
+	return 0;
 }
 
 int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
@@ -300,6 +366,8 @@ int pii_engine_new(const struct pii_config *cfg, struct pii_engine **out,
 	rc = -ENOMEM;
 	if (!eng->v.ids || !eng->v.width || !eng->win || !eng->v.scan)
 		goto fail;
+	if ((rc = make_tags(eng, n, err)) != 0)
+		goto fail;
 	if (cfg->hash_key)
 		memcpy(eng->key, cfg->hash_key, PII_HASH_KEY_LEN);
 	else if ((rc = crypto_random(eng->key, sizeof(eng->key))) != 0)
@@ -326,6 +394,7 @@ void pii_engine_free(struct pii_engine *eng)
 			eng->v.hs.free_database(eng->v.db[k]);
 		eng->v.hs.free_database(eng->v.trigger);
 		eng->v.hs.free_database(eng->v.trigger_all);
+		eng->v.hs.free_database(eng->v.rest);
 	}
 	pii_hs_unload(&eng->v.hs);
 	free((void *)eng->v.ids);
@@ -337,8 +406,12 @@ void pii_engine_free(struct pii_engine *eng)
 	pii_lit_free(eng->v.lit);
 	free(eng->v.raw);
 	free(eng->v.sel);
+	free(eng->v.sel_tmp);
+	free(eng->v.dbits);
 	free(eng->win);
 	free(eng->v.scan);
+	free(eng->tag);
+	free(eng->tag_len);
 	explicit_bzero(eng->key, sizeof(eng->key));
 	free(eng);
 }
@@ -360,6 +433,8 @@ int pii_engine_reference(struct pii_engine *eng, bool on)
 
 	if (!rc && on && eng->n_all)
 		rc = trigger_db(eng, true, &eng->v.trigger_all, NULL);
+	if (!rc && on && eng->n_all)
+		rc = som_db(eng, false, &eng->v.db[PII_SCAN_ALL], NULL);
 
 	if (!rc)
 		eng->v.reference = on;
@@ -421,12 +496,8 @@ int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 	size_t k;
 	int rc;
 
-	if (eng->style == PII_STYLE_LABEL) { /* no printf per value */
-		rc = akios_buf_append(out, "[", 1);
-		if (!rc)
-			rc = akios_buf_append(out, p->label, strlen(p->label));
-		return rc ? rc : akios_buf_append(out, "]", 1);
-	}
+	if (eng->style == PII_STYLE_LABEL) /* no printf per value */
+		return akios_buf_append(out, eng->tag[idx], eng->tag_len[idx]);
 	k = (size_t)snprintf(norm, sizeof(norm), "%s", p->name) + 1;
 	k += normalize(v, n < PII_MAX_MATCH ? n : PII_MAX_MATCH, norm + k);
 	crypto_hmac_sha256(eng->key, sizeof(eng->key), norm, k, mac);

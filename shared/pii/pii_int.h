@@ -151,14 +151,37 @@ void pii_pem_body(struct pii_cand *c, size_t from);
  * of a match in text[0..len), fn gets the leftmost start, as Vectorscan
  * with HS_FLAG_SOM_LEFTMOST reports it; non-zero from fn stops the scan
  * and is returned. pii_digits_new fails (-ENOTSUP) on regex syntax the
- * parser lacks or a row DG_SPAN bytes wide or more. */
+ * parser lacks or a row more than DG_BLOCK bytes wide. */
 struct pii_digits;
+struct dg_scan;
 typedef int (*pii_digits_fn)(void *ctx, unsigned idx, size_t s, size_t e);
 int pii_digits_new(const struct pii_pattern *pats, const unsigned *idx,
 		   unsigned n, struct pii_digits **out) AKIOS_NODISCARD;
 void pii_digits_free(struct pii_digits *d);
+/* dbits[0..nw): bit i of word k: text[64k + i] is a digit (the literal
+ * scan's by-product); the rest is found here. */
 int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
-		    pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+		    const uint64_t *dbits, size_t nw, pii_digits_fn fn,
+		    void *ctx) AKIOS_NODISCARD;
+
+/* Anchored rows: pii_lit.c's rows run by the same programs from the
+ * starts their anchors give, instead of a Vectorscan rescan. Built from
+ * the table rows idx[0..n): row_of[i] is the row taken for idx[i], or -1
+ * (syntax the parser lacks, wider than DG_BLOCK: Vectorscan keeps it);
+ * -ENOENT when it takes none. */
+int pii_anch_new(const struct pii_pattern *pats, const unsigned *idx,
+		 unsigned n, int *row_of,
+		 struct pii_digits **out) AKIOS_NODISCARD;
+/* A window text[0..len): no start tried yet. */
+void pii_anch_begin(struct pii_digits *d, const char *text, size_t len);
+/* Row r from the starts in [from, to] not tried yet in the window (each
+ * row's ranges must come with from and to nondecreasing): fn gets each
+ * end not reported before, with its leftmost start, as pii_digits_scan
+ * does. */
+int pii_anch_try(struct pii_digits *d, unsigned r, size_t from, size_t to,
+		 pii_digits_fn fn, void *ctx) AKIOS_NODISCARD;
+/* Bytes of pii_digits.c's scan state (pii_digits.as). */
+size_t pii_digits_scan_size(void);
 
 /* pii_digits.c's compiled rows; pii_digits_parse.c fills the tree. */
 #define DG_MAX_NODES 2048u
@@ -167,34 +190,65 @@ int pii_digits_scan(struct pii_digits *d, const char *text, size_t len,
 #define DG_SPAN	     128u
 #define DG_AHEAD     8u	 /* bytes checked before a row is tried */
 #define DG_BLOCK     64u /* pii_digits.c's scan step; every lead < it */
-#define DG_RANGES    4u	 /* byte ranges of a class tested with SIMD */
+#define DG_RANGES    8u	 /* byte ranges of a class tested with SIMD */
+#define DG_MAX_OPS   4096u
+#define DG_DEPTH     16u /* nested groups and repeats of a row's program */
 
-/* A set of positions past a start; positions stay below DG_SPAN. */
+/* A set of positions: past a start (bit i: i bytes), or in a scan block
+ * (bit i: its byte i); positions stay below DG_SPAN. */
 #define DG_SET unsigned __int128
 
 enum dg_kind { DG_CLS, DG_BND, DG_CAT, DG_ALT, DG_REP };
 
 struct dg_node {
 	uint8_t kind;
-	uint8_t cls; /* DG_CLS, or the kid class of a DG_REP run */
-	bool run;    /* DG_REP over a single class */
-	/* DG_REP over a DG_CAT of classes and runs, in a row no wider than
-	 * DG_BLOCK: stepped over class masks */
-	bool flat;
+	uint8_t cls;	      /* DG_CLS, or the kid class of a DG_REP run */
+	bool run;	      /* DG_REP over a single class */
+	bool flat;	      /* DG_REP over a DG_CAT of classes and runs */
 	uint16_t min, max;    /* DG_REP */
 	uint16_t kid0, n_kid; /* DG_CAT, DG_ALT: kid[kid0 ..]; DG_REP: 1 */
 	int16_t thru, part;   /* digit-free lengths (lead()) */
 };
 
+/* A row's tree as a program over sets of positions (pii_digits.c runs
+ * it; pii_digits_build.c makes it). Every op but the openers maps the
+ * set `in` to a set; when that set is empty the program goes on at
+ * `fail`, the end of the innermost sequence holding the op (its
+ * branch's DG_OP_OR or DG_OP_END_ALT, its body's DG_OP_END_REP, or
+ * DG_OP_END), which an empty set would reach anyway. */
+enum dg_opk {
+	DG_OP_CLS,     /* one byte of class cls */
+	DG_OP_RUN,     /* min..max bytes of class cls */
+	DG_OP_BND,     /* \b */
+	DG_OP_FLAT,    /* min..max rounds of the n DG_OP_CLS/RUN after it */
+	DG_OP_ALT,     /* opens: branches split by DG_OP_OR */
+	DG_OP_OR,      /* ends a branch, starts the next one */
+	DG_OP_END_ALT, /* the union of the branches */
+	DG_OP_REP,     /* opens min..max rounds of its body */
+	DG_OP_END_REP, /* ends a round: back to jmp, or the union */
+	DG_OP_END,
+};
+
+struct dg_op {
+	uint8_t op; /* enum dg_opk */
+	uint8_t cls;
+	uint8_t n;	   /* DG_OP_FLAT */
+	uint16_t min, max; /* DG_OP_RUN, FLAT, REP, END_REP */
+	uint16_t jmp;	   /* DG_OP_END_REP: its body's first op */
+	uint16_t fail;
+};
+
 struct dg_row {
 	unsigned idx;  /* table row */
 	unsigned root; /* node */
+	unsigned prog; /* first op */
 	/* every match holds at least min_digits digits at the offsets in
 	 * span (bit i: i bytes past the start; 0: not checked) */
 	unsigned min_digits;
 	uint64_t span;
 	DG_SET done; /* ends reported, relative to done_at */
 	size_t done_at;
+	size_t next; /* anchored rows: the first start not tried */
 };
 
 struct pii_digits {
@@ -208,7 +262,10 @@ struct pii_digits {
 	 * cls_lo/cls_span[c][0 .. cls_nr[c]), or cls_nr[c] > DG_RANGES */
 	uint8_t cls_nr[DG_MAX_CLS];
 	uint8_t cls_lo[DG_MAX_CLS][DG_RANGES], cls_span[DG_MAX_CLS][DG_RANGES];
-	bool cls_digit[DG_MAX_CLS]; /* exactly [0-9] */
+	int digit_cls; /* the class [0-9], or -1 */
+	/* class masks by AVX-512 (the CPU has it; tests may clear it) */
+	bool avx512;
+	struct dg_scan *as; /* pii_anch_*'s scan state */
 	/* at_of[j][c]: rows with a match whose byte j can be c (or that
 	 * may be shorter than j + 1 bytes): a start s is tried only for
 	 * the rows in every at_of[j][t[s + j]] */
@@ -217,10 +274,16 @@ struct pii_digits {
 	 * \b holds (at_of[0] without the starts that need one) */
 	uint64_t nb_first[256];
 	bool nb_any[256]; /* nb_first[c] != 0 */
+	/* byte ranges holding every c with at_of[0][c] != 0 (and maybe
+	 * more: ranges are merged down to DG_RANGES): where a start at a
+	 * word boundary can be */
+	uint8_t first_nr, first_lo[DG_RANGES], first_span[DG_RANGES];
 	/* near[k]: rows whose first digit may lie k bytes past the start */
 	uint64_t near[DG_SPAN];
 	struct dg_row row[DG_MAX_ROWS];
 	unsigned n_row;
+	struct dg_op op[DG_MAX_OPS];
+	unsigned n_op;
 	size_t lead; /* most bytes a match holds before its first digit */
 	/* lead of the rows that can start where no \b holds */
 	size_t lead_nb;
@@ -249,6 +312,9 @@ int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 		const unsigned *width, unsigned n,
 		struct pii_lit **out) AKIOS_NODISCARD;
 void pii_lit_free(struct pii_lit *l);
+/* True when the row of Vectorscan id `id` is matched in C from its
+ * anchors (pii_anch_*): the rescan database leaves it out. */
+bool pii_lit_takes(const struct pii_lit *l, unsigned id) AKIOS_NONNULL(1);
 /* Adds to v's rescan pieces one piece [s - 1, e + 1) for every match of
  * a .lit row in text[0..len) (and some that are not matches). */
 int pii_lit_scan(const struct pii_lit *l, struct pii_engine_view *v,
@@ -273,6 +339,10 @@ struct pii_round {
 	bool pem_open; /* a private key body continues at done */
 	pii_finding_fn fn;
 	void *fn_ctx;
+	/* the input the next round reads first (whole-buffer redaction):
+	 * fetched into the cache while this round computes, or NULL */
+	const char *ahead;
+	size_t ahead_len;
 };
 
 struct pii_engine;
@@ -294,7 +364,13 @@ struct pii_engine_view {
 	struct pii_hs hs;	  /* libhs, loaded per engine */
 	void *db[PII_SCAN_KINDS]; /* hs_database_t per kind, or NULL */
 	void *trigger;		  /* PII_SCAN_ALL rows without .lit, no SOM */
-	void *trigger_all;   /* every PII_SCAN_ALL row, no SOM (reference) */
+	void *trigger_all; /* every PII_SCAN_ALL row, no SOM (reference) */
+	/* PII_SCAN_ALL rows with SOM: db[PII_SCAN_ALL] has every one (the
+	 * reference's; the default's without pii_lit.c), rest those that
+	 * pii_lit.c does not run in C; som: the default's for pieces */
+	void *rest;
+	void *som;
+	bool any_all;	     /* there are PII_SCAN_ALL rows */
 	struct pii_lit *lit; /* the rows with .lit (pii_lit.c), or NULL */
 	/* tests: which pii_lit.c scan (the best, AVX2, scalar) */
 	enum { PII_LIT_BEST, PII_LIT_AVX2, PII_LIT_SCALAR } lit_path;
@@ -330,10 +406,27 @@ struct pii_engine_view {
 	size_t n_raw, cap_raw;
 	struct pii_sel *sel;
 	size_t cap_sel;
+	struct pii_sel *sel_tmp; /* pii_round.c's sort */
+	size_t cap_sel_tmp;
 	int scan_err;
 	char *scan; /* 64-byte aligned copy of what is scanned */
 	size_t scan_cap;
+	/* the window's digits by 64-byte word, from the AVX-512 literal
+	 * scan (n_dbits words; 0: none) for pii_digits_scan */
+	uint64_t *dbits;
+	size_t n_dbits, cap_dbits;
+	/* the next round's input not yet prefetched (pii_prefetch) */
+	const char *pf, *pf_end;
 };
+
+/* A few cache lines more of the next round's input: called from the
+ * round's loops after the literal scan (compute, not memory, bound), so
+ * the next round's first pass reads from the cache, not from memory. */
+static inline void pii_prefetch(struct pii_engine_view *v)
+{
+	for (int i = 0; i < 8 && v->pf < v->pf_end; i++, v->pf += 64)
+		__builtin_prefetch(v->pf, 0, 3);
+}
 struct pii_engine_view *pii_engine_view(struct pii_engine *eng);
 int pii_engine_replace(struct pii_engine *eng, unsigned idx, const char *v,
 		       size_t n, struct akios_buf *out) AKIOS_NODISCARD;
@@ -363,6 +456,12 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 int pii_raw_matches(struct pii_engine *eng, const char *text, size_t len,
 		    bool reference, const struct pii_raw **raw,
 		    size_t *n) AKIOS_NODISCARD;
+/* Appends the raw match (table row idx, [s, e)) to ctx, a struct
+ * pii_engine_view (a pii_digits_fn). */
+int pii_add_raw(void *ctx, unsigned idx, size_t s, size_t e) AKIOS_NODISCARD;
+/* Grows *p (elements of elem bytes, *cap of them) to hold need, at
+ * most AKIOS_MAX_PII_MATCHES (-E2BIG past it). */
+int pii_grow(void **p, size_t *cap, size_t elem, size_t need) AKIOS_NODISCARD;
 /* The raw matches of one round's window into v->raw (pii_scan.c). */
 int pii_scan_raw(struct pii_engine_view *v,
 		 const struct pii_round *r) AKIOS_NODISCARD;

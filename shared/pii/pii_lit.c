@@ -289,10 +289,44 @@ static void place_all(struct pii_lit *l)
 	    CPU_FEATURE_ACTIVE(AVX512BW) && CPU_FEATURE_ACTIVE(AVX512_VBMI);
 }
 
+/* The rows pii_digits.c can run (tidx[0..m): table rows, vid: their
+ * Vectorscan ids) go to l->anch; a start lies at most the longest lead
+ * of the row's anchors before one (so each row's start ranges come in
+ * order however its anchors are met). */
+static int anchored(struct pii_lit *l, const struct pii_pattern *pats,
+		    const unsigned *tidx, const unsigned *vid, unsigned m)
+{
+	int row_of[LIT_ANCHORS];
+	int rc = pii_anch_new(pats, tidx, m, row_of, &l->anch);
+
+	for (unsigned k = 0; k < l->n; k++)
+		l->a[k].crow = -1;
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	for (unsigned i = 0; i < m; i++) {
+		if (row_of[i] < 0)
+			continue;
+		l->taken[vid[i] / 64] |= 1ull << (vid[i] % 64);
+		for (unsigned k = 0; k < l->n; k++) {
+			struct lit_anchor *a = &l->a[k];
+
+			if (a->id != vid[i])
+				continue;
+			a->crow = (int16_t)row_of[i];
+			if (a->lead > l->anch_lead[a->crow])
+				l->anch_lead[a->crow] = a->lead;
+		}
+	}
+	return 0;
+}
+
 int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 		const unsigned *width, unsigned n, struct pii_lit **out)
 {
 	struct pii_lit *l = calloc(1, sizeof(*l));
+	unsigned tidx[LIT_ANCHORS];
+	unsigned vid[LIT_ANCHORS];
+	unsigned m = 0;
 	int rc = l ? 0 : -ENOMEM;
 
 #ifdef __x86_64__
@@ -302,18 +336,28 @@ int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 #else
 	rc = rc ? rc : -ENOTSUP;
 #endif
+	if (!rc && n > 128)
+		rc = -E2BIG; /* taken[] holds ids below 128 */
 	for (unsigned i = 0; !rc && i < n; i++) {
 		const struct pii_pattern *p = &pats[ids[i]];
+		unsigned first = l->n;
 
-		if (p->lit && p->scan == PII_SCAN_ALL)
-			rc = add_row(l, p, width[i]);
+		if (!p->lit || p->scan != PII_SCAN_ALL)
+			continue;
+		rc = add_row(l, p, width[i]);
+		for (unsigned k = first; k < l->n; k++)
+			l->a[k].id = (uint8_t)i;
+		tidx[m] = ids[i];
+		vid[m++] = i;
 	}
 	if (!rc && !l->n)
 		rc = -ENOENT;
 	if (!rc)
+		rc = anchored(l, pats, tidx, vid, m);
+	if (!rc)
 		place_all(l);
 	if (rc) {
-		free(l);
+		pii_lit_free(l);
 		l = NULL;
 	}
 	*out = l;
@@ -322,7 +366,14 @@ int pii_lit_new(const struct pii_pattern *pats, const unsigned *ids,
 
 void pii_lit_free(struct pii_lit *l)
 {
+	if (l)
+		pii_digits_free(l->anch);
 	free(l);
+}
+
+bool pii_lit_takes(const struct pii_lit *l, unsigned id)
+{
+	return id < 128 && ((l->taken[id / 64] >> (id % 64)) & 1);
 }
 
 /* [a, b) for the rescan: extends the last piece when they meet. */
@@ -379,7 +430,16 @@ int pii_lit_hit(const struct pii_lit *l, struct pii_engine_view *v,
 			size_t back = (size_t)a->lead + 1;
 			size_t b = p + a->width + 1;
 
-			if (anchor_at(l, a, t, p, len))
+			if (!anchor_at(l, a, t, p, len))
+				continue;
+			if (a->crow >= 0) /* the row's starts, run in C */
+				rc = pii_anch_try(
+				    l->anch, (unsigned)a->crow,
+				    p - (p < l->anch_lead[a->crow]
+					     ? p
+					     : l->anch_lead[a->crow]),
+				    p, pii_add_raw, v);
+			else
 				rc = add_piece(v, p > back ? p - back : 0,
 					       b < len ? b : len);
 		}
@@ -426,22 +486,30 @@ static int scan_simd(const struct pii_lit *l, struct pii_engine_view *v,
 {
 	struct lit_cand c[LIT_CANDS];
 	size_t i = 1;
+	bool wide = l->vbmi && v->lit_path == PII_LIT_BEST;
+	/* the digits of each 64 bytes, for pii_digits.c (none if the
+	 * window is too long for the words: it finds them itself) */
+	uint64_t *bits = wide && !pii_grow((void **)&v->dbits, &v->cap_dbits,
+					   sizeof(*v->dbits), len / 64 + 1)
+			     ? v->dbits
+			     : NULL;
 	int rc = 0;
 
 	/* 64 positions a step where the CPU can, then 32 */
-	for (int wide = l->vbmi && v->lit_path == PII_LIT_BEST; wide >= 0;
-	     wide--) {
-		size_t step = (wide ? 64 : 32) + LIT_FP - 1;
+	for (; !rc && wide && i + 64 + LIT_FP - 1 <= len;) {
+		size_t n = 0;
 
-		while (!rc && i + step <= len) {
-			size_t n = 0;
+		i = pii_lit_gather_avx512(l, t, i, len, c, &n, bits);
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = pii_lit_hit(l, v, t, c[k].p, len, c[k].bits);
+	}
+	v->n_dbits = bits ? (i - 1) / 64 : 0;
+	while (!rc && i + 32 + LIT_FP - 1 <= len) {
+		size_t n = 0;
 
-			i = wide ? pii_lit_gather_avx512(l, t, i, len, c, &n)
-				 : pii_lit_gather_avx2(l, t, i, len, c, &n);
-			for (size_t k = 0; k < n && !rc; k++)
-				rc = pii_lit_hit(l, v, t, c[k].p, len,
-						 c[k].bits);
-		}
+		i = pii_lit_gather_avx2(l, t, i, len, c, &n);
+		for (size_t k = 0; k < n && !rc; k++)
+			rc = pii_lit_hit(l, v, t, c[k].p, len, c[k].bits);
 	}
 	*from = i;
 	return rc;
@@ -455,6 +523,8 @@ int pii_lit_scan(const struct pii_lit *l, struct pii_engine_view *v,
 	size_t from = 0;
 	int rc = 0;
 
+	if (l->anch)
+		pii_anch_begin(l->anch, text, len);
 #ifdef __x86_64__
 	/* pii_lit_new made sure of AVX2; tests may ask for less */
 	if (len > 1 && v->lit_path < PII_LIT_SCALAR) {

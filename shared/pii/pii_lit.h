@@ -22,6 +22,8 @@ struct lit_anchor {
 	uint8_t lead;	/* starts 0..lead bytes into the match */
 	bool wb;	/* \b right before it */
 	uint32_t width; /* widest match of its row */
+	uint8_t id;	/* its row's Vectorscan id */
+	int16_t crow;	/* its row in anch, or -1 (a piece for Vectorscan) */
 };
 
 struct pii_lit {
@@ -43,6 +45,12 @@ struct pii_lit {
 	unsigned n;
 	uint64_t cls[LIT_CLASSES][4]; /* byte sets */
 	unsigned n_cls;
+	/* the rows pii_digits.c runs from the anchors' starts (NULL:
+	 * none), the most bytes a start lies before an anchor of each, and
+	 * their Vectorscan ids (bit i: id i) */
+	struct pii_digits *anch;
+	uint8_t anch_lead[DG_MAX_ROWS];
+	uint64_t taken[2];
 	/* per bucket and position, the nibbles used (for the assignment) */
 	uint16_t lo_used[LIT_BUCKETS][LIT_FP];
 	uint16_t hi_used[LIT_BUCKETS][LIT_FP];
@@ -70,8 +78,10 @@ struct lit_cand {
 size_t pii_lit_gather_avx2(const struct pii_lit *l, const uint8_t *t,
 			   size_t from, size_t len, struct lit_cand *c,
 			   size_t *n);
+/* dbits (may be NULL): the digits of each 64-byte word t[i - 1, i + 63)
+ * it steps over go to dbits[(i - 1) / 64] (from is 1 mod 64). */
 size_t pii_lit_gather_avx512(const struct pii_lit *l, const uint8_t *t,
 			     size_t from, size_t len, struct lit_cand *c,
-			     size_t *n);
+			     size_t *n, uint64_t *dbits);
 
 #endif

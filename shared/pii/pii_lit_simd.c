@@ -138,7 +138,8 @@ _Static_assert(LIT_FP == 4, "pii_lit_gather_avx512 looks at 4 bytes");
 
 __attribute__((target(AVX512))) size_t
 pii_lit_gather_avx512(const struct pii_lit *l, const uint8_t *t, size_t from,
-		      size_t len, struct lit_cand *c, size_t *n)
+		      size_t len, struct lit_cand *c, size_t *n,
+		      uint64_t *dbits)
 {
 	TAB(0, 0);
 	TAB(0, 1);
@@ -158,6 +159,11 @@ pii_lit_gather_avx512(const struct pii_lit *l, const uint8_t *t, size_t from,
 		/* the byte before: from 0x80 it is no word byte */
 		__m512i x = _mm512_loadu_si512(t + i - 1);
 		__mmask64 top = _mm512_movepi8_mask(x);
+
+		if (dbits)
+			dbits[(i - 1) / 64] = _mm512_cmple_epu8_mask(
+			    _mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+			    _mm512_set1_epi8(9));
 		__m512i m0 = _mm512_mask_blend_epi8(top, LUT(0, 0, x), top0);
 		__m512i m1 = _mm512_mask_blend_epi8(top, LUT(0, 1, x), top1);
 		uint8_t mb[2][64];

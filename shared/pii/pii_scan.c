@@ -1,10 +1,9 @@
-/* pii_scan: one decision round. Vectorscan reports every (pattern, end)
- * with its leftmost start; validators confirm candidates and pick their
- * value spans; then values are chosen left to right, longest first, and
- * never overlapping. Invariant (the streaming proof): the chosen set for
- * values starting in [done, limit) depends only on the input bytes, not
- * on where the window begins, because every raw match of such a value
- * starts after base + PII_CTX and ends before base + len - PII_CTX. */
+/* pii_scan: the raw matches of one round's window (pii_round.c decides
+ * on them): every (row, end) with its leftmost start, as Vectorscan with
+ * HS_FLAG_SOM_LEFTMOST reports them over the whole window, found by
+ * pii_lit.c, pii_digits.c and Vectorscan rescans of pieces. Invariant:
+ * the same raw matches as one Vectorscan scan of the window, however
+ * they are found (the reference path checks it). */
 #include "shared/common.h"
 #include "shared/limits.h"
 #include "shared/pii/pii_int.h"
@@ -19,7 +18,7 @@
 #include <immintrin.h>
 #endif
 
-static int grow(void **p, size_t *cap, size_t elem, size_t need)
+int pii_grow(void **p, size_t *cap, size_t elem, size_t need)
 {
 	size_t n = *cap ? *cap : 256;
 	void *q;
@@ -50,8 +49,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if ((from + v->scan_off == v->cut_a) || (to + v->scan_off == v->cut_b))
 		return 0; /* the piece's edge may have made it (scan_pieces) */
 	if (v->n_raw == v->cap_raw) {
-		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
-			  v->n_raw + 1);
+		rc = pii_grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
+			      v->n_raw + 1);
 		if (rc) {
 			v->scan_err = rc;
 			return 1; /* stop the scan: fail closed */
@@ -64,124 +63,24 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-static int cmp_sel(const void *a, const void *b)
-{
-	const struct pii_sel *x = a;
-	const struct pii_sel *y = b;
-
-	if (x->vs != y->vs)
-		return x->vs < y->vs ? -1 : 1;
-	if (x->ve != y->ve)
-		return x->ve > y->ve ? -1 : 1;
-	return x->idx < y->idx ? -1 : (x->idx > y->idx);
-}
-
-/* Validates the raw matches that can hold a value in [lo, hi) (window
- * offsets) and returns how many candidates were kept in v->sel. */
-static long validate(struct pii_engine_view *v, const struct pii_round *r,
-		     size_t lo, size_t hi)
-{
-	size_t n = 0;
-	int rc = grow((void **)&v->sel, &v->cap_sel, sizeof(*v->sel), v->n_raw);
-
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < v->n_raw; i++) {
-		const struct pii_raw *m = &v->raw[i];
-		struct pii_cand c = {.text = r->text,
-				     .len = r->len,
-				     .s = m->s,
-				     .e = m->e,
-				     .vs = m->s,
-				     .ve = m->e,
-				     .flags = v->flags,
-				     .max_len = v->pats[m->idx].max_len};
-
-		/* A value may start left of its raw match (an e-mail's local
-		 * part), never more than PII_MAX_MATCH before its end. */
-		if (m->e <= lo || m->s >= hi + PII_MAX_MATCH || m->e == m->s)
-			continue;
-		if (!v->pats[m->idx].check(&c) || c.vs < lo || c.vs >= hi ||
-		    c.ve <= c.vs || c.ve > c.vs + PII_MAX_MATCH ||
-		    c.e > c.vs + PII_MAX_MATCH)
-			continue;
-		v->sel[n++] = (struct pii_sel){.idx = m->idx,
-					       .vs = (uint32_t)c.vs,
-					       .ve = (uint32_t)c.ve,
-					       .open = c.open};
-	}
-	if (n > 1) /* sel may still be NULL when nothing matched */
-		qsort(v->sel, n, sizeof(*v->sel), cmp_sel);
-	return (long)n;
-}
-
-static int report(const struct pii_round *r, const char *name, size_t vs,
-		  size_t ve)
-{
-	struct pii_finding f = {
-	    .pattern = name, .offset = r->base + vs, .length = ve - vs};
-
-	return r->fn ? r->fn(r->fn_ctx, &f) : 0;
-}
-
-/* A private key body that went on past its first span: removed without
- * a second label, reported as more of the same finding. */
-static int continue_pem(struct pii_round *r, size_t *pos, size_t hi)
-{
-	while (r->pem_open && *pos < hi) {
-		struct pii_cand c = {.text = r->text,
-				     .len = r->len,
-				     .s = *pos,
-				     .e = *pos,
-				     .vs = *pos};
-		int rc;
-
-		pii_pem_body(&c, *pos);
-		r->pem_open = c.open;
-		if (c.ve == *pos)
-			break;
-		rc = report(r, "private_key", *pos, c.ve);
-		if (rc)
-			return rc;
-		*pos = c.ve;
-	}
-	return 0;
-}
-
-static int emit(struct pii_engine *eng, struct pii_round *r, long n, size_t hi,
-		struct akios_buf *out)
-{
-	struct pii_engine_view *v = pii_engine_view(eng);
-	size_t pos = (size_t)(r->done - r->base);
-	int rc = continue_pem(r, &pos, hi);
-
-	for (long i = 0; i < n && !rc; i++) {
-		const struct pii_sel *s = &v->sel[i];
-
-		if (s->vs >= hi)
-			break;
-		if (s->vs < pos)
-			continue;
-		rc = akios_buf_append(out, r->text + pos, s->vs - pos);
-		if (!rc)
-			rc = pii_engine_replace(eng, s->idx, r->text + s->vs,
-						s->ve - s->vs, out);
-		if (!rc)
-			rc = report(r, v->pats[s->idx].name, s->vs, s->ve);
-		pos = s->ve;
-		r->pem_open = s->open;
-		if (!rc)
-			rc = continue_pem(r, &pos, hi);
-	}
-	if (!rc && pos < hi) {
-		rc = akios_buf_append(out, r->text + pos, hi - pos);
-		pos = hi;
-	}
-	r->done = r->base + pos;
-	return rc;
-}
-
 #ifdef __x86_64__
+/* AVX-512: 64 bytes per step, as next_digit_avx2. */
+__attribute__((target("avx512f,avx512bw"))) static size_t
+next_digit_avx512(const char *p, size_t i, size_t len)
+{
+	const __m512i zero = _mm512_set1_epi8('0');
+	const __m512i nine = _mm512_set1_epi8(9);
+
+	for (; i + 64 <= len; i += 64) {
+		uint64_t m = _mm512_cmple_epu8_mask(
+		    _mm512_sub_epi8(_mm512_loadu_si512(p + i), zero), nine);
+
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+	}
+	return i;
+}
+
 /* AVX2: 32 bytes per step. Stops at a digit or where fewer than 32
  * bytes are left (the caller goes on from there). */
 __attribute__((target("avx2"))) static size_t
@@ -204,14 +103,16 @@ next_digit_avx2(const char *p, size_t i, size_t len)
 }
 #endif
 
-/* SSE2: sixteen bytes per step (AVX2 32 where the CPU has it); prose is
- * mostly digit-free. */
+/* SSE2: sixteen bytes per step (AVX2 32, AVX-512 64 where the CPU has
+ * it); prose is mostly digit-free. */
 size_t pii_next_digit(const char *p, size_t from, size_t len)
 {
 	size_t i = from;
 
 #ifdef __x86_64__
-	if (len - i >= 64 && CPU_FEATURE_ACTIVE(AVX2))
+	if (len - i >= 128 && CPU_FEATURE_ACTIVE(AVX512BW))
+		i = next_digit_avx512(p, i, len);
+	else if (len - i >= 64 && CPU_FEATURE_ACTIVE(AVX2))
 		i = next_digit_avx2(p, i, len);
 #endif
 #ifdef __SSE2__
@@ -300,8 +201,8 @@ static int digit_pieces(struct pii_engine_view *v, const struct pii_round *r)
 			b = r->len;
 			d = r->len;
 		}
-		rc = grow((void **)&v->dpiece, &v->cap_dpiece,
-			  sizeof(*v->dpiece), v->n_dpiece + 1);
+		rc = pii_grow((void **)&v->dpiece, &v->cap_dpiece,
+			      sizeof(*v->dpiece), v->n_dpiece + 1);
 		if (rc)
 			return rc;
 		v->dpiece[v->n_dpiece++] =
@@ -310,15 +211,16 @@ static int digit_pieces(struct pii_engine_view *v, const struct pii_round *r)
 	return 0;
 }
 
-/* A digit row's match from pii_digits.c: as Vectorscan reports it. */
-static int on_digit(void *ctx, unsigned idx, size_t s, size_t e)
+/* A match from pii_digits.c: as Vectorscan reports it. */
+int pii_add_raw(void *ctx, unsigned idx, size_t s, size_t e)
 {
 	struct pii_engine_view *v = ctx;
 	int rc;
 
+	pii_prefetch(v);
 	if (v->n_raw == v->cap_raw) {
-		rc = grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
-			  v->n_raw + 1);
+		rc = pii_grow((void **)&v->raw, &v->cap_raw, sizeof(*v->raw),
+			      v->n_raw + 1);
 		if (rc)
 			return rc;
 	}
@@ -334,7 +236,8 @@ static int scan_digits(struct pii_engine_view *v, const struct pii_round *r)
 	int rc;
 
 	if (v->digits && !(v->reference && v->db[PII_SCAN_DIGITS]))
-		return pii_digits_scan(v->digits, r->text, r->len, on_digit, v);
+		return pii_digits_scan(v->digits, r->text, r->len, v->dbits,
+				       v->n_dbits, pii_add_raw, v);
 	rc = digit_pieces(v, r);
 	for (size_t i = 0; !rc && i < v->n_dpiece; i++)
 		rc = scan(v, r, v->db[PII_SCAN_DIGITS], on_match,
@@ -369,6 +272,7 @@ int pii_digit_matches(struct pii_engine *eng, const char *text, size_t len,
 		return rc;
 	v->n_raw = 0;
 	v->scan_err = 0;
+	v->n_dbits = 0;
 	v->reference = reference;
 	if (v->digits || v->db[PII_SCAN_DIGITS])
 		rc = scan_digits(v, &r);
@@ -401,8 +305,8 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to,
 		return 0;
 	}
 	if (v->n_piece == v->cap_piece) {
-		rc = grow((void **)&v->piece, &v->cap_piece, sizeof(*v->piece),
-			  v->n_piece + 1);
+		rc = pii_grow((void **)&v->piece, &v->cap_piece,
+			      sizeof(*v->piece), v->n_piece + 1);
 		if (rc) {
 			v->scan_err = rc;
 			return 1;
@@ -448,6 +352,7 @@ static int on_joined(unsigned id, unsigned long long from,
 	size_t hi = v->n_piece;
 	const struct pii_piece *p;
 
+	pii_prefetch(v);
 	while (hi - lo > 1) { /* the last piece with j <= from */
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -501,8 +406,8 @@ static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
 		memcpy(v->joined + need, PII_JOIN, sep);
 		need += sep;
 	}
-	he = v->hs.scan(v->db[PII_SCAN_ALL], v->joined, (unsigned)need, 0,
-			v->scratch, on_joined, v);
+	he = v->hs.scan(v->som, v->joined, (unsigned)need, 0, v->scratch,
+			on_joined, v);
 	if (v->scan_err)
 		return v->scan_err;
 	return he == HS_SUCCESS ? 0 : -EIO;
@@ -519,6 +424,7 @@ static int scan_joined(struct pii_engine_view *v, const struct pii_round *r)
 static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 {
 	void *trigger = v->reference ? v->trigger_all : v->trigger;
+	void *som;
 	int rc;
 
 	v->n_piece = 0;
@@ -530,11 +436,13 @@ static int scan_triggered(struct pii_engine_view *v, const struct pii_round *r)
 	if (rc)
 		return rc;
 	v->n_piece = merge_pieces(v->piece, v->n_piece);
+	som = v->reference ? v->db[PII_SCAN_ALL] : v->som;
+	if (!som) /* every row with a piece is matched in C */
+		return 0;
 	if (v->hs.scan_exact && !v->reference && v->n_piece > 1)
 		return scan_joined(v, r);
 	for (size_t i = 0; !rc && i < v->n_piece; i++)
-		rc = scan(v, r, v->db[PII_SCAN_ALL], on_match, v->piece[i].a,
-			  v->piece[i].b);
+		rc = scan(v, r, som, on_match, v->piece[i].a, v->piece[i].b);
 	return rc;
 }
 
@@ -544,31 +452,10 @@ int pii_scan_raw(struct pii_engine_view *v, const struct pii_round *r)
 
 	if (r->len > UINT32_MAX - 2)
 		return -E2BIG;
-	if (v->db[PII_SCAN_ALL])
+	v->n_dbits = 0; /* until this window's literal scan makes them */
+	if (v->any_all)
 		rc = scan_triggered(v, r);
 	if (!rc && (v->digits || v->db[PII_SCAN_DIGITS]))
 		rc = scan_digits(v, r);
 	return rc;
-}
-
-int pii_round_run(struct pii_engine *eng, struct pii_round *r,
-		  struct akios_buf *out)
-{
-	struct pii_engine_view *v = pii_engine_view(eng);
-	size_t lo = (size_t)(r->done - r->base);
-	size_t hi = (size_t)(r->limit - r->base);
-	long n;
-	int rc;
-
-	if (hi <= lo)
-		return 0;
-	v->n_raw = 0;
-	v->scan_err = 0;
-	rc = pii_scan_raw(v, r);
-	if (rc)
-		return rc;
-	n = validate(v, r, lo, hi);
-	if (n < 0)
-		return (int)n;
-	return emit(eng, r, n, hi, out);
 }

@@ -54,6 +54,9 @@ int pii_redact_buffer(struct pii_engine *eng, const char *in, size_t len,
 		r.text = in + r.base;
 		r.len = (size_t)(end - r.base);
 		r.limit = r.eof ? end : end - KEEP;
+		r.ahead = in + end;
+		r.ahead_len =
+		    len - end < AKIOS_PII_SLICE ? len - end : AKIOS_PII_SLICE;
 		int rc = pii_round_run(eng, &r, out);
 
 		if (rc)

@@ -1,5 +1,5 @@
-/* pii_validate: checksums and the validators of financial patterns and
- * secrets. Pure functions of the candidate's bytes: a validator reads at
+/* pii_validate: checksums and the validators of financial patterns (the
+ * secrets' are in pii_validate_key.c). Pure functions of the candidate's bytes: a validator reads at
  * most PII_CTX bytes outside its raw match, so its answer is the same in
  * any window that holds the match (the streaming proof relies on it). */
 #include "shared/common.h"
@@ -8,11 +8,6 @@
 
 #include <ctype.h>
 #include <stdint.h>
-
-#define TOKEN_CHARS                                                            \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
-#define B64_CHARS                                                              \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 int pii_peek(const struct pii_cand *c, long off)
 {
@@ -24,25 +19,6 @@ int pii_peek(const struct pii_cand *c, long off)
 static bool in_set(int ch, const char *set)
 {
 	return ch > 0 && strchr(set, ch) != NULL;
-}
-
-/* TOKEN_CHARS without a strchr per byte: tokens run for hundreds. */
-static bool token_char(int ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-}
-
-/* The value of a B64_CHARS byte, or -1. */
-static int b64_value(int ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
 }
 
 bool pii_standalone(const struct pii_cand *c)
@@ -221,7 +197,7 @@ bool pii_iban_valid(const char *s, size_t n)
 {
 	char v[40];
 	size_t k = 0;
-	unsigned rem = 0;
+	uint64_t rem = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == ' ')
@@ -232,15 +208,19 @@ bool pii_iban_valid(const char *s, size_t n)
 	}
 	if (k < 15 || iban_country_len(v) != k)
 		return false;
+	/* mod 97 of the digits (a letter is two), the first four moved to
+	 * the end; reduced only when the sum nears 64 bits */
 	for (size_t i = 0; i < k; i++) {
-		char ch = v[(i + 4) % k];
+		char ch = v[i + 4 < k ? i + 4 : i + 4 - k];
 
+		if (rem >= 10000000000000000ull)
+			rem %= 97;
 		if (isdigit((unsigned char)ch))
-			rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+			rem = rem * 10 + (unsigned)(ch - '0');
 		else
-			rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+			rem = rem * 100 + (unsigned)(ch - 'A' + 10);
 	}
-	return rem == 1;
+	return rem % 97 == 1;
 }
 
 bool pii_chk_iban(struct pii_cand *c)
@@ -347,254 +327,4 @@ bool pii_chk_btc(struct pii_cand *c)
 	crypto_sha256(raw, 21, h);
 	crypto_sha256(h, sizeof(h), h);
 	return memcmp(h, raw + 21, 4) == 0;
-}
-
-/* Extends the value right over chars of set, up to max bytes from vs. */
-static void extend(struct pii_cand *c, size_t max)
-{
-	while (c->ve < c->len && c->ve < c->vs + max &&
-	       token_char((unsigned char)c->text[c->ve]))
-		c->ve++;
-}
-
-/* A fixed-width head grows over the token's characters (up to the
- * pattern's max_len; a longer run is cut there, never skipped). Without
- * max_len the token must end where token characters end. */
-bool pii_chk_token(struct pii_cand *c)
-{
-	if (c->max_len) {
-		extend(c, c->max_len);
-		return true;
-	}
-	return !token_char(pii_peek(c, (long)c->e));
-}
-
-bool pii_chk_any(struct pii_cand *c)
-{
-	(void)c;
-	return true;
-}
-
-uint32_t pii_crc32(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint32_t crc = 0xffffffffu;
-
-	for (size_t i = 0; i < n; i++) {
-		crc ^= b[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
-static const char b62[] =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/* GitHub and npm tokens end with CRC32(body) in base62, 6 digits. */
-bool pii_base62_crc_ok(const char *body, size_t n, const char *six)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++) {
-		const char *p = strchr(b62, six[i]);
-
-		if (!p || !*p)
-			return false;
-		v = v * 62 + (uint64_t)(p - b62);
-	}
-	return v == pii_crc32(body, n);
-}
-
-bool pii_chk_ghtoken(struct pii_cand *c)
-{
-	const char *t = c->text + c->s;
-
-	return c->e - c->s == 40 && pii_base62_crc_ok(t + 4, 30, t + 34);
-}
-
-static long b64_decode(const char *s, size_t n, bool url, uint8_t *out,
-		       size_t max)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		int ch = (unsigned char)s[i];
-		int v;
-
-		if (url && ch == '-')
-			ch = '+';
-		else if (url && ch == '_')
-			ch = '/';
-		v = b64_value(ch);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (k == max)
-				return (long)k;
-			out[k++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (long)k;
-}
-
-/* Length of the base64url run at text[i], or max+1 if longer. */
-static size_t b64url_run(const struct pii_cand *c, size_t i, size_t max)
-{
-	size_t n = 0;
-
-	while (i + n < c->len && n <= max &&
-	       token_char((unsigned char)c->text[i + n]))
-		n++;
-	return n;
-}
-
-/* header.payload.signature; the header decodes to a JSON object naming
- * its algorithm. A signature longer than 200 is cut (its tail alone is
- * no credential). */
-bool pii_chk_jwt(struct pii_cand *c)
-{
-	size_t h = b64url_run(c, c->s, 400);
-	size_t p;
-	uint8_t hdr[320];
-	long n;
-
-	if (h > 400 || pii_peek(c, (long)(c->s + h)) != '.')
-		return false;
-	p = b64url_run(c, c->s + h + 1, 800);
-	if (p < 13 || p > 800 ||
-	    memcmp(c->text + c->s + h + 1, "eyJ", 3) != 0 ||
-	    pii_peek(c, (long)(c->s + h + 1 + p)) != '.')
-		return false;
-	c->ve = c->s + h + p + 2;
-	extend(c, h + p + 2 + 200);
-	n = b64_decode(c->text + c->s, h, true, hdr, sizeof(hdr) - 1);
-	if (n < 8 || hdr[0] != '{')
-		return false;
-	return memmem(hdr, (size_t)n, "\"alg\"", 5) != NULL ||
-	       memmem(hdr, (size_t)n, "\"typ\"", 5) != NULL;
-}
-
-bool pii_chk_secret_ctx(struct pii_cand *c)
-{
-	return pii_tail_value(c, B64_CHARS, 40) && c->ve - c->vs == 40;
-}
-
-bool pii_chk_azure(struct pii_cand *c)
-{
-	c->vs = c->s + strlen("AccountKey=");
-	return true;
-}
-
-/* Values that are placeholders, not secrets (and our own labels, so a
- * second pass over redacted text changes nothing). */
-static bool placeholder(const char *v, size_t n)
-{
-	static const char *const words[] = {
-	    "null", "none", "true", "false", "undefined", "required", "hidden"};
-	size_t stars = 0;
-
-	if (strchr("$[<{%(*", v[0]))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		stars += v[i] == '*' || v[i] == 'x' || v[i] == 'X';
-	if (stars == n)
-		return true;
-	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(words); i++) {
-		if (n == strlen(words[i]) && strncasecmp(v, words[i], n) == 0)
-			return true;
-	}
-	return false;
-}
-
-bool pii_chk_assign(struct pii_cand *c)
-{
-	size_t i = c->s;
-
-	while (i < c->e && c->text[i] != ':' && c->text[i] != '=')
-		i++;
-	i++;
-	while (i < c->e && strchr(" \t\"'", c->text[i]))
-		i++;
-	if (i + 4 > c->e)
-		return false;
-	c->vs = i;
-	while (c->ve < c->len && c->ve < c->vs + c->max_len &&
-	       !strchr(" \t\r\n\"',;", c->text[c->ve]))
-		c->ve++;
-	return !placeholder(c->text + i, c->ve - i);
-}
-
-bool pii_chk_bearer(struct pii_cand *c)
-{
-	size_t i = c->s + 6;
-	bool digit = false;
-
-	while (i < c->e && isspace((unsigned char)c->text[i]))
-		i++;
-	for (size_t k = i; k < c->e; k++)
-		digit |= isdigit((unsigned char)c->text[k]) != 0;
-	c->vs = i;
-	return digit && !in_set(pii_peek(c, (long)c->e), TOKEN_CHARS "=./+~");
-}
-
-bool pii_chk_basic(struct pii_cand *c)
-{
-	size_t i = c->s + 5;
-	uint8_t dec[240];
-	long n;
-
-	while (i < c->e && isspace((unsigned char)c->text[i]))
-		i++;
-	if (in_set(pii_peek(c, (long)c->e), B64_CHARS "="))
-		return false;
-	n = b64_decode(c->text + i, c->e - i, false, dec, sizeof(dec));
-	if (n < 3 || !memchr(dec, ':', (size_t)n))
-		return false;
-	for (long k = 0; k < n; k++) {
-		if (dec[k] < 0x20 || dec[k] > 0x7e)
-			return false;
-	}
-	c->vs = i;
-	return true;
-}
-
-/* A PEM body runs over base64, whitespace, header lines and JSON "\n"
- * escapes up to its END line. It stops PII_MAX_MATCH bytes after the
- * candidate's start with `open` set; the scanner then continues it. */
-void pii_pem_body(struct pii_cand *c, size_t from)
-{
-	size_t limit = c->s + PII_MAX_MATCH - 48;
-	size_t i = from;
-
-	c->open = false;
-	while (i < limit && i < c->len) {
-		if (c->len - i >= 8 &&
-		    memcmp(c->text + i, "-----END", 8) == 0) {
-			const char *end =
-			    memmem(c->text + i + 8,
-				   c->len - i - 8 < 40 ? c->len - i - 8 : 40,
-				   "-----", 5);
-
-			c->ve = end ? (size_t)(end - c->text) + 5 : i;
-			return;
-		}
-		if (!in_set((unsigned char)c->text[i],
-			    B64_CHARS "= \t\r\n\\:,-."))
-			break;
-		i++;
-	}
-	c->ve = i;
-	c->open = i == limit;
-}
-
-bool pii_chk_pem(struct pii_cand *c)
-{
-	pii_pem_body(c, c->e);
-	return true;
 }

@@ -205,14 +205,18 @@ bool pii_chk_nric(struct pii_cand *c)
 	return t[8] == "XWUTRQPNMLK"[sum % 11];
 }
 
-#define LOCAL_CHARS                                                            \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"
-#define LABEL_CHARS                                                            \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
-
-static bool in_set(int ch, const char *set)
+/* [A-Za-z0-9-]: a domain label's bytes (ch may be -1: outside) */
+static bool label_char(int ch)
 {
-	return ch > 0 && strchr(set, ch) != NULL;
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-';
+}
+
+/* [A-Za-z0-9._%+-]: a local part's */
+static bool local_char(int ch)
+{
+	return label_char(ch) || ch == '.' || ch == '_' || ch == '%' ||
+	       ch == '+';
 }
 
 /* The domain after the '@' at text[at]: labels joined by dots, the last
@@ -226,14 +230,13 @@ static size_t email_domain(const struct pii_cand *c, size_t at)
 		size_t n = 0;
 
 		label = i;
-		while (n < 64 &&
-		       in_set(pii_peek(c, (long)(i + n)), LABEL_CHARS))
+		while (n < 64 && label_char(pii_peek(c, (long)(i + n))))
 			n++;
 		if (n == 0 || n == 64 || i + n - at > 254)
 			return 0;
 		i += n;
 		if (pii_peek(c, (long)i) != '.' ||
-		    !in_set(pii_peek(c, (long)i + 1), LABEL_CHARS))
+		    !label_char(pii_peek(c, (long)i + 1)))
 			break;
 		i++;
 	}
@@ -255,7 +258,7 @@ bool pii_chk_email(struct pii_cand *c)
 	size_t end = email_domain(c, at);
 
 	while (i > 0 && at - i < 64 &&
-	       in_set((unsigned char)c->text[i - 1], LOCAL_CHARS))
+	       local_char((unsigned char)c->text[i - 1]))
 		i--;
 	/* A local part cannot start with a dot or hold "..": keep the part
 	 * after the last bad spot so the address is still redacted. */

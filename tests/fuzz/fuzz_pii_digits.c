@@ -2,13 +2,16 @@
  * random bytes, the raw matches (row, leftmost start, end) must equal
  * those of Vectorscan over each digit piece (the reference), and
  * redacting with either must give the same output and findings; any
- * difference traps. Byte 0 picks the mode; the rest is the text. */
+ * difference traps. Byte 0 picks the mode and whether the C matcher's
+ * class masks take AVX-512 (where the CPU has it) or SSE2; the rest is
+ * the text. */
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/pii/pii.h"
 #include "shared/pii/pii_int.h"
 
 #include <stdint.h>
+#include <sys/platform/x86.h>
 
 #include "tests/fuzz/pii_engines.h"
 
@@ -74,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	eng = engine(data[0] % 3);
+	pii_engine_view(eng)->digits->avx512 = (data[0] / 3) % 2 == 0 &&
+					       CPU_FEATURE_ACTIVE(AVX512F) &&
+					       CPU_FEATURE_ACTIVE(AVX512BW);
 	if (!same_raw(eng, (const char *)data + 1, size - 1))
 		__builtin_trap(); /* the C matcher diverged */
 	redact(eng, false, (const char *)data + 1, size - 1, &out[0],

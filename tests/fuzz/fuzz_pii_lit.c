@@ -3,14 +3,17 @@
  * the all-Vectorscan reference (every row in the trigger database), by
  * each scan (AVX-512, AVX2, scalar), and redacting with either path must
  * give the same output and findings, whole and streamed in chunks drawn
- * from the input; any difference traps. Byte 0 picks the mode, byte 1
- * the chunking; the rest is the text. */
+ * from the input; any difference traps. Byte 0 picks the mode and
+ * whether the rows run in C (pii_anch_*) take AVX-512 or SSE2 class
+ * masks, byte 1 the chunking; the rest is the text. */
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/pii/pii.h"
 #include "shared/pii/pii_int.h"
+#include "shared/pii/pii_lit.h"
 
 #include <stdint.h>
+#include <sys/platform/x86.h>
 
 #include "tests/fuzz/pii_engines.h"
 
@@ -101,6 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	len = size - 2;
 	eng = engine(data[0] % 3);
+	/* the rows run in C: class masks by AVX-512 or SSE2 */
+	if (pii_engine_view(eng)->lit && pii_engine_view(eng)->lit->anch)
+		pii_engine_view(eng)->lit->anch->avx512 =
+		    (data[0] / 3) % 2 == 0 && CPU_FEATURE_ACTIVE(AVX512F) &&
+		    CPU_FEATURE_ACTIVE(AVX512BW);
 	if (!same_raw(eng, in, len))
 		__builtin_trap(); /* the literal scan diverged */
 	redact(eng, true, 0, in, len, &out[0], &found[0]);

@@ -13,6 +13,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <sys/platform/x86.h>
 
 /* Every finding as text, in order. */
 static int note(void *ctx, const struct pii_finding *f)
@@ -172,12 +173,22 @@ Test(pii_digits, bench_text_same_both_paths, .timeout = 120)
 	both_paths_on(args, 300);
 }
 
+/* The class masks by SSE2 (sse2) or the best the CPU has. */
+static void use_sse2(struct pii_engine *eng, bool sse2)
+{
+	struct pii_digits *d = pii_engine_view(eng)->digits;
+
+	cr_assert_not_null(d);
+	d->avx512 = !sse2 && CPU_FEATURE_ACTIVE(AVX512F) &&
+		    CPU_FEATURE_ACTIVE(AVX512BW);
+}
+
 /* pii_digits.c looks at the text in 64-byte blocks, from each digit's
  * block back to the one holding its lead: every shape, with the longest
  * lead (29 bytes of context before the first digit) and none, shifted
  * across the block edges at 64 and 128 and cut at the text's end, after
  * padding that is a word, a digit run, spaces or non-ASCII bytes. */
-static void block_edges_same_raw_matches(void)
+static void block_edges_same_raw_matches(bool sse2)
 {
 	static const char *const shapes[] = {
 	    "Date of Birth  :   September 30, 1990",
@@ -196,6 +207,7 @@ static void block_edges_same_raw_matches(void)
 		size_t n = 0;
 
 		cr_assert_eq(pii_engine_new(&cfg, &eng, NULL), 0);
+		use_sse2(eng, sse2);
 		for (size_t i = 0; i < AKIOS_ARRAY_SIZE(shapes); i++) {
 			size_t len = strlen(shapes[i]);
 
@@ -216,8 +228,9 @@ static void block_edges_same_raw_matches(void)
 
 /* Edge cases for the parser's semantics: \s with \v, \b next to
  * non-ASCII bytes and '_', caseless context words, matches at the very
- * start and end of the text, overlapping shapes, 0xff bytes. */
-Test(pii_digits, crafted_edges_same_raw_matches, .timeout = 120)
+ * start and end of the text, overlapping shapes, 0xff bytes. sse2: the
+ * class masks without AVX-512 (what a CPU without it runs). */
+static void crafted_edges_same_raw_matches(bool sse2)
 {
 	static const char *const texts[] = {
 	    "4111 1111 1111 1111",
@@ -247,6 +260,7 @@ Test(pii_digits, crafted_edges_same_raw_matches, .timeout = 120)
 		size_t n = 0;
 
 		cr_assert_eq(pii_engine_new(&cfg, &eng, NULL), 0);
+		use_sse2(eng, sse2);
 		for (size_t i = 0; i < AKIOS_ARRAY_SIZE(texts); i++) {
 			n += same_raw(eng, texts[i], strlen(texts[i]));
 			/* every cut of the text, so matches meet both ends */
@@ -259,5 +273,15 @@ Test(pii_digits, crafted_edges_same_raw_matches, .timeout = 120)
 		cr_assert_gt(n, 100u, "mode %d: too few matches", mode);
 		pii_engine_free(eng);
 	}
-	block_edges_same_raw_matches();
+	block_edges_same_raw_matches(sse2);
+}
+
+Test(pii_digits, crafted_edges_same_raw_matches, .timeout = 120)
+{
+	crafted_edges_same_raw_matches(false);
+}
+
+Test(pii_digits, crafted_edges_sse2_masks_same_raw_matches, .timeout = 120)
+{
+	crafted_edges_same_raw_matches(true);
 }

@@ -11,10 +11,12 @@
 #include "shared/fileio.h"
 #include "shared/pii/pii.h"
 #include "shared/pii/pii_int.h"
+#include "shared/pii/pii_lit.h"
 #include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <sys/platform/x86.h>
 
 static int note(void *ctx, const struct pii_finding *f)
 {
@@ -163,6 +165,21 @@ static const char *const crafted[] = {
     "password=\xff\xff\xff\xff sk-\xe9 eyJ\v \xc3\xa9passport AB123456",
     "sk-abcdefghijklmnopqrstuvwxyz012345",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----",
+    /* the rows run in C from their anchors (pii_anch_*): anchors inside
+     * matches, repeated, overlapping, one start serving several */
+    "sk-ant-sk-ant-api03-abcdefghij0123456789_x sk-proj-sk-proj-"
+    "abcdefghij0123456789XYZ ghp_ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "passwordpassword=abcd password=password=abcd secret_key:secret=abcd "
+    "PWD = 'x y' api_key api-key=abcd auth-token=\"abcdef\"",
+    "fe80:fe80::1:2 a:b:c:d ::::: 1::2:3.4.5.6 abcd:ef01::192.168.1.1 "
+    "12345:1:2:3 :a:b:c dead:beef:: ::ffff:10.0.0.1x",
+    "a@b@c.d x.y@z@w ab@@cd @a.b a@b a@-b @ AKIAAKIAABCDEFGHIJKLMNOP "
+    "AKIAABCDEFGHIJKLMNOPQ eyJeyJabcdefghijk.eyJabcdefghijk.x",
+    "mrn mrn: 12345 MRN 1234 patient patient: AB-123456 Passport Passport "
+    "No: X1234567 bic SWIFT DEUTDEFF swift code DEUTDEFFXXX1",
+    "00:1a:2b:3c:4d:5e:6f 00:1a:2b:3c:4d 0:1a:2b:3c:4d:5e AIzaAIza"
+    "Sy1234567890abcdefghijklmnopqrstuvw xoxb-xoxb-1234567890 hf_hf_"
+    "abcdefghijklmnopqrstuvwxyzabcdef",
 };
 
 Test(pii_lit, anchored_rows_leave_the_trigger_database)
@@ -180,6 +197,41 @@ Test(pii_lit, anchored_rows_leave_the_trigger_database)
 		cr_assert_not_null(v->trigger_all);
 		pii_engine_free(eng);
 	}
+}
+
+/* The rows pii_digits.c can run (no wider than DG_BLOCK) are matched in
+ * C from their anchors, and the rescan database leaves them out; the
+ * others (a private key block is wider) stay in it. */
+Test(pii_lit, narrow_rows_run_in_c)
+{
+	struct pii_engine *eng = engine(PII_MODE_AGGRESSIVE);
+	struct pii_engine_view *v = pii_engine_view(eng);
+	bool email = false;
+	bool key = false;
+	unsigned n;
+
+	(void)pii_patterns(&n);
+	cr_assert(v->lit || !CPU_FEATURE_ACTIVE(AVX2));
+	if (!v->lit) { /* no AVX2: every row stays in Vectorscan */
+		cr_assert_eq(v->som, v->db[PII_SCAN_ALL]);
+		pii_engine_free(eng);
+		return;
+	}
+	cr_assert_not_null(v->lit->anch);
+	cr_assert_not_null(v->rest);
+	cr_assert_eq(v->som, v->rest);
+	/* Vectorscan ids: the PII_SCAN_ALL rows first */
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = v->pats[v->ids[i]].name;
+
+		if (v->pats[v->ids[i]].scan != PII_SCAN_ALL)
+			break;
+		email |= !strcmp(name, "email") && pii_lit_takes(v->lit, i);
+		key |= !strcmp(name, "private_key") && pii_lit_takes(v->lit, i);
+	}
+	cr_assert(email, "the e-mail row is not matched in C");
+	cr_assert(!key, "the private key row (wider than 64) is taken");
+	pii_engine_free(eng);
 }
 
 Test(pii_lit, crafted_anchors_same_raw_matches_at_every_cut, .timeout = 60)

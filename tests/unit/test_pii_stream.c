@@ -239,3 +239,60 @@ Test(pii_stream, buffer_address_does_not_matter)
 	}
 	pii_engine_free(eng);
 }
+
+/* A large whole buffer (many rounds that prefetch the next one's input,
+ * an output that grows by reallocation to over 32 MiB) gives the
+ * stream's output and findings. The text repeats a 1 MiB base, each copy
+ * shifted by a few bytes so rounds and runs of unchanged text start at
+ * every alignment. */
+Test(pii_stream, large_whole_buffer_matches_stream, .timeout = 120)
+{
+	struct pii_engine *eng = engine(PII_MODE_AGGRESSIVE);
+	struct akios_buf base;
+	struct akios_buf in;
+	struct akios_buf whole;
+	struct akios_buf wlog;
+	struct akios_buf out;
+	struct akios_buf log;
+	uint64_t seed = 7;
+
+	make_text(&base, 11, 1 << 20);
+	akios_buf_init(&in, 40u << 20);
+	for (unsigned i = 0; in.len < (33u << 20); i++) {
+		cr_assert_eq(akios_buf_append(&in, "                ", i % 17),
+			     0);
+		cr_assert_eq(akios_buf_append(&in, base.ptr, base.len), 0);
+	}
+	akios_buf_init(&whole, 2 * in.len); /* grown from empty */
+	akios_buf_init(&wlog, 1u << 28);
+	cr_assert_eq(
+	    pii_redact_buffer(eng, in.ptr, in.len, &whole, log_finding, &wlog),
+	    0);
+	cr_assert(strstr(whole.ptr, "4111 1111") == NULL);
+	akios_buf_init(&out, 2 * in.len);
+	akios_buf_init(&log, 1u << 28);
+	{
+		struct pii_stream *st = NULL;
+
+		cr_assert_eq(pii_stream_new(eng, log_finding, &log, &st), 0);
+		for (size_t off = 0, n; off < in.len; off += n) {
+			n = 1 + next_rand(&seed) % 200000;
+			n = n < in.len - off ? n : in.len - off;
+			cr_assert_eq(pii_stream_feed(st, in.ptr + off, n, &out),
+				     0);
+		}
+		cr_assert_eq(pii_stream_finish(st, &out), 0);
+		pii_stream_free(st);
+	}
+	cr_assert_eq(out.len, whole.len);
+	cr_assert(memcmp(out.ptr, whole.ptr, out.len) == 0);
+	cr_assert_eq(log.len, wlog.len);
+	cr_assert(memcmp(log.ptr, wlog.ptr, log.len) == 0);
+	akios_buf_free(&base);
+	akios_buf_free(&in);
+	akios_buf_free(&whole);
+	akios_buf_free(&wlog);
+	akios_buf_free(&out);
+	akios_buf_free(&log);
+	pii_engine_free(eng);
+}
