@@ -223,12 +223,12 @@ static struct cage_pid1 *map_pid1(struct cage_launch *l)
 	if (base == MAP_FAILED)
 		return NULL;
 	l->map = base;
+	b = (struct cage_pid1 *)(base + l->map_size - l->block);
+	b->park_fd = -1; /* cage_launch_free reads it, whatever fails next */
+	b->args.agent_stack = base + page + AGENT_STACK;
 	if (mprotect(base, page, PROT_NONE) != 0 ||
 	    mprotect(base + page + AGENT_STACK, page, PROT_NONE) != 0)
 		return NULL;
-	b = (struct cage_pid1 *)(base + l->map_size - l->block);
-	b->park_fd = -1;
-	b->args.agent_stack = base + page + AGENT_STACK;
 	return b;
 }
 
