@@ -159,4 +159,10 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
  * thread and unmaps PID 1's stack. */
 void cage_launch_free(struct cage_launch *l);
 
+/* akios's exit code for a finished run (result.c): the agent's code,
+ * 128+signal, or the documented akios codes; an aborted run that akios
+ * itself was signalled out of reports that signal. */
+struct cage_result;
+int cage_exit_code(const struct cage_result *r, bool aborted);
+
 #endif

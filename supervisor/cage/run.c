@@ -355,28 +355,6 @@ static void classify(struct run_ctx *c)
 	}
 }
 
-static int exit_code(const struct cage_result *r, bool aborted)
-{
-	switch (r->end) {
-	case CAGE_END_EXIT:
-		return r->code;
-	case CAGE_END_SIGNAL:
-		return AKIOS_EXIT_SIGNAL_BASE + r->code;
-	case CAGE_END_NOEXEC:
-		return r->code == AKIOS_EXIT_NOEXEC ? AKIOS_EXIT_NOEXEC
-						    : AKIOS_EXIT_NOTFOUND;
-	case CAGE_END_TIMEOUT:
-	case CAGE_END_LIMIT:
-		return AKIOS_EXIT_KILLSWITCH;
-	case CAGE_END_ABORTED:
-		return aborted && r->code ? AKIOS_EXIT_SIGNAL_BASE + r->code
-					  : AKIOS_EXIT_INTERNAL;
-	case CAGE_END_SETUP:
-		break;
-	}
-	return AKIOS_EXIT_INTERNAL;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -519,7 +497,7 @@ static void conclude(struct run_ctx *c, double t0)
 	c->r->wall_ms = now_ms() - t0;
 	c->r->usage_from_reaper = c->have_usage;
 	classify(c);
-	c->r->exit_code = exit_code(c->r, c->aborted);
+	c->r->exit_code = cage_exit_code(c->r, c->aborted);
 }
 
 static void finish(struct run_ctx *c, const sigset_t *old)
@@ -582,24 +560,4 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 		o->on_ended(o->ended_ctx, r, err);
 	finish(&c, &old);
 	return rc;
-}
-
-const char *cage_result_str(const struct cage_result *r, char *buf, size_t size)
-{
-	switch (r->end) {
-	case CAGE_END_EXIT:
-		snprintf(buf, size, "exited with %d", r->code);
-		break;
-	case CAGE_END_SIGNAL:
-		snprintf(buf, size, "killed by signal %d (%s)", r->code,
-			 strsignal(r->code));
-		break;
-	case CAGE_END_SETUP:
-		snprintf(buf, size, "cage setup failed: %s", r->reason);
-		break;
-	default:
-		snprintf(buf, size, "%s", r->reason);
-		break;
-	}
-	return buf;
 }
