@@ -127,12 +127,32 @@ static int build_db(const struct pii_hs *hs, const char *const *exprs,
 	return rc;
 }
 
-/* A trigger database: PII_SCAN_ALL rows compiled without start-of-match
- * tracking, which costs Vectorscan about half its speed; pii_scan.c only
- * needs their ends to know where to look. all: every row (the tests'
- * reference); else the rows pii_lit.c does not find. */
-static int trigger_db(struct pii_engine *eng, bool all, void **db,
-		      struct akios_err *err)
+typedef bool row_pick(const struct pii_engine *eng, unsigned id);
+
+static bool every_row(const struct pii_engine *eng, unsigned id)
+{
+	(void)eng;
+	(void)id;
+	return true;
+}
+
+/* The rows without literal anchors (pii_lit.c finds the others). */
+static bool unanchored_row(const struct pii_engine *eng, unsigned id)
+{
+	return !(eng->v.pats[eng->v.ids[id]].lit && eng->v.lit);
+}
+
+/* The rows pii_lit.c does not match in C. */
+static bool row_not_in_c(const struct pii_engine *eng, unsigned id)
+{
+	return !(eng->v.lit && pii_lit_takes(eng->v.lit, id));
+}
+
+/* Compiles the PII_SCAN_ALL rows (Vectorscan ids [0, n_all)) that pick
+ * admits into *db, unless it is already built, with extra flags on each
+ * row's own, and sizes the scratch for it. */
+static int rows_db(struct pii_engine *eng, row_pick *pick, unsigned extra,
+		   void **db, struct akios_err *err)
 {
 	unsigned n = eng->n_all;
 	const char **exprs = calloc(n + 1, sizeof(*exprs));
@@ -144,10 +164,10 @@ static int trigger_db(struct pii_engine *eng, bool all, void **db,
 	for (unsigned i = 0; !rc && i < n; i++) {
 		const struct pii_pattern *p = &eng->v.pats[eng->v.ids[i]];
 
-		if (p->lit && eng->v.lit && !all)
+		if (!pick(eng, i))
 			continue;
 		exprs[k] = p->regex;
-		flags[k] = p->hs_flags;
+		flags[k] = extra | p->hs_flags;
 		ids[k++] = i;
 	}
 	if (!rc && k && !*db)
@@ -161,38 +181,24 @@ static int trigger_db(struct pii_engine *eng, bool all, void **db,
 	return rc;
 }
 
-/* The start-of-match database of the PII_SCAN_ALL rows (Vectorscan
- * ids [0, n_all)) for the pieces: rest (the default path's): the rows
- * pii_lit.c does not match in C; else every row (the reference's, or
- * the default's without pii_lit.c's C rows). */
+/* A trigger database: rows compiled without start-of-match tracking,
+ * which costs Vectorscan about half its speed; pii_scan.c only needs
+ * their ends to know where to look. all: every row (the tests'
+ * reference); else the rows pii_lit.c does not find. */
+static int trigger_db(struct pii_engine *eng, bool all, void **db,
+		      struct akios_err *err)
+{
+	return rows_db(eng, all ? every_row : unanchored_row, 0, db, err);
+}
+
+/* The start-of-match database for the pieces: rest (the default path's):
+ * the rows pii_lit.c does not match in C; else every row (the
+ * reference's, or the default's without pii_lit.c's C rows). */
 static int som_db(struct pii_engine *eng, bool rest, void **db,
 		  struct akios_err *err)
 {
-	unsigned n = eng->n_all;
-	const char **exprs = calloc(n + 1, sizeof(*exprs));
-	unsigned *flags = calloc(n + 1, sizeof(*flags));
-	unsigned *ids = calloc(n + 1, sizeof(*ids));
-	unsigned k = 0;
-	int rc = exprs && flags && ids ? 0 : -ENOMEM;
-
-	for (unsigned i = 0; !rc && i < n; i++) {
-		const struct pii_pattern *p = &eng->v.pats[eng->v.ids[i]];
-
-		if (rest && eng->v.lit && pii_lit_takes(eng->v.lit, i))
-			continue;
-		exprs[k] = p->regex;
-		flags[k] = HS_FLAG_SOM_LEFTMOST | p->hs_flags;
-		ids[k++] = i;
-	}
-	if (!rc && k && !*db)
-		rc = build_db(&eng->v.hs, exprs, flags, ids, k, db, err);
-	if (!rc && *db &&
-	    eng->v.hs.alloc_scratch(*db, (hs_scratch_t **)&eng->v.scratch))
-		rc = -ENOMEM;
-	free(exprs);
-	free(flags);
-	free(ids);
-	return rc;
+	return rows_db(eng, rest ? row_not_in_c : every_row,
+		       HS_FLAG_SOM_LEFTMOST, db, err);
 }
 
 /* The rows with literal anchors go to pii_lit.c, the rest to the

@@ -130,20 +130,15 @@ static pid_t msg_sender(struct msghdr *mh)
 
 static int got_ready(struct run_ctx *c, struct msghdr *mh)
 {
-	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
-		struct ucred cr;
+	pid_t pid = msg_sender(mh);
 
-		if (m->cmsg_level != SOL_SOCKET ||
-		    m->cmsg_type != SCM_CREDENTIALS)
-			continue;
-		memcpy(&cr, CMSG_DATA(m), sizeof(cr));
-		c->r->started = true;
-		c->r->agent_pid = cr.pid;
-		c->agent_pidfd = (int)syscall(SYS_pidfd_open, cr.pid, 0);
-		if (c->o->on_start)
-			return c->o->on_start(c->o->hook_ctx, c->loop, cr.pid);
-	}
-	return 0;
+	if (!pid)
+		return 0;
+	c->r->started = true;
+	c->r->agent_pid = pid;
+	c->agent_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return c->o->on_start ? c->o->on_start(c->o->hook_ctx, c->loop, pid)
+			      : 0;
 }
 
 /* The fd of a CAGE_MSG_PTY message (taken). */
