@@ -36,5 +36,6 @@
 #define AKIOS_CTL_WALK_ENTRIES 20000u /* directory entries examined */
 #define AKIOS_CTL_WALK_DEPTH   16u    /* directory levels below a path */
 #define AKIOS_CTL_WALK_FROZEN  64u    /* nested control paths frozen */
+#define AKIOS_PH_SPARE_MAX     16u    /* spare placeholder dirs kept */
 
 #endif

@@ -5,6 +5,7 @@
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/exitcodes.h"
+#include "shared/keys.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
@@ -193,6 +194,12 @@ static void run_ended(void *ctx, const struct cage_result *r,
 
 int run_cage(struct run_state *s)
 {
+	char keydir[PATH_MAX];
+	/* The pool of spare placeholder directories may live in akios's
+	 * own directories, which the plan hides from the view. */
+	const char *spare_dirs[] = {
+	    s->audit_dir,
+	    keys_default_dir(keydir, sizeof(keydir)) == 0 ? keydir : NULL};
 	struct cage_run_opts o = {
 	    .plan = &s->plan,
 	    .bpf = &s->bpf,
@@ -200,6 +207,8 @@ int run_cage(struct run_state *s)
 	    .on_launched = launched,
 	    .launched_ctx = s,
 	    .on_ended = run_ended,
+	    .spare_dirs = spare_dirs,
+	    .n_spare_dirs = AKIOS_ARRAY_SIZE(spare_dirs),
 	};
 	struct cage_result r;
 	struct akios_err err = {0};

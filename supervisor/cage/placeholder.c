@@ -31,6 +31,7 @@
  *   killed and reaped) before it removes anything.
  * Architectures without the asm stubs fork() the same routine instead. */
 #include "shared/common.h"
+#include "supervisor/cage/placeholder_int.h"
 #include "supervisor/cage/run.h"
 
 #include <errno.h>
@@ -46,109 +47,24 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#if defined(__x86_64__) || defined(__aarch64__)
-#define PH_SHARED_VM 1
-#else
-#define PH_SHARED_VM 0
-#endif
-
-#define PH_STACK ((size_t)64 * 1024)
-
-/* Code the sentinel runs: nothing that reaches akios's TLS. */
-#define PH_BARE                                                                \
-	__attribute__((noinline, no_stack_protector,                           \
-		       no_sanitize("address", "undefined")))
-
-/* The sentinel's one answer: 0, or -errno and the mount that failed. */
-struct ph_result {
-	int32_t err;
-	uint32_t index;
-};
-
-struct ph_entry {
-	uint32_t index; /* in plan->mounts */
-	uint32_t dir;	/* 1: a directory, 0: a file */
-	uint32_t path;	/* offset of the NUL-ended path in the block */
-	uint32_t made;	/* 1: we made it, dev/ino say which inode */
-	uint32_t dev_major;
-	uint32_t dev_minor;
-	uint64_t ino;
-};
-
-/* At the top of the sentinel's stack; the paths follow the entries. */
-struct ph_block {
-	int32_t sock;
-	uint32_t n;
-	struct ph_entry e[];
-};
-
-#if defined(__x86_64__)
-static inline long ph_sys(long n, long a, long b, long c, long d, long e,
-			  long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-			   "r"(r9)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-#elif defined(__aarch64__)
-static inline long ph_sys(long n, long a, long b, long c, long d, long e,
-			  long f)
-{
-	register long x8 __asm__("x8") = n;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	register long x3 __asm__("x3") = d;
-	register long x4 __asm__("x4") = e;
-	register long x5 __asm__("x5") = f;
-
-	__asm__ volatile("svc 0"
-			 : "+r"(x0)
-			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-			 : "memory");
-	return x0;
-}
-#else
-/* A forked sentinel owns its memory: libc is fine there. */
-static long ph_sys(long n, long a, long b, long c, long d, long e, long f)
-{
-	long r = syscall(n, a, b, c, d, e, f);
-
-	return r < 0 ? -errno : r;
-}
-#endif
-
-#define PH_SYS(n, a, b, c, d, e, f)                                            \
-	ph_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e),     \
-	       (long)(f))
-
-PH_BARE static long ph_statx(int dfd, const char *path, int flags,
-			     struct statx *st)
-{
-	return PH_SYS(SYS_statx, dfd, path, flags,
-		      STATX_TYPE | STATX_INO | STATX_SIZE, st, 0);
-}
-
-/* mkdir + statx for a directory (it has no fd to create it by: the same
- * by-name look as before, refused unless still a directory); a file is
- * made O_EXCL and looked at through its fd. */
-PH_BARE static long ph_make(struct ph_entry *e, const char *path)
+/* A directory: a spare one from the pool (placeholder_spare.c), else
+ * mkdir + statx (it has no fd to create it by: the same by-name look as
+ * before, refused unless still a directory); a file is made O_EXCL and
+ * looked at through its fd. */
+PH_BARE static long ph_make(struct ph_block *b, struct ph_entry *e,
+			    const char *path)
 {
 	struct statx st;
 	long rc;
 
 	if (e->dir) {
-		rc = PH_SYS(SYS_mkdirat, AT_FDCWD, path, 0755, 0, 0, 0);
-		if (rc == 0)
-			rc = ph_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &st);
+		rc = ph_spare_take(b, path, &st);
+		if (rc != 0 && rc != -EEXIST) {
+			rc = PH_SYS(SYS_mkdirat, AT_FDCWD, path, 0755, 0, 0, 0);
+			if (rc == 0)
+				rc = ph_statx(AT_FDCWD, path,
+					      AT_SYMLINK_NOFOLLOW, &st);
+		}
 		if (rc == 0 && !S_ISDIR(st.stx_mode))
 			rc = -ENOTDIR;
 	} else {
@@ -174,7 +90,7 @@ PH_BARE static long ph_make(struct ph_entry *e, const char *path)
 PH_BARE static void ph_create_all(struct ph_block *b, struct ph_result *res)
 {
 	for (uint32_t i = 0; i < b->n; i++) {
-		long rc = ph_make(&b->e[i], (const char *)b + b->e[i].path);
+		long rc = ph_make(b, &b->e[i], (const char *)b + b->e[i].path);
 
 		if (rc == -EEXIST)
 			continue; /* appeared since the plan: bound as it is */
@@ -186,7 +102,7 @@ PH_BARE static void ph_create_all(struct ph_block *b, struct ph_result *res)
 	}
 }
 
-PH_BARE static void ph_remove_all(const struct ph_block *b)
+PH_BARE static void ph_remove_all(struct ph_block *b)
 {
 	/* Reverse order: .git/hooks goes before .git. */
 	for (uint32_t i = b->n; i-- > 0;) {
@@ -199,7 +115,8 @@ PH_BARE static void ph_remove_all(const struct ph_block *b)
 		    st.stx_dev_major != e->dev_major ||
 		    st.stx_dev_minor != e->dev_minor || st.stx_ino != e->ino)
 			continue;
-		if (S_ISDIR(st.stx_mode)) /* only when empty */
+		/* A directory goes to the pool, or away, only when empty. */
+		if (S_ISDIR(st.stx_mode) && ph_spare_give(b, e, path) != 0)
 			(void)PH_SYS(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR,
 				     0, 0, 0);
 		else if (S_ISREG(st.stx_mode) && st.stx_size == 0)
@@ -250,6 +167,19 @@ PH_BARE static long ph_wait_for_end(int sock, int *over)
 	}
 }
 
+/* Closes every fd but a and b (b may be -1). */
+PH_BARE static void ph_close_but(long a, long b)
+{
+	long lo = b >= 0 && b < a ? b : a;
+	long hi = b > a ? b : a;
+
+	if (lo > 0)
+		(void)PH_SYS(SYS_close_range, 0, lo - 1, 0, 0, 0, 0);
+	if (hi > lo + 1)
+		(void)PH_SYS(SYS_close_range, lo + 1, hi - 1, 0, 0, 0, 0);
+	(void)PH_SYS(SYS_close_range, hi + 1, ~0u, 0, 0, 0, 0);
+}
+
 /* The sentinel's whole life (signals blocked since the clone). */
 PH_BARE static int ph_sentinel(void *arg)
 {
@@ -260,9 +190,7 @@ PH_BARE static int ph_sentinel(void *arg)
 	int over = 0;
 
 	(void)PH_SYS(SYS_prctl, PR_SET_NAME, "akios-sentinel", 0, 0, 0, 0);
-	if (sock > 0)
-		(void)PH_SYS(SYS_close_range, 0, sock - 1, 0, 0, 0, 0);
-	(void)PH_SYS(SYS_close_range, sock + 1, ~0u, 0, 0, 0, 0);
+	ph_close_but(sock, b->spare);
 	ph_create_all(b, &res);
 	(void)PH_SYS(SYS_sendto, sock, &res, sizeof(res), MSG_NOSIGNAL, 0, 0);
 	pidfd = res.err == 0 ? ph_wait_for_end((int)sock, &over) : -1;
@@ -308,6 +236,7 @@ static void fill_block(const struct cage_plan *p, struct ph_block *b,
 
 	b->sock = sock;
 	b->n = 0;
+	b->spare = -1;
 	for (unsigned i = 0; i < p->n_mounts; i++) {
 		const struct cage_mount *m = &p->mounts[i];
 		size_t len;
@@ -373,7 +302,9 @@ static pid_t clone_sentinel(struct ph_block *b)
 }
 
 int cage_placeholders_start(const struct cage_plan *p,
-			    struct cage_placeholders *ph, struct akios_err *err)
+			    const char *const *spare_dirs,
+			    unsigned n_spare_dirs, struct cage_placeholders *ph,
+			    struct akios_err *err)
 {
 	int sv[2] = {-1, -1};
 	uint32_t n;
@@ -388,10 +319,16 @@ int cage_placeholders_start(const struct cage_plan *p,
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		rc = -errno;
 	if (rc == 0) {
+		int spare = ph_spare_open(p, spare_dirs, n_spare_dirs,
+					  &ph->block->spare_seen);
+
 		fill_block(p, ph->block, n, sv[1]);
+		ph->block->spare = spare;
 		ph->pid = clone_sentinel(ph->block);
 		if (ph->pid < 0)
 			rc = -errno;
+		if (spare >= 0) /* the sentinel has its own copy */
+			close(spare);
 	}
 	if (sv[1] >= 0)
 		close(sv[1]);

@@ -534,7 +534,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
 	if (rc == 0)
-		rc = cage_placeholders_start(o->plan, &c.ph, err);
+		rc = cage_placeholders_start(o->plan, o->spare_dirs,
+					     o->n_spare_dirs, &c.ph, err);
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)

@@ -36,6 +36,12 @@ struct cage_run_opts {
 	const struct cage_bpf *bpf;   /* borrowed; NULL: no seccomp filter */
 	bool want_listener;	      /* ask the child for a notify fd */
 	bool use_pty;		      /* give the agent its own terminal */
+	/* Where a pool of spare placeholder directories may live (in the
+	 * first of them on the placeholders' filesystem, as
+	 * <dir>/placeholders): akios's own directories, absolute, hidden
+	 * from the view by the plan. NULL entries are skipped. */
+	const char *const *spare_dirs;
+	unsigned n_spare_dirs;
 	/* Extension points for the broker (issue 6). Each may be NULL. */
 	void *hook_ctx;
 	/* The seccomp listener fd (taken: the hook closes it); the hook
@@ -125,7 +131,10 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
  * (it removes them once the cage's PID 1 is gone); over tells it the
  * cage's PID 1 has reported every process of the cage reaped (it removes
  * them at once, while the kernel tears the cage down): only on that
- * report; remove releases, waits for it and frees its memory. */
+ * report; remove releases, waits for it and frees its memory.
+ * Directory placeholders come from, and go back to, a pool of spare empty
+ * directories when spare_dirs offers one on their filesystem
+ * (placeholder_spare.c: a rename instead of mkdir and rmdir). */
 struct ph_block; /* placeholder.c */
 struct cage_placeholders {
 	pid_t pid;   /* the sentinel, -1 when none */
@@ -135,8 +144,10 @@ struct cage_placeholders {
 	struct ph_block *block; /* inside map */
 };
 int cage_placeholders_start(const struct cage_plan *plan,
-			    struct cage_placeholders *ph, struct akios_err *err)
-    AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
+			    const char *const *spare_dirs,
+			    unsigned n_spare_dirs, struct cage_placeholders *ph,
+			    struct akios_err *err)
+    AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
 int cage_placeholders_wait(struct cage_placeholders *ph,
 			   const struct cage_plan *plan, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
