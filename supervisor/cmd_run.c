@@ -159,8 +159,8 @@ static int run_body(struct run_state *s, const struct cli_args *a)
  * main arena from its first chunk to the break (the page holding that
  * chunk is mapped already). A failure (an older kernel) only costs the
  * faults back. */
-#define RUN_STACK_PREFAULT    (64u * 1024u)
-#define RUN_HEAP_PREFAULT_MAX (1024u * 1024u)
+#define RUN_STACK_PREFAULT    ((uintptr_t)64 * 1024)
+#define RUN_HEAP_PREFAULT_MAX ((uintptr_t)1024 * 1024)
 
 /* x86_64's page (a constant: sysconf would fault in one more page of
  * libc's text; a wrong value only makes madvise fail). */
@@ -191,11 +191,12 @@ static int prefault_object(struct dl_phdr_info *info, size_t size, void *ctx)
 	return 0;
 }
 
-static void prefault_stack(void)
+/* The code and constants, then the stack below this frame. */
+static void prefault_start(void)
 {
-	(void)dl_iterate_phdr(prefault_object, NULL);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0) & ~RUN_PAGE_MASK;
 
+	(void)dl_iterate_phdr(prefault_object, NULL);
 	(void)madvise((void *)(sp - RUN_STACK_PREFAULT), RUN_STACK_PREFAULT,
 		      MADV_POPULATE_WRITE);
 }
@@ -236,7 +237,7 @@ static int run_main(struct run_state *s, struct cli_args *args)
 	return rc;
 }
 
-/* The command's body, below prefault_stack's frame (cli_args alone is
+/* The command's body, below prefault_start's frame (cli_args alone is
  * five pages, probed at entry by -fstack-clash-protection). */
 static __attribute__((noinline)) int run_cmd(int argc, char **argv)
 {
@@ -271,6 +272,6 @@ static __attribute__((noinline)) int run_cmd(int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-	prefault_stack();
+	prefault_start();
 	return run_cmd(argc, argv);
 }
