@@ -61,12 +61,17 @@ static bool in_set(char ch, enum charset set)
 	return false;
 }
 
+/* The first character is compared before anything else: this runs at
+ * every word boundary of every policy, for every shape. */
 static bool matches_at(const char *s, size_t len, size_t i,
 		       const struct shape *sh)
 {
-	size_t plen = strlen(sh->prefix);
+	size_t plen;
 	size_t run = 0;
 
+	if (s[i] != sh->prefix[0])
+		return false;
+	plen = strlen(sh->prefix);
 	if (len - i < plen || memcmp(s + i, sh->prefix, plen) != 0)
 		return false;
 	while (i + plen + run < len && in_set(s[i + plen + run], sh->set))
@@ -81,7 +86,7 @@ static bool pem_private_at(const char *s, size_t len, size_t i)
 	static const char tail[] = "PRIVATE KEY-----";
 	size_t j;
 
-	if (len - i < sizeof(begin) - 1 ||
+	if (s[i] != begin[0] || len - i < sizeof(begin) - 1 ||
 	    memcmp(s + i, begin, sizeof(begin) - 1) != 0)
 		return false;
 	for (j = i + sizeof(begin) - 1; j < len && s[j] != '\n'; j++) {

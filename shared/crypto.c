@@ -38,20 +38,20 @@ static int key_new(bool is_private, const uint8_t raw[32],
 	return 0;
 }
 
-/* The key pair from the seed, once (one scalar multiplication). Every
- * use of libsodium's arithmetic comes through here first, so this is
- * where it is initialised, without a flag of ours: sodium_init is
- * idempotent and thread-safe (0 first time, 1 after). Not when a key is
- * read: its CPU feature probe runs CPUID, a VM exit each (~25 us) on a
- * paravirtualised host, and akios run reads its key before the cage
- * starts but signs only after (audit_prepare_signing overlaps this with
- * the cage's start). */
+/* The key pair from the seed, once (one scalar multiplication). No
+ * sodium_init: it would probe the CPU (CPUID, a VM exit each, ~25 us on a
+ * paravirtualised host: ~0.2 ms in all), stir randombytes, set up
+ * sodium_malloc's guard pages and pick implementations for argon2,
+ * BLAKE2b, Poly1305, X25519, ChaCha20 and Salsa20, none of which akios
+ * uses. Ed25519 (keypair, sign, verify: SHA-512 and the ref10 group
+ * arithmetic) has no runtime dispatch in libsodium 1.0.18, which akios
+ * links statically, so its results do not depend on it; akios's own
+ * randomness is getrandom (crypto_enc.c). test_crypto.c checks RFC 8032's
+ * signature in a process that never initialised libsodium. */
 static int derive(const struct crypto_key *ck)
 {
 	struct crypto_key *key = (struct crypto_key *)ck; /* caches */
 
-	if (sodium_init() < 0)
-		return -EIO;
 	if (!key->is_private || key->derived)
 		return 0;
 	if (crypto_sign_seed_keypair(key->pub, key->sk, key->seed) != 0)

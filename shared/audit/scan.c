@@ -15,6 +15,25 @@
 
 #define SCAN_CAP (2 * (AKIOS_MAX_AUDIT_RECORD + AUDIT_REC_OVERHEAD))
 
+/* A short scan's buffer (the writer's open reads only the records after
+ * the last checkpoint, a few hundred bytes) holds what the file had at
+ * the start, plus a page: malloc serves that from the heap, where 2 MB
+ * would be a fresh mapping whose munmap flushes the TLB of every core
+ * running one of our threads. A file that grew meanwhile grows the
+ * buffer to the full size. */
+#define SCAN_SLACK 4096u
+
+static int grow(struct audit_scan *s)
+{
+	uint8_t *b = realloc(s->buf, SCAN_CAP);
+
+	if (!b)
+		return -ENOMEM;
+	s->buf = b;
+	s->cap = SCAN_CAP;
+	return 0;
+}
+
 /* Tops the buffer up; sets eof when the file is exhausted. */
 static int fill(struct audit_scan *s)
 {
@@ -23,8 +42,14 @@ static int fill(struct audit_scan *s)
 		s->end -= s->start;
 		s->start = 0;
 	}
-	while (!s->eof && s->end < s->cap) {
-		ssize_t n = read(s->fd, s->buf + s->end, s->cap - s->end);
+	while (!s->eof) {
+		ssize_t n;
+
+		if (s->end == s->cap && s->cap == SCAN_CAP)
+			break;
+		if (s->end == s->cap && grow(s) != 0)
+			return -ENOMEM;
+		n = read(s->fd, s->buf + s->end, s->cap - s->end);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -65,7 +90,9 @@ int audit_scan_fd_at(int fd, const char *name, uint64_t off, uint64_t index,
 		return akios_err_set(err, name, 0, 0, "%s", strerror(errno));
 	s->off = off;
 	s->index = index;
-	s->cap = SCAN_CAP;
+	s->cap = s->file_size - off < SCAN_CAP - SCAN_SLACK
+		     ? (size_t)(s->file_size - off) + SCAN_SLACK
+		     : SCAN_CAP;
 	s->buf = malloc(s->cap);
 	if (!s->buf)
 		return -ENOMEM;

@@ -358,8 +358,12 @@ int plan_add_controls(struct cage_plan *p, const struct cage_plan_input *in,
 		if (rc == 0)
 			rc = plan_walk_controls(p, allow[i]->path, &t);
 	}
+	/* The working directory, unless it is that allowed path itself
+	 * (frozen above already: a second pass would only lstat again what
+	 * the first found missing). */
 	w = writable_parent(allow, n, p->cwd);
-	if (rc == 0 && w && !w->allow_control_files)
+	if (rc == 0 && w && !w->allow_control_files &&
+	    strcmp(w->path, p->cwd) != 0)
 		rc = freeze_base(p, p->cwd, false);
 	for (unsigned i = 0; i < in->n_protect && rc == 0; i++) {
 		w = writable_parent(allow, n, in->protect[i]);

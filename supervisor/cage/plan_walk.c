@@ -160,7 +160,37 @@ static bool is_control(const char *name)
 	return false;
 }
 
-static unsigned entry_type(int dfd, const struct dirent *e)
+/* A directory's entries straight from getdents64 into the walk's own
+ * buffer: fdopendir would add an fstat, two fcntl and a 32 KB buffer per
+ * directory (a syscall is >= 1.25 us on a paravirtualised host). Like
+ * readdir, entries with no inode (deleted) are skipped. */
+struct dir_read {
+	int fd;
+	size_t pos;
+	size_t len;
+	char buf[4096] __attribute__((aligned(8)));
+};
+
+static const struct dirent64 *next_entry(struct dir_read *r)
+{
+	const struct dirent64 *e;
+
+	do {
+		if (r->pos >= r->len) {
+			ssize_t n = getdents64(r->fd, r->buf, sizeof(r->buf));
+
+			if (n <= 0)
+				return NULL;
+			r->len = (size_t)n;
+			r->pos = 0;
+		}
+		e = (const struct dirent64 *)(r->buf + r->pos);
+		r->pos += e->d_reclen;
+	} while (e->d_ino == 0);
+	return e;
+}
+
+static unsigned entry_type(int dfd, const struct dirent64 *e)
 {
 	struct stat st;
 
@@ -207,21 +237,15 @@ static int descend(struct walk *w, int dfd, const char *name, unsigned depth)
  * plan_guard.c has frozen already (placeholders included). */
 static int walk_dir(struct walk *w, int fd, unsigned depth)
 {
-	DIR *d = fdopendir(fd);
-	struct dirent *e;
+	struct dir_read d = {.fd = fd};
+	const struct dirent64 *e;
 	int rc = 0;
 
-	if (!d) {
-		close(fd);
-		w->unreadable++;
-		return 0;
-	}
 	w->dirs++;
 	while (rc == 0 && !w->cut) {
 		unsigned type;
 
-		errno = 0;
-		e = readdir(d);
+		e = next_entry(&d);
 		if (!e)
 			break;
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -230,13 +254,13 @@ static int walk_dir(struct walk *w, int fd, unsigned depth)
 			w->cut = "the bound on entries examined";
 			break;
 		}
-		type = entry_type(dirfd(d), e);
+		type = entry_type(fd, e);
 		if (is_control(e->d_name))
 			rc = depth ? freeze_here(w, e->d_name, type) : 0;
 		else if (type == DT_DIR)
-			rc = descend(w, dirfd(d), e->d_name, depth);
+			rc = descend(w, fd, e->d_name, depth);
 	}
-	closedir(d);
+	close(fd);
 	return rc;
 }
 

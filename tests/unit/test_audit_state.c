@@ -491,3 +491,55 @@ Test(audit_state, cpdir_identity_settles_once_its_tick_is_over)
 	cpdir_path(cp, sizeof(cp));
 	cr_assert(audit_cpdir_settled(cp, &id), "a ctime of 1970 is settled");
 }
+
+/* A scan's buffer is sized to what the log holds from its start offset
+ * (scan.c: no 2 MB mapping for the few records after a checkpoint), and
+ * every record is read, a large one included. */
+static uint64_t scan_all(size_t *cap)
+{
+	struct akios_err err = {0};
+	struct audit_scan s;
+	struct audit_rec rec;
+	uint64_t n = 0;
+	int rc;
+	int fd = open(logpath, O_RDONLY | O_CLOEXEC);
+
+	cr_assert_eq(audit_scan_fd(fd, "log", &s, NULL), 0);
+	*cap = s.cap;
+	while ((rc = audit_scan_next(&s, &rec, &err)) == 1)
+		n++;
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	audit_scan_close(&s);
+	close(fd);
+	return n;
+}
+
+Test(audit_state, scan_buffer_fits_the_log)
+{
+	struct audit_log *log = open_ok();
+	struct akios_err err = {0};
+	size_t cap, big_len = 64 * 1024;
+	char *big = malloc(big_len);
+	cJSON *f = cJSON_CreateObject();
+	uint64_t size;
+
+	append_n(log, 3);
+	size = audit_size(log);
+	close_ok(log);
+	cr_assert_eq(scan_all(&cap), size);
+	cr_assert_lt(cap, (size_t)8 * 1024, "a short log's buffer is small");
+	memset(big, 'x', big_len - 1);
+	big[big_len - 1] = '\0';
+	cJSON_AddStringToObject(f, "big", big);
+	log = open_ok();
+	cr_assert_eq(audit_append(log, "test.big", NULL, f, &err), 0, "%s",
+		     err.msg);
+	append_n(log, 2);
+	size = audit_size(log);
+	close_ok(log);
+	cr_assert_eq(scan_all(&cap), size);
+	cr_assert_gt(cap, big_len);
+	cr_assert_lt(cap, 2 * big_len);
+	cJSON_Delete(f);
+	free(big);
+}

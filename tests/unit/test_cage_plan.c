@@ -413,3 +413,26 @@ Test(cage_plan, hosts_file_is_generated_not_bound)
 	    memmem(out.ptr, out.len, "192.0.2.7\\tllm.example", 22));
 	akios_buf_free(&out);
 }
+
+/* The walk below a writable path reads directories larger than one read
+ * of their entries (plan_walk.c: 4 KB per getdents64): every one of 300
+ * subdirectories is walked and the .envrc in the last-made one frozen. */
+Test(cage_plan, walk_reads_large_directories_whole)
+{
+	char p[700];
+
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "%s/subdirectory-with-a-long-name-%03d",
+			 dir, i);
+		cr_assert_eq(mkdir(p, 0755), 0);
+	}
+	snprintf(p, sizeof(p), "%s/subdirectory-with-a-long-name-299/.envrc",
+		 dir);
+	cr_assert_eq(test_write_file(p, "export X=1\n"), 0);
+	load(rw_home);
+	cr_assert_eq(build(0, NULL), 0);
+	cr_assert_not_null(find(p, CAGE_MNT_REBIND));
+	/* The top and its 300 subdirectories (.git is frozen apart, .ssh
+	 * masked: neither is walked). */
+	cr_assert(has_note("301 dir(s) walked"));
+}

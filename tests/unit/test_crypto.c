@@ -266,3 +266,30 @@ Test(crypto, prepared_and_lazy_keys_sign_the_same)
 	crypto_key_free(pub);
 	crypto_key_free(k);
 }
+
+/* RFC 8032 7.1 TEST 1's signature of the empty message, made by akios's
+ * own path (crypto.c never calls sodium_init, and nothing in this test's
+ * process has) and equal byte for byte; the public half too. */
+Test(crypto, rfc8032_test1_signature_without_sodium_init)
+{
+	struct crypto_key *k = NULL;
+	uint8_t sig[64];
+	uint8_t want[64];
+	uint8_t raw[32];
+	uint8_t want_pub[32];
+
+	cr_assert_eq(crypto_hex_decode("e5564300c360ac729086e2cc806e828a"
+				       "84877f1eb8e5d974d873e06522490155"
+				       "5fb8821590a33bacc61e39701cf9b46b"
+				       "d25bf5f0595bbe24655141438e7a100b",
+				       128, want, 64),
+		     0);
+	cr_assert_eq(crypto_key_from_pem(rfc_priv, strlen(rfc_priv), &k), 0);
+	cr_assert_eq(crypto_key_sign(k, "", 0, sig), 0);
+	cr_assert_eq(memcmp(sig, want, 64), 0);
+	cr_assert_eq(crypto_key_public_raw(k, raw), 0);
+	cr_assert_eq(crypto_hex_decode(rfc_pub_hex, 64, want_pub, 32), 0);
+	cr_assert_eq(memcmp(raw, want_pub, 32), 0);
+	cr_assert_eq(crypto_verify(k, "", 0, sig), 0);
+	crypto_key_free(k);
+}
