@@ -78,12 +78,14 @@ static int sources(const struct sock_filter *f, unsigned len, uint8_t *src)
 	for (unsigned pc = 0; pc < len; pc++) {
 		const struct sock_filter *i = &f[pc];
 		uint8_t s = src[pc];
-		unsigned t = pc + 1, e = pc + 1;
+		unsigned t; /* where control goes: the jump taken */
+		unsigned e; /* and not taken */
 
 		if (i->code == (BPF_LD | BPF_W | BPF_ABS)) {
 			if (i->k != OFF_NR && i->k != OFF_ARCH)
 				return -EINVAL;
 			s = i->k == OFF_NR ? SRC_NR : SRC_ARCH;
+			t = e = pc + 1;
 		} else if (i->code == (BPF_JMP | BPF_JA)) {
 			t = e = pc + 1 + i->k;
 		} else if (i->code == (BPF_JMP | BPF_JEQ | BPF_K) ||
