@@ -131,8 +131,9 @@ void cage_relay_send(int sock, int status_fd)
 }
 
 /* The agent's relay message, as it came, to the supervisor. EOF: the
- * agent ended before (it said why). */
-static void forward_relay(int ready, int status_fd)
+ * agent ended before (it said why). With MSG_DONTWAIT in flags, only if
+ * it is there already. Whether it was taken (or will never come). */
+static bool forward_relay(int ready, int status_fd, int flags)
 {
 	char text[AKIOS_MAX_STATUS_LINE];
 	union {
@@ -148,11 +149,13 @@ static void forward_relay(int ready, int status_fd)
 	unsigned n = 0;
 	ssize_t len;
 
-	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC | flags)) < 0 &&
 	       errno == EINTR)
 		;
+	if (len < 0 && errno == EAGAIN)
+		return false;
 	if (len <= 0)
-		return;
+		return true;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
 	     c = CMSG_NXTHDR(&mh, c)) {
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -167,6 +170,7 @@ static void forward_relay(int ready, int status_fd)
 		die(status_fd, "relay", "forward", errno);
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
+	return true;
 }
 
 /* The agent's pty, opened in the view's own devpts (after pivot_root),
@@ -398,6 +402,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	int go = a->sync_fd;
 	int ready[2];
 	pid_t agent;
+	bool relayed;
 
 	/* If akios dies, so does the cage (the kernel delivers this even
 	 * to a pid-namespace init: it comes from an ancestor namespace). */
@@ -420,11 +425,18 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (cage_view_build(a->plan, &go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	close_except((const int[]){a->status_fd, go, ready[0]}, 3);
+	/* The relay's sockets, if the agent sent them by now, go before
+	 * the old root's detach, which sleeps out an RCU grace period: the
+	 * supervisor makes its broker meanwhile instead of after. */
+	relayed = !a->want_relay ||
+		  forward_relay(ready[0], a->status_fd, MSG_DONTWAIT);
+	if (cage_view_detach(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
 	/* The go byte, if no placeholder took it: the agent execs after. */
 	if (cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	if (a->want_relay)
-		forward_relay(ready[0], a->status_fd);
+	if (!relayed)
+		forward_relay(ready[0], a->status_fd, 0);
 	let_agent_in(a, ready[0]);
 	cage_lock_privileges(a->status_fd);
 	await_exec(ready[0]);
