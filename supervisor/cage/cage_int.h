@@ -74,8 +74,10 @@ struct cage_child_args {
 uint64_t cage_nondefault_signals(void);
 
 /* In the new namespaces: builds the view and pivots into it, the old root
- * still stacked on it until cage_view_detach (which must come before the
- * agent is let in; nothing between them may resolve a path). The fds it
+ * still stacked on "/" until cage_view_detach, which must come before the
+ * agent may exec. In between only absolute normal paths may be resolved
+ * (they start at the new root; a ".." reaching the root would climb into
+ * the old one), and no cwd may be taken. The fds it
  * opens (all CLOEXEC) may be left open: the caller closes every fd it
  * does not need with close_range right after. *go_fd (the sync pipe) is
  * waited on (cage_view_await_go) before the first mount on a placeholder

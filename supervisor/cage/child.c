@@ -1,7 +1,8 @@
 /* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
  * maps, starts the agent (agent.c: it sets up lo and the rest that needs
- * no view meanwhile), builds the view, lets the agent in once the
- * supervisor says go, and stays as its reaper: when the agent ends
+ * no view meanwhile), builds the view, lets the agent in (its Landlock)
+ * and, once the old root is detached and the supervisor says go, on to
+ * its exec, and stays as its reaper: when the agent ends
  * it kills and reaps whatever is left in the namespace (double-forked
  * daemons included), reports the status and the usage, and exits.
  * Between clone and execve nothing allocates; any failure is one status
@@ -350,7 +351,7 @@ static void write_own_maps(const struct cage_child_args *a)
 
 /* What no process of the cage gives up afterwards: no_new_privs, the
  * securebits locked, the bounding and ambient sets empty. The agent does
- * it for itself (agent.c), PID 1 once the agent is let in (dropping the
+ * it for itself (agent.c), PID 1 once the agent execs (dropping the
  * bounding set takes a prctl per capability); each then clears the caps
  * it holds. */
 void cage_lock_privileges(int status_fd)
@@ -364,8 +365,9 @@ void cage_lock_privileges(int status_fd)
 		die(status_fd, "drop capabilities:", err.msg, 0);
 }
 
-/* The view is done: the agent's one message (with the pty's slave). A
- * failed send means the agent is gone: its reaping tells the rest. */
+/* The view is pivoted into: the agent's first message (with the pty's
+ * slave, opened in the new root's devpts). A failed send means the agent
+ * is gone: its reaping tells the rest. */
 static void let_agent_in(const struct cage_child_args *a, int ready)
 {
 	int slave = a->pty ? open_pty(a) : -1;
@@ -425,11 +427,13 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (cage_view_build(a->plan, &go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	close_except((const int[]){a->status_fd, go, ready[0]}, 3);
-	/* The relay's sockets, if the agent sent them by now, go before
-	 * the old root's detach, which sleeps out an RCU grace period: the
-	 * supervisor makes its broker meanwhile instead of after. */
+	/* The relay's sockets, if the agent sent them by now, and the
+	 * agent's first message go before the old root's detach, which
+	 * sleeps out an RCU grace period: meanwhile the supervisor makes its
+	 * broker and the agent sets up Landlock (agent.c: in_view). */
 	relayed = !a->want_relay ||
 		  forward_relay(ready[0], a->status_fd, MSG_DONTWAIT);
+	let_agent_in(a, ready[0]);
 	if (cage_view_detach(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	/* The go byte, if no placeholder took it: the agent execs after. */
@@ -437,10 +441,15 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 		cage_child_fail(a->status_fd, &f);
 	if (!relayed)
 		forward_relay(ready[0], a->status_fd, 0);
-	let_agent_in(a, ready[0]);
-	cage_lock_privileges(a->status_fd);
+	/* The second: the agent may chdir, drop its caps and exec. A failed
+	 * send means the agent is gone: its reaping tells the rest. */
+	(void)send(ready[0], "d", 1, MSG_NOSIGNAL);
 	await_exec(ready[0]);
 	close_except(&a->status_fd, 1);
+	/* Its own locks once the agent's exec is under way: they guard PID 1
+	 * alone, which never execs, and (a prctl per capability) would take
+	 * the CPU from the supervisor answering that exec. */
+	cage_lock_privileges(a->status_fd);
 	/* The reaper needs no privilege and no secret: it only waits and
 	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the
 	 * environment wiped here is the supervisor's one copy, which the
