@@ -231,19 +231,37 @@ static int split(struct layout *l, int nr)
 	return 0;
 }
 
+static bool trapped(const struct cage_seccomp_opts *o, int nr)
+{
+	for (unsigned i = 0; i < o->n_notify; i++)
+		if (o->notify_syscalls[i] == nr)
+			return true;
+	return false;
+}
+
+/* A leaf of its own for each syscall with an argument rule, or a notify
+ * rule it is trapped with (whether seccomp_rules_for then emits anything
+ * for it or not: an empty block just ends in the body's answer). */
 static int add_blocks(struct layout *l)
 {
-	struct sock_filter tmp[SC_PREFIX_MAX];
+	const struct cage_seccomp_opts *o = l->o;
+	int nrs[32];
+	unsigned n = 0;
 
-	for (int nr = 0; nr < 1024; nr++) {
-		bool ret;
-		unsigned n = seccomp_rules_for(tmp, 1, SC_PREFIX_MAX, nr,
-					       l->o->notify_syscalls,
-					       l->o->n_notify, &ret);
+	for (unsigned i = 0; i < sc_n_arg_rules && n < 32; i++)
+		nrs[n++] = sc_resolve(sc_arg_rules[i].syscall);
+	for (unsigned i = 0; i < sc_n_notify_rules && n < 32; i++)
+		nrs[n++] = sc_resolve(sc_notify_rules[i].syscall);
+	if (n == 32)
+		return -E2BIG;
+	for (unsigned i = 0; i < n; i++) {
+		bool seen = false;
 
-		if (n == 0)
-			return -E2BIG;
-		if (n > 1 && split(l, nr) != 0)
+		if (nrs[i] < 0 || (i >= sc_n_arg_rules && !trapped(o, nrs[i])))
+			continue;
+		for (unsigned j = 0; j < i; j++)
+			seen = seen || nrs[j] == nrs[i];
+		if (!seen && split(l, nrs[i]) != 0)
 			return -E2BIG;
 	}
 	return 0;
