@@ -4,10 +4,11 @@
  * rlimits and loads the seccomp filter; once the view is pivoted into it
  * takes its terminal, marks every fd but 0/1/2 close-on-exec and
  * restricts itself with Landlock; once the old root is detached it
- * chdirs, clears its caps and execs the command along the cage's PATH. Invariant: every layer is on before the ready message, and
- * nothing runs between it and the exec but the listener's handover and
- * the PATH search; no allocation, any failure is one status line and
- * _exit(125) (126/127 when the exec fails). */
+ * chdirs, clears its caps and execs the command along the cage's PATH.
+ * Invariant: every layer is on before the ready message, and nothing
+ * runs between it and the exec but the listener's handover and the PATH
+ * search; no allocation, any failure is one status line and _exit(125)
+ * (126/127 when the exec fails). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/caps.h"
