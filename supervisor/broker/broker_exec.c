@@ -150,6 +150,14 @@ static void emit_exec(struct broker *b, const struct exec_req *x,
 	broker_emit(b, &ev);
 }
 
+static void emit_allow(struct broker *b, const struct exec_req *x)
+{
+	emit_exec(b, x, "allow",
+		  b->policy && b->policy->tools.allow_set ? "tools.allow"
+							  : "exec.audit",
+		  0);
+}
+
 static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 {
 	const struct seccomp_notif *n = b->nb.req;
@@ -164,6 +172,17 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	rc = read_argv(b, at ? a[2] : a[1], x);
 	if (rc == -ENOENT)
 		return 0;
+	/* The agent's command (its first exec among them), or any exec when
+	 * no tool has a deadline and tools.allow lets everything run: the
+	 * resolved name, which only adds matches, cannot change the answer;
+	 * it is looked up after it, for the audit event. */
+	if (exec_class(b, x) == EXEC_AGENT ||
+	    (!b->tools && (!b->policy || !b->policy->tools.allow_set))) {
+		rc = broker_continue(b);
+		resolve_path((pid_t)n->pid, (int)a[0], at, x);
+		emit_allow(b, x);
+		return rc;
+	}
 	resolve_path((pid_t)n->pid, (int)a[0], at, x);
 	enum exec_class cls = exec_class(b, x);
 
@@ -193,10 +212,7 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	}
 	/* CONTINUE: see the comment at the top of this file. */
 	rc = broker_continue(b);
-	emit_exec(b, x, "allow",
-		  b->policy && b->policy->tools.allow_set ? "tools.allow"
-							  : "exec.audit",
-		  0);
+	emit_allow(b, x);
 	return rc;
 }
 

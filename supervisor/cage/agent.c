@@ -1,13 +1,14 @@
 /* The agent's start, from the cage's PID 1, beside PID 1's view build
  * (child.c): it resets its signals, takes a session, sets up lo, the
  * hostname and the relay's sockets, locks its privileges, sets its
- * rlimits and loads the seccomp filter; once the view is done it takes
- * its terminal, marks every fd but 0/1/2 close-on-exec, chdirs, restricts
- * itself with Landlock, clears its caps and execs the command along the
- * cage's PATH. Invariant: every layer is on before the ready message, and
- * nothing runs between it and the exec but the listener's handover and
- * the PATH search; no allocation, any failure is one status line and
- * _exit(125) (126/127 when the exec fails). */
+ * rlimits and loads the seccomp filter; once the view is pivoted into it
+ * takes its terminal, marks every fd but 0/1/2 close-on-exec and
+ * restricts itself with Landlock; once the old root is detached it
+ * chdirs, clears its caps and execs the command along the cage's PATH.
+ * Invariant: every layer is on before the ready message, and nothing
+ * runs between it and the exec but the listener's handover and the PATH
+ * search; no allocation, any failure is one status line and _exit(125)
+ * (126/127 when the exec fails). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/caps.h"
@@ -249,8 +250,8 @@ static int before_view(const struct agent_start *s)
 	return listener;
 }
 
-/* PID 1's one message: the view is done (and the pty's slave, if any).
- * EOF: PID 1 failed (it said why) or is gone. */
+/* PID 1's first message: the view is pivoted into (and the pty's slave,
+ * if any). EOF: PID 1 failed (it said why) or is gone. */
 static int await_view(const struct agent_start *s)
 {
 	char byte;
@@ -287,9 +288,27 @@ static void take_pty(int status_fd, int slave)
 			die(status_fd, "dup2", "pty", errno);
 }
 
-/* In the view: its terminal, the fds, the cwd, Landlock, the caps; then
- * ready (every layer is on), right before the listener: the supervisor
- * wakes once for both. */
+/* PID 1's second byte: the old root is detached and the go came. EOF:
+ * PID 1 failed (it said why) or is gone. */
+static void await_detach(const struct agent_start *s)
+{
+	char byte;
+	ssize_t n;
+
+	while ((n = read(s->ready_fd, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(AKIOS_EXIT_INTERNAL);
+}
+
+/* In the view: its terminal, the fds and Landlock while PID 1 detaches
+ * the old root (an RCU grace period); then the cwd, the caps and ready
+ * (every layer is on), right before the listener: the supervisor wakes
+ * once for both. Until the detach the old root is stacked on "/": only
+ * Landlock's rule paths resolve here, absolute and normal (no "..", which
+ * would climb into it from the root; policy/check.c refuses one in a
+ * policy path), and starting at the root, which crosses no mount on it.
+ * The cwd, a path the agent keeps, is taken only after. */
 static void in_view(const struct agent_start *s, int listener)
 {
 	const struct cage_child_args *a = s->a;
@@ -302,10 +321,11 @@ static void in_view(const struct agent_start *s, int listener)
 	/* Every inherited fd but 0/1/2 is gone at exec. */
 	if (close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
 		die(a->status_fd, "close_range", NULL, errno);
-	if (chdir(p->cwd) != 0)
-		die(a->status_fd, "chdir", p->cwd, errno);
 	if (p->landlock)
 		landlock(a);
+	await_detach(s);
+	if (chdir(p->cwd) != 0)
+		die(a->status_fd, "chdir", p->cwd, errno);
 	if (cage_clear_caps(&err) != 0)
 		die(a->status_fd, "drop capabilities:", err.msg, 0);
 	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);

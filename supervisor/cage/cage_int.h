@@ -73,12 +73,18 @@ struct cage_child_args {
  * when that cannot be read. */
 uint64_t cage_nondefault_signals(void);
 
-/* In the new namespaces: builds the view and pivots into it. The fds it
+/* In the new namespaces: builds the view and pivots into it, the old root
+ * still stacked on "/" until cage_view_detach, which must come before the
+ * agent may exec. In between only absolute normal paths may be resolved
+ * (they start at the new root; a ".." reaching the root would climb into
+ * the old one), and no cwd may be taken. The fds it
  * opens (all CLOEXEC) may be left open: the caller closes every fd it
  * does not need with close_range right after. *go_fd (the sync pipe) is
  * waited on (cage_view_await_go) before the first mount on a placeholder
  * and then set to -1. */
 int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f);
+/* Detaches the old root, cwd "/", the root read-only. */
+int cage_view_detach(struct cage_fail *f);
 /* Reads the go byte from *fd unless it was read already (*fd < 0); then
  * *fd is closed and -1. 0, or -EPIPE when the supervisor is gone. */
 int cage_view_await_go(int *fd, struct cage_fail *f);

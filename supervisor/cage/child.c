@@ -1,7 +1,8 @@
 /* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
  * maps, starts the agent (agent.c: it sets up lo and the rest that needs
- * no view meanwhile), builds the view, lets the agent in once the
- * supervisor says go, and stays as its reaper: when the agent ends
+ * no view meanwhile), builds the view, lets the agent in (its Landlock)
+ * and, once the old root is detached and the supervisor says go, on to
+ * its exec, and stays as its reaper: when the agent ends
  * it kills and reaps whatever is left in the namespace (double-forked
  * daemons included), reports the status and the usage, and exits.
  * Between clone and execve nothing allocates; any failure is one status
@@ -131,8 +132,9 @@ void cage_relay_send(int sock, int status_fd)
 }
 
 /* The agent's relay message, as it came, to the supervisor. EOF: the
- * agent ended before (it said why). */
-static void forward_relay(int ready, int status_fd)
+ * agent ended before (it said why). With MSG_DONTWAIT in flags, only if
+ * it is there already. Whether it was taken (or will never come). */
+static bool forward_relay(int ready, int status_fd, int flags)
 {
 	char text[AKIOS_MAX_STATUS_LINE];
 	union {
@@ -148,11 +150,13 @@ static void forward_relay(int ready, int status_fd)
 	unsigned n = 0;
 	ssize_t len;
 
-	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC)) < 0 &&
+	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC | flags)) < 0 &&
 	       errno == EINTR)
 		;
+	if (len < 0 && errno == EAGAIN)
+		return false;
 	if (len <= 0)
-		return;
+		return true;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
 	     c = CMSG_NXTHDR(&mh, c)) {
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -167,6 +171,7 @@ static void forward_relay(int ready, int status_fd)
 		die(status_fd, "relay", "forward", errno);
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
+	return true;
 }
 
 /* The agent's pty, opened in the view's own devpts (after pivot_root),
@@ -346,7 +351,7 @@ static void write_own_maps(const struct cage_child_args *a)
 
 /* What no process of the cage gives up afterwards: no_new_privs, the
  * securebits locked, the bounding and ambient sets empty. The agent does
- * it for itself (agent.c), PID 1 once the agent is let in (dropping the
+ * it for itself (agent.c), PID 1 once the agent execs (dropping the
  * bounding set takes a prctl per capability); each then clears the caps
  * it holds. */
 void cage_lock_privileges(int status_fd)
@@ -360,8 +365,9 @@ void cage_lock_privileges(int status_fd)
 		die(status_fd, "drop capabilities:", err.msg, 0);
 }
 
-/* The view is done: the agent's one message (with the pty's slave). A
- * failed send means the agent is gone: its reaping tells the rest. */
+/* The view is pivoted into: the agent's first message (with the pty's
+ * slave, opened in the new root's devpts). A failed send means the agent
+ * is gone: its reaping tells the rest. */
 static void let_agent_in(const struct cage_child_args *a, int ready)
 {
 	int slave = a->pty ? open_pty(a) : -1;
@@ -398,6 +404,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	int go = a->sync_fd;
 	int ready[2];
 	pid_t agent;
+	bool relayed;
 
 	/* If akios dies, so does the cage (the kernel delivers this even
 	 * to a pid-namespace init: it comes from an ancestor namespace). */
@@ -420,15 +427,29 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (cage_view_build(a->plan, &go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	close_except((const int[]){a->status_fd, go, ready[0]}, 3);
+	/* The relay's sockets, if the agent sent them by now, and the
+	 * agent's first message go before the old root's detach, which
+	 * sleeps out an RCU grace period: meanwhile the supervisor makes its
+	 * broker and the agent sets up Landlock (agent.c: in_view). */
+	relayed = !a->want_relay ||
+		  forward_relay(ready[0], a->status_fd, MSG_DONTWAIT);
+	let_agent_in(a, ready[0]);
+	if (cage_view_detach(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
 	/* The go byte, if no placeholder took it: the agent execs after. */
 	if (cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	if (a->want_relay)
-		forward_relay(ready[0], a->status_fd);
-	let_agent_in(a, ready[0]);
-	cage_lock_privileges(a->status_fd);
+	if (!relayed)
+		forward_relay(ready[0], a->status_fd, 0);
+	/* The second: the agent may chdir, drop its caps and exec. A failed
+	 * send means the agent is gone: its reaping tells the rest. */
+	(void)send(ready[0], "d", 1, MSG_NOSIGNAL);
 	await_exec(ready[0]);
 	close_except(&a->status_fd, 1);
+	/* Its own locks once the agent's exec is under way: they guard PID 1
+	 * alone, which never execs, and (a prctl per capability) would take
+	 * the CPU from the supervisor answering that exec. */
+	cage_lock_privileges(a->status_fd);
 	/* The reaper needs no privilege and no secret: it only waits and
 	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the
 	 * environment wiped here is the supervisor's one copy, which the

@@ -175,6 +175,26 @@ static unsigned emit_notify(struct sock_filter *f, unsigned n,
 	return n;
 }
 
+/* Argument rule i as compiled: the persona akios runs with joins the
+ * allowed personality() values ("set it to what it is" stays allowed: a
+ * host may run with e.g. UNAME26). Its syscall number, -1 if unknown. */
+static int arg_rule(unsigned i, struct sc_arg_rule *r)
+{
+	*r = sc_arg_rules[i];
+	if (strcmp(r->syscall, "personality") == 0 &&
+	    r->n_vals < AKIOS_ARRAY_SIZE(r->vals))
+		r->vals[r->n_vals++] = (uint32_t)personality(0xffffffffu);
+	return sc_resolve(r->syscall);
+}
+
+/* Notify rule i's number when the caller traps it, else -1. */
+static int notify_rule(unsigned i, const int *notify, unsigned n_notify)
+{
+	int nr = sc_resolve(sc_notify_rules[i].syscall);
+
+	return nr >= 0 && in_list(notify, n_notify, nr) ? nr : -1;
+}
+
 /* The argument rules, guarded by their own architecture check (an i386
  * syscall number means something else); on any other architecture the
  * prefix jumps straight to libseccomp's program, which kills. */
@@ -185,25 +205,60 @@ unsigned seccomp_prefix(struct sock_filter *f, const int *notify,
 
 	f[0] = LD_W(offsetof(struct seccomp_data, arch));
 	for (unsigned i = 0; i < sc_n_arg_rules; i++) {
-		struct sc_arg_rule r = sc_arg_rules[i];
-		int nr = sc_resolve(r.syscall);
-		/* "Set it to what it is" stays allowed: the persona the agent
-		 * inherits from us (a host may run with e.g. UNAME26). */
-		if (strcmp(r.syscall, "personality") == 0 &&
-		    r.n_vals < AKIOS_ARRAY_SIZE(r.vals))
-			r.vals[r.n_vals++] = (uint32_t)personality(0xffffffffu);
+		struct sc_arg_rule r;
+		int nr = arg_rule(i, &r);
+
 		if (nr >= 0 && n + 6 + r.n_vals <= SC_PREFIX_MAX)
 			n = emit_rule(f, n, &r, nr);
 	}
 	for (unsigned i = 0; i < sc_n_notify_rules; i++) {
-		int nr = sc_resolve(sc_notify_rules[i].syscall);
+		int nr = notify_rule(i, notify, n_notify);
 
-		if (nr >= 0 && in_list(notify, n_notify, nr) &&
-		    n + 10 <= SC_PREFIX_MAX)
+		if (nr >= 0 && n + 10 <= SC_PREFIX_MAX)
 			n = emit_notify(f, n, &sc_notify_rules[i], nr);
 	}
 	f[1] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0,
 		    (uint8_t)(n - 2));
+	return n;
+}
+
+unsigned seccomp_rules_for(struct sock_filter *f, unsigned n, unsigned max,
+			   int nr, const int *notify, unsigned n_notify,
+			   bool *returns)
+{
+	/* The same rules, in the same order, as seccomp_prefix emits for nr,
+	 * with its room: a rule the prefix would drop is dropped here too
+	 * (scratch is the prefix being laid out alongside). */
+	struct sock_filter scratch[SC_PREFIX_MAX];
+	unsigned n0 = 2;
+
+	*returns = false;
+	for (unsigned i = 0; i < sc_n_arg_rules; i++) {
+		struct sc_arg_rule r;
+		int rn = arg_rule(i, &r);
+
+		if (rn < 0 || n0 + 6 + r.n_vals > SC_PREFIX_MAX)
+			continue;
+		n0 = emit_rule(scratch, n0, &r, rn);
+		if (rn != nr)
+			continue;
+		if (n + 6 + r.n_vals > max)
+			return 0;
+		n = emit_rule(f, n, &r, nr);
+	}
+	for (unsigned i = 0; i < sc_n_notify_rules; i++) {
+		int rn = notify_rule(i, notify, n_notify);
+
+		if (rn < 0 || n0 + 10 > SC_PREFIX_MAX)
+			continue;
+		n0 += 10;
+		if (rn != nr)
+			continue;
+		if (n + 10 > max)
+			return 0;
+		n = emit_notify(f, n, &sc_notify_rules[i], nr);
+		*returns = true; /* a notify block always returns */
+	}
 	return n;
 }
 
@@ -277,8 +332,8 @@ static scmp_filter_ctx new_ctx(void)
 	return ctx;
 }
 
-int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
-		    struct akios_err *err)
+static int compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
+		   struct akios_err *err, bool tree)
 {
 	struct sock_filter prefix[SC_PREFIX_MAX];
 	struct sock_filter *body = NULL;
@@ -298,7 +353,9 @@ int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 	if (rc < 0)
 		goto out;
 	rc = export_body(ctx, &body, &nb);
-	if (rc == 0)
+	/* The search layout when it can be proven the same, else the
+	 * argument prefix then libseccomp's program. */
+	if (rc == 0 && (!tree || seccomp_tree(o, body, (unsigned)nb, out) != 0))
 		rc = join(
 		    out, prefix,
 		    seccomp_prefix(prefix, o->notify_syscalls, o->n_notify),
@@ -310,6 +367,18 @@ out:
 	free(body);
 	seccomp_release(ctx);
 	return rc;
+}
+
+int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
+		    struct akios_err *err)
+{
+	return compile(o, out, err, true);
+}
+
+int seccomp_compile_flat(const struct cage_seccomp_opts *o,
+			 struct cage_bpf *out, struct akios_err *err)
+{
+	return compile(o, out, err, false);
 }
 
 void cage_bpf_free(struct cage_bpf *p)

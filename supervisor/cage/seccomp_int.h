@@ -7,6 +7,7 @@
 #include "supervisor/cage/seccomp.h"
 
 #include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -90,6 +91,13 @@ seccomp_precompiled_find(const struct cage_seccomp_opts *o);
 int seccomp_compile(const struct cage_seccomp_opts *o, struct cage_bpf *out,
 		    struct akios_err *err) AKIOS_NODISCARD;
 
+/* The same rules as the argument prefix followed by libseccomp's program
+ * (the layout seccomp_tree reorganises): the reference the tests compare
+ * seccomp_compile's program with. */
+int seccomp_compile_flat(const struct cage_seccomp_opts *o,
+			 struct cage_bpf *out,
+			 struct akios_err *err) AKIOS_NODISCARD;
+
 /* x86_64 number of a syscall name: libseccomp's table, then ours for the
  * calls newer than libseccomp 2.5.4. -1 when unknown. */
 int sc_resolve(const char *name);
@@ -100,5 +108,27 @@ int sc_resolve(const char *name);
  * Exported for tests/unit/test_cage_seccomp.c. */
 #define SC_PREFIX_MAX 128
 unsigned seccomp_prefix(struct sock_filter *f, const int *notify, unsigned n);
+
+/* Appends at f[n] (room up to f[max - 1]) the blocks seccomp_prefix
+ * emits for syscall nr, in its order: each falls through when it does
+ * not decide; *returns says the last one always returns. The new length,
+ * n when nr has no rule, 0 when they do not fit. */
+unsigned seccomp_rules_for(struct sock_filter *f, unsigned n, unsigned max,
+			   int nr, const int *notify, unsigned n_notify,
+			   bool *returns);
+
+/* The program prefix + body (libseccomp's) as a search over syscall
+ * numbers with the rule blocks at its leaves (seccomp_tree.c), deciding
+ * the same for every input. 0, or -EINVAL / -E2BIG when body is not a
+ * function of (arch, nr) this layout can prove equal (the caller then
+ * keeps prefix + body), or -ENOMEM. On success out owns the program. */
+int seccomp_tree(const struct cage_seccomp_opts *o,
+		 const struct sock_filter *body, unsigned nb,
+		 struct cage_bpf *out) AKIOS_NODISCARD;
+
+/* Runs a classic BPF seccomp program on d (the instructions these
+ * programs use): its return value, or -1 for anything else. */
+int64_t seccomp_eval(const struct sock_filter *f, unsigned len,
+		     const struct seccomp_data *d);
 
 #endif

@@ -1,7 +1,8 @@
 /* The filesystem view, made in the cage child (new user + mount
  * namespace) from the plan's mount list: every host source is cloned
  * first (open_tree), then a fresh tmpfs root is filled in plan order and
- * pivoted into; the old root is detached. Mount attributes are only ever
+ * pivoted into; the old root is detached (cage_view_detach) before the
+ * agent is let in. Mount attributes are only ever
  * added (mount_setattr attr_set, mount flags), so flags the host locked
  * stay locked. Every entry is reached by its name in a directory opened
  * with RESOLVE_IN_ROOT: no symlink leads out of the view.
@@ -459,16 +460,25 @@ static int new_root(struct cage_fail *f)
 	return tfd < 0 ? fail(f, "tmpfs root", VIEW_BASE) : tfd;
 }
 
+/* pivot_root(".", "."): the old root ends up stacked on "/" until
+ * cage_view_detach; the view's absolute paths already resolve in the new
+ * root (a walk starts at the root without crossing what is mounted on
+ * it). */
 static int pivot(int rootfd, struct cage_fail *f)
+{
+	if (fchdir(rootfd) != 0)
+		return fail(f, "chdir", "new root");
+	if (syscall(SYS_pivot_root, ".", ".") != 0)
+		return fail(f, "pivot_root", NULL);
+	return 0;
+}
+
+int cage_view_detach(struct cage_fail *f)
 {
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	if (fchdir(rootfd) != 0)
-		return fail(f, "chdir", "new root");
-	/* pivot_root(".", "."): the old root ends up stacked on "/" and is
-	 * detached at once, so no path of the host stays reachable. */
-	if (syscall(SYS_pivot_root, ".", ".") != 0)
-		return fail(f, "pivot_root", NULL);
+	/* Our cwd is still the new root, where the old one is stacked:
+	 * detached, no path of the host stays reachable. */
 	if (umount2(".", MNT_DETACH) != 0)
 		return fail(f, "detach old root", NULL);
 	if (chdir("/") != 0)
