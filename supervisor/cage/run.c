@@ -528,8 +528,10 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigset_t old;
 	int rc;
 
-	/* The parked thread starts while the rest is set up. */
-	(void)cage_launch_prepare(&c.l);
+	/* The parked threads start while the rest is set up, unless an
+	 * early cage waits already. */
+	if (cage_launch_adopt(&c.l, o->early) != 0)
+		(void)cage_launch_prepare(&c.l);
 	memset(r, 0, sizeof(*r));
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
