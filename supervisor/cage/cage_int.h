@@ -68,8 +68,8 @@ struct cage_child_args {
 	/* The supervisor moves PID 1 into a v1 cgroup after the clone: the
 	 * agent is cloned only after the go byte (it inherits the cgroup). */
 	bool go_before_agent;
-	/* An early PID 1 (cage_child_early) was moved into the run's cgroup
-	 * after its clone: it makes a cgroup namespace rooted there. */
+	/* PID 1 was moved into the run's cgroup after its clone (v1, or an
+	 * early PID 1): it makes a cgroup namespace rooted there. */
 	bool new_cgroupns;
 	/* Early: set (release) by akios once the fields above are filled,
 	 * before the sync pipe's first byte. */

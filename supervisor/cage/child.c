@@ -420,6 +420,12 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	/* With a v1 cgroup the agent must be cloned into it. */
 	if (a->go_before_agent && cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
+	/* Moved into the run's cgroup after the clone: the cgroup namespace
+	 * made then is rooted at akios's own cgroup. A fresh one rooted at
+	 * the run's shows the agent, cloned after, its cgroup as "/", as
+	 * with CLONE_INTO_CGROUP. */
+	if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) != 0)
+		die(a->status_fd, "cgroup namespace", NULL, errno);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
 		die(a->status_fd, "socketpair", NULL, errno);
 	agent = cage_spawn_agent(a, ready[1]);
@@ -466,10 +472,7 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
  * akios loads the policy and builds the plan; then one byte on the sync
  * pipe says the rest of args is published (and PID 1 is in the run's
  * cgroup when there is one). EOF: akios gave up or died; nothing to
- * say. A cgroup namespace made at the clone is rooted at akios's own
- * cgroup: once moved, PID 1 makes a fresh one rooted at the run's, so
- * the agent, cloned after, sees its cgroup as "/" as with
- * CLONE_INTO_CGROUP. */
+ * say. */
 _Noreturn void cage_child_early(const struct cage_child_args *args)
 {
 	char c;
@@ -480,7 +483,5 @@ _Noreturn void cage_child_early(const struct cage_child_args *args)
 		;
 	if (n != 1 || !__atomic_load_n(&args->published, __ATOMIC_ACQUIRE))
 		_exit(AKIOS_EXIT_INTERNAL);
-	if (args->new_cgroupns && unshare(CLONE_NEWCGROUP) != 0)
-		die(args->status_fd, "cgroup namespace", NULL, errno);
 	pid1_go_on(args);
 }

@@ -99,6 +99,7 @@ static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 		o->cgroup && cg < 0 &&
 		cage_cgroup_backend(o->cgroup) != CAGE_CGROUP_NONE,
 	};
+	b->args.new_cgroupns = b->args.go_before_agent;
 	fill_plan(b, o);
 	fill_clone(b, 0, stack_top);
 	if (cg >= 0) {
