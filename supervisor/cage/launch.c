@@ -175,29 +175,6 @@ int cage_launch_prepare(struct cage_launch *l)
 }
 
 #if CAGE_SHARED_VM
-/* The status socket and sync pipe, PID 1's ends in its args. */
-static int early_fds(struct cage_launch *l, struct cage_pid1 *b)
-{
-	int sv[2];
-	int sync[2];
-	int one = 1;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return -errno;
-	l->early_status = sv[0];
-	l->early_child[0] = sv[1];
-	if (pipe2(sync, O_CLOEXEC) != 0)
-		return -errno;
-	l->early_sync = sync[1];
-	l->early_child[1] = sync[0];
-	b->args.status_fd = sv[1];
-	b->args.sync_fd = sync[0];
-	/* (SO_PASSCRED: each message then carries its sender's pid.) */
-	return setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))
-		   ? -errno
-		   : 0;
-}
-
 int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
 {
 	struct cage_pid1 *b;
@@ -213,11 +190,10 @@ int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
 	/* Into a cgroup only later (attach): the clone happens before the
 	 * plan says whether there is one. */
 	fill_clone(b, CLONE_VM, (char *)b);
-	rc = early_fds(l, b);
-	if (rc == 0)
-		rc = cage_park_pipe(l, b);
-	if (rc == 0)
-		rc = cage_spawn_cloner(b);
+	for (int i = 0; i < 4; i++)
+		b->early_fd[i] = -1;
+	b->park_wr = -1;
+	rc = cage_spawn_cloner(b);
 	l->n_threads = rc == 0;
 	return rc;
 }
@@ -231,6 +207,24 @@ int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
 }
 #endif
 
+/* The cloner's outcome, and the fds it made, now ours. */
+static long await_early(struct cage_launch *l, struct cage_pid1 *b)
+{
+	long pid = cage_await_clone(b);
+	int *to[4] = {&l->early_status, &l->early_sync, &l->early_child[0],
+		      &l->early_child[1]};
+
+	for (int i = 0; i < 4; i++) {
+		if (b->early_fd[i] >= 0)
+			*to[i] = b->early_fd[i];
+		b->early_fd[i] = -1;
+	}
+	if (b->park_wr >= 0)
+		l->park_wr = b->park_wr;
+	b->park_wr = -1;
+	return pid;
+}
+
 /* PID 1 cloned early: what it waits for (the plan, its cgroup), then go.
  * Our fds are the early ones; on failure after the clone PID 1 is
  * killed. */
@@ -238,7 +232,7 @@ static int launch_early(const struct cage_launch_opts *o, struct cage_launch *l,
 			struct akios_err *err)
 {
 	struct cage_pid1 *b = cage_pid1_block(l);
-	long pid = cage_await_clone(b);
+	long pid = await_early(l, b);
 	int rc = 0;
 
 	for (int i = 0; i < 2; i++)
@@ -341,13 +335,13 @@ static void early_quiet(struct cage_launch *l, struct cage_pid1 *b)
 	long pid;
 	int st;
 
+	if (!l->n_threads)
+		return;
+	pid = await_early(l, b);
 	for (int i = 0; i < 2; i++)
 		close_fd(&l->early_child[i]);
 	close_fd(&l->early_sync); /* PID 1 sees EOF: it gives up */
 	close_fd(&l->early_status);
-	if (!l->n_threads)
-		return;
-	pid = cage_await_clone(b);
 	if (pid > 0 && l->pid < 0) {
 		(void)syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL,
 			      0);

@@ -50,6 +50,11 @@ struct cage_pid1 {
 	long clone_ret;
 	int thread_err;
 	int cloned;
+	/* Early: made by the cloner before its clone, taken by launch.c
+	 * once cloned (-1: not made): our end of the status socket, the sync
+	 * pipe's write end, PID 1's ends of both; the park pipe's write end. */
+	int early_fd[4];
+	int park_wr;
 };
 
 static inline struct cage_pid1 *cage_pid1_block(const struct cage_launch *l)
@@ -59,17 +64,19 @@ static inline struct cage_pid1 *cage_pid1_block(const struct cage_launch *l)
 		      : NULL;
 }
 
-/* The pipe the parked threads block on (EOF once PID 1 is reaped) and
- * their semaphore. 0 or -errno. */
-int cage_park_pipe(struct cage_launch *l, struct cage_pid1 *b);
+/* The pipe the parked threads block on (EOF once PID 1 is reaped; its
+ * write end in *wr) and their semaphore. 0 or -errno. */
+int cage_park_pipe(struct cage_pid1 *b, int *wr);
 /* Late launch: both parked threads (x86_64; elsewhere only the signal
  * dispositions are recorded). 0 or -errno. */
 int cage_park_threads(struct cage_launch *l, struct cage_pid1 *b);
 /* Late launch: clones PID 1 (b->ca, b->args filled) once the threads are
  * parked; its pid or -errno. */
 long cage_clone_pid1(struct cage_launch *l, struct cage_pid1 *b);
-/* Early launch (x86_64): starts the thread that clones PID 1 at once
- * (cage_child_early) after starting the agent's thread. 0 or -errno. */
+/* Early launch (x86_64): starts the thread that makes the status socket,
+ * the sync and park pipes (b->early_fd, b->park_wr), starts the agent's
+ * thread and clones PID 1 (cage_child_early), all off the main thread.
+ * 0 or -errno. */
 int cage_spawn_cloner(struct cage_pid1 *b);
 /* Early launch: waits for that clone; PID 1's pid or -errno
  * (b->thread_err when the agent's thread could not start). */

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 /* The parked threads' stack: they only record, post and block. */
@@ -21,14 +22,14 @@ static int pid1_main(void *arg)
 	cage_child_main(arg);
 }
 
-int cage_park_pipe(struct cage_launch *l, struct cage_pid1 *b)
+int cage_park_pipe(struct cage_pid1 *b, int *wr)
 {
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -errno;
 	b->park_fd = p[0];
-	l->park_wr = p[1];
+	*wr = p[1];
 	return sem_init(&b->parked, 0, 0) != 0 ? -errno : 0;
 }
 
@@ -139,6 +140,30 @@ static int pid1_early(void *arg)
 	cage_child_early(arg);
 }
 
+/* The status socket and sync pipe (PID 1's ends in its args), and the
+ * park pipe, made by the cloner: the main thread goes on meanwhile. */
+static int early_fds(struct cage_pid1 *b)
+{
+	int sv[2];
+	int sync[2];
+	int one = 1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	b->early_fd[0] = sv[0];
+	b->early_fd[2] = sv[1];
+	if (pipe2(sync, O_CLOEXEC) != 0)
+		return -errno;
+	b->early_fd[1] = sync[1];
+	b->early_fd[3] = sync[0];
+	b->args.status_fd = sv[1];
+	b->args.sync_fd = sync[0];
+	/* (SO_PASSCRED: each message then carries its sender's pid.) */
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+		return -errno;
+	return cage_park_pipe(b, &b->park_wr);
+}
+
 /* The first thread of an early launch: its TLS goes to PID 1, which it
  * clones itself (CLONE_VM without CLONE_SETTLS: the child runs on this
  * thread's TLS), right away, while akios's main thread loads the policy
@@ -149,14 +174,17 @@ static int pid1_early(void *arg)
 static void *cloner(void *arg)
 {
 	struct cage_pid1 *b = arg;
-	int fd = b->park_fd;
 	unsigned long tp;
 	long pid;
+	int fd;
 
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	b->tls[0] = tp;
 	b->args.signals = cage_nondefault_signals();
-	b->thread_err = spawn_parked(parked, b);
+	b->thread_err = early_fds(b);
+	fd = b->park_fd; /* b is not read after the release below */
+	if (b->thread_err == 0)
+		b->thread_err = spawn_parked(parked, b);
 	pid = b->thread_err ? b->thread_err
 			    : clone3_call(&b->ca, pid1_early, &b->args);
 	b->clone_ret = pid;
@@ -182,7 +210,7 @@ long cage_await_clone(struct cage_pid1 *b)
 
 int cage_park_threads(struct cage_launch *l, struct cage_pid1 *b)
 {
-	int rc = cage_park_pipe(l, b);
+	int rc = cage_park_pipe(b, &l->park_wr);
 
 	for (unsigned i = 0; i < CAGE_PARKED && rc == 0; i++) {
 		rc = spawn_parked(parked, b);

@@ -384,12 +384,17 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 }
 
 /* Before the cage goes on: the placeholders it binds exist (the sentinel
- * made them while we cloned), and the sentinel holds the cage's pidfd. */
+ * made them while we cloned, or, with an early cage, while it starts its
+ * view: the sentinel is cloned only once the plan is published), and the
+ * sentinel holds the cage's pidfd. */
 static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
 {
 	struct run_ctx *c = ctx;
-	int rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+	int rc =
+	    c->l.early ? cage_placeholders_start(c->o->plan, &c->ph, err) : 0;
 
+	if (rc == 0)
+		rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
 	if (rc == 0)
 		cage_placeholders_watch(&c->ph, pidfd);
 	return rc;
@@ -535,7 +540,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	memset(r, 0, sizeof(*r));
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
-	if (rc == 0)
+	if (rc == 0 && !c.l.early)
 		rc = cage_placeholders_start(o->plan, &c.ph, err);
 	if (rc == 0)
 		rc = start(&c, err);
