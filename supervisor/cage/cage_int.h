@@ -160,6 +160,7 @@ struct cage_launch {
 	 * socket, the sync pipe's write end and PID 1's ends (closed once
 	 * it is cloned); -1 when none. */
 	bool early;
+	bool cloner; /* its cloner thread was started */
 	int early_status;
 	int early_sync;
 	int early_child[2];

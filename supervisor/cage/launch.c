@@ -178,7 +178,6 @@ int cage_launch_prepare(struct cage_launch *l)
 int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
 {
 	struct cage_pid1 *b;
-	int rc;
 
 	launch_init(l);
 	l->early = true;
@@ -192,10 +191,7 @@ int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
 	fill_clone(b, CLONE_VM, (char *)b);
 	for (int i = 0; i < 4; i++)
 		b->early_fd[i] = -1;
-	b->park_wr = -1;
-	rc = cage_spawn_cloner(b);
-	l->n_threads = rc == 0;
-	return rc;
+	return cage_park_early(l, b);
 }
 #else
 int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
@@ -219,9 +215,6 @@ static long await_early(struct cage_launch *l, struct cage_pid1 *b)
 			*to[i] = b->early_fd[i];
 		b->early_fd[i] = -1;
 	}
-	if (b->park_wr >= 0)
-		l->park_wr = b->park_wr;
-	b->park_wr = -1;
 	return pid;
 }
 
@@ -247,7 +240,7 @@ static int launch_early(const struct cage_launch_opts *o, struct cage_launch *l,
 	l->pid = (pid_t)pid;
 	l->pidfd = b->pidfd;
 	/* The agent's thread: its TLS recorded, it is quiet. */
-	for (; l->n_parked < 1; l->n_parked++)
+	for (; l->n_parked < l->n_threads; l->n_parked++)
 		while (sem_wait(&b->parked) != 0)
 			;
 	rc = attach(l, o, err);
@@ -335,7 +328,7 @@ static void early_quiet(struct cage_launch *l, struct cage_pid1 *b)
 	long pid;
 	int st;
 
-	if (!l->n_threads)
+	if (!l->cloner)
 		return;
 	pid = await_early(l, b);
 	for (int i = 0; i < 2; i++)
@@ -350,8 +343,6 @@ static void early_quiet(struct cage_launch *l, struct cage_pid1 *b)
 	}
 	if (pid > 0 && l->pid < 0 && b->pidfd >= 0)
 		close(b->pidfd);
-	/* Its post (and the agent's thread's) is all that is left. */
-	l->n_threads = b->thread_err ? 0 : 1;
 }
 
 void cage_launch_free(struct cage_launch *l)

@@ -52,9 +52,9 @@ struct cage_pid1 {
 	int cloned;
 	/* Early: made by the cloner before its clone, taken by launch.c
 	 * once cloned (-1: not made): our end of the status socket, the sync
-	 * pipe's write end, PID 1's ends of both; the park pipe's write end. */
+	 * pipe's write end, PID 1's ends of both. */
 	int early_fd[4];
-	int park_wr;
+	bool early; /* the parked thread is the agent's only */
 };
 
 static inline struct cage_pid1 *cage_pid1_block(const struct cage_launch *l)
@@ -73,13 +73,13 @@ int cage_park_threads(struct cage_launch *l, struct cage_pid1 *b);
 /* Late launch: clones PID 1 (b->ca, b->args filled) once the threads are
  * parked; its pid or -errno. */
 long cage_clone_pid1(struct cage_launch *l, struct cage_pid1 *b);
-/* Early launch (x86_64): starts the thread that makes the status socket,
- * the sync and park pipes (b->early_fd, b->park_wr), starts the agent's
- * thread and clones PID 1 (cage_child_early), all off the main thread.
- * 0 or -errno. */
-int cage_spawn_cloner(struct cage_pid1 *b);
+/* Early launch (x86_64): the park pipe, the agent's parked thread, then
+ * the cloner, which makes the status socket and the sync pipe
+ * (b->early_fd) and clones PID 1 (cage_child_early), off the main
+ * thread. Sets l->n_threads and l->cloner. 0 or -errno. */
+int cage_park_early(struct cage_launch *l, struct cage_pid1 *b);
 /* Early launch: waits for that clone; PID 1's pid or -errno
- * (b->thread_err when the agent's thread could not start). */
+ * (b->thread_err when the cloner could not make its fds). */
 long cage_await_clone(struct cage_pid1 *b);
 
 #endif

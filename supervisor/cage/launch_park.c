@@ -97,10 +97,14 @@ static void *parked(void *arg)
 	unsigned long none = 0;
 
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
-	/* A compare-and-swap: the second thread must not overwrite the
-	 * first's pointer (PID 1 and the agent would share one TLS). */
-	if (__atomic_compare_exchange_n(&b->tls[0], &none, tp, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	/* Early, the only one: the agent's (the cloner is PID 1's). Else a
+	 * compare-and-swap: the second thread must not overwrite the first's
+	 * pointer (PID 1 and the agent would share one TLS). */
+	if (b->early)
+		b->tls[1] = tp;
+	else if (__atomic_compare_exchange_n(&b->tls[0], &none, tp, false,
+					     __ATOMIC_ACQ_REL,
+					     __ATOMIC_ACQUIRE))
 		b->signals = cage_nondefault_signals();
 	else
 		b->tls[1] = tp;
@@ -140,8 +144,8 @@ static int pid1_early(void *arg)
 	cage_child_early(arg);
 }
 
-/* The status socket and sync pipe (PID 1's ends in its args), and the
- * park pipe, made by the cloner: the main thread goes on meanwhile. */
+/* The status socket and sync pipe (PID 1's ends in its args), made by
+ * the cloner: the main thread goes on meanwhile. */
 static int early_fds(struct cage_pid1 *b)
 {
 	int sv[2];
@@ -159,18 +163,19 @@ static int early_fds(struct cage_pid1 *b)
 	b->args.status_fd = sv[1];
 	b->args.sync_fd = sync[0];
 	/* (SO_PASSCRED: each message then carries its sender's pid.) */
-	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
-		return -errno;
-	return cage_park_pipe(b, &b->park_wr);
+	return setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one))
+		   ? -errno
+		   : 0;
 }
 
-/* The first thread of an early launch: its TLS goes to PID 1, which it
- * clones itself (CLONE_VM without CLONE_SETTLS: the child runs on this
- * thread's TLS), right away, while akios's main thread loads the policy
- * and builds the plan; the agent's thread is started first (its own
- * pthread_create needs this TLS). PID 1's parent is this thread: it
- * must live (parked) until PID 1 is reaped, or PR_SET_PDEATHSIG would
- * fire. After the clone it touches only the block, with bare syscalls. */
+/* The cloner of an early launch: its TLS goes to PID 1, which it clones
+ * itself (CLONE_VM without CLONE_SETTLS: the child runs on this thread's
+ * TLS), right away, while akios's main thread loads the policy and
+ * builds the plan. PID 1's parent is this thread: it must live (parked)
+ * until PID 1 is reaped, or PR_SET_PDEATHSIG would fire. After the clone
+ * it touches only the block, with bare syscalls. It allocates nothing
+ * (a thread's first malloc makes an arena: mmap and munmaps, whose TLB
+ * shootdowns would interrupt the main thread). */
 static void *cloner(void *arg)
 {
 	struct cage_pid1 *b = arg;
@@ -183,8 +188,6 @@ static void *cloner(void *arg)
 	b->args.signals = cage_nondefault_signals();
 	b->thread_err = early_fds(b);
 	fd = b->park_fd; /* b is not read after the release below */
-	if (b->thread_err == 0)
-		b->thread_err = spawn_parked(parked, b);
 	pid = b->thread_err ? b->thread_err
 			    : clone3_call(&b->ca, pid1_early, &b->args);
 	b->clone_ret = pid;
@@ -194,9 +197,20 @@ static void *cloner(void *arg)
 	return NULL;
 }
 
-int cage_spawn_cloner(struct cage_pid1 *b)
+/* The agent's thread first: it runs at once on the idle core (it only
+ * records its TLS and posts), then the cloner. */
+int cage_park_early(struct cage_launch *l, struct cage_pid1 *b)
 {
-	return spawn_parked(cloner, b);
+	int rc = cage_park_pipe(b, &l->park_wr);
+
+	b->early = true;
+	if (rc == 0)
+		rc = spawn_parked(parked, b);
+	l->n_threads = rc == 0;
+	if (rc == 0)
+		rc = spawn_parked(cloner, b);
+	l->cloner = rc == 0;
+	return rc;
 }
 
 /* The cloner's outcome (it is quiet from here); 0 before it ran. */
@@ -233,8 +247,9 @@ long cage_clone_pid1(struct cage_launch *l, struct cage_pid1 *b)
 	return clone3_call(&b->ca, pid1_main, &b->args);
 }
 #else
-int cage_spawn_cloner(struct cage_pid1 *b)
+int cage_park_early(struct cage_launch *l, struct cage_pid1 *b)
 {
+	(void)l;
 	(void)b;
 	return -ENOSYS;
 }
