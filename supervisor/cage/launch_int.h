@@ -43,10 +43,10 @@ struct cage_pid1 {
 	uint64_t signals; /* the non-default dispositions, for the agent */
 	int park_fd;	  /* what they block on: EOF once PID 1 is reaped */
 	int pidfd;
-	/* Early (cage_launch_early): the first thread's clone. clone_ret is
-	 * PID 1's pid or -errno, or thread_err when the agent's thread could
-	 * not start (no clone then); cloned, a futex word, is set (release)
-	 * once both are. */
+	/* Early (cage_launch_early): the cloner's clone. clone_ret is
+	 * PID 1's pid or -errno, or thread_err when the cloner could not
+	 * make its fds (no clone then); cloned, a futex word, is set
+	 * (release) once both are. */
 	long clone_ret;
 	int thread_err;
 	int cloned;
@@ -54,7 +54,7 @@ struct cage_pid1 {
 	 * once cloned (-1: not made): our end of the status socket, the sync
 	 * pipe's write end, PID 1's ends of both. */
 	int early_fd[4];
-	bool early; /* the parked thread is the agent's only */
+	bool early; /* the one parked thread is the agent's */
 };
 
 static inline struct cage_pid1 *cage_pid1_block(const struct cage_launch *l)

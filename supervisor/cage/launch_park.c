@@ -1,9 +1,9 @@
 /* The threads parked for the cage's launch (launch.c): on x86_64 PID 1
  * and the agent share akios's memory and each runs on the TLS of a
  * thread parked here, which blocks in a bare read, touching nothing,
- * until PID 1 has been reaped. For an early launch the first of them
- * clones PID 1 itself before parking. Elsewhere PID 1 is a fork-like
- * copy of akios and nothing is parked. */
+ * until PID 1 has been reaped. For an early launch PID 1's thread (the
+ * cloner) clones PID 1 itself before parking. Elsewhere PID 1 is a
+ * fork-like copy of akios and nothing is parked. */
 #include "shared/common.h"
 #include "supervisor/cage/launch_int.h"
 
@@ -100,11 +100,9 @@ static void *parked(void *arg)
 	/* Early, the only one: the agent's (the cloner is PID 1's). Else a
 	 * compare-and-swap: the second thread must not overwrite the first's
 	 * pointer (PID 1 and the agent would share one TLS). */
-	if (b->early)
-		b->tls[1] = tp;
-	else if (__atomic_compare_exchange_n(&b->tls[0], &none, tp, false,
-					     __ATOMIC_ACQ_REL,
-					     __ATOMIC_ACQUIRE))
+	if (!b->early &&
+	    __atomic_compare_exchange_n(&b->tls[0], &none, tp, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		b->signals = cage_nondefault_signals();
 	else
 		b->tls[1] = tp;
