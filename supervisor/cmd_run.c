@@ -230,6 +230,13 @@ static int run_main(struct run_state *s, struct cli_args *args)
 	s->policy_path = cli_get(&run_spec, args, "policy");
 	s->audit_dir_opt = cli_get(&run_spec, args, "audit-dir");
 	rc = parse_degraded(args, &s->degrade);
+	/* A real run's cage starts now: its namespaces are made and its
+	 * identity map written on the other core while the policy loads
+	 * and the plan builds; it waits for them (run_state_free kills it
+	 * on every path that does not run it). */
+	if (rc == 0 && !cli_has(&run_spec, args, "dry-run") &&
+	    !cli_has(&run_spec, args, "no-sandbox"))
+		s->early = cage_early_start(getuid(), getgid());
 	if (rc == 0)
 		rc = load_policy(args, s);
 	if (rc == 0)

@@ -240,6 +240,7 @@ int run_cage(struct run_state *s)
 		return AKIOS_EXIT_INTERNAL;
 	}
 	o.cgroup = s->cgroup;
+	o.early = s->early;
 	o.ended_ctx = &end;
 	(void)!cage_run(&o, &r, &err); /* run_ended has said it all */
 	return end.exit_code;
@@ -315,8 +316,11 @@ void run_state_release(struct run_state *s)
 
 int run_state_free(struct run_state *s)
 {
-	/* The cgroup first: its directory goes only once empty, and the
-	 * cage is gone by now (cage_run waited for it). */
+	/* The cage first (an early one that no run took), then the
+	 * cgroup: its directory goes only once empty, and the cage is gone
+	 * by now (cage_run waited for it). */
+	cage_early_free(s->early);
+	s->early = NULL;
 	if (s->cgroup)
 		cage_cgroup_destroy(s->cgroup);
 	s->cgroup = NULL;

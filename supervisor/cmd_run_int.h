@@ -33,6 +33,9 @@ struct run_state {
 	struct cage_cgroup *cgroup;
 	struct cage_bpf bpf;
 	bool close_failed; /* audit_close failed: the run exits 125 */
+	/* The cage's PID 1, cloned at once for a real run (it waits for
+	 * the plan); NULL: none (cage_run then clones it). */
+	struct cage_early *early;
 };
 
 /* The audit directory and the run id; the log is opened now unless
@@ -64,7 +67,8 @@ int run_event(struct run_state *s, const char *type, const char *decision,
  * down; run_state_free calls it too. A log that cannot be closed (e.g.
  * the checkpoint cannot be signed) sets close_failed. */
 void run_state_release(struct run_state *s);
-/* Everything: the cgroup (the cage must be gone), then as above; 0, or
+/* Everything: an early cage (killed and reaped unless cage_run took
+ * it), the cgroup (the cage must be gone), then as above; 0, or
  * the exit code when the audit log could not be closed. */
 int run_state_free(struct run_state *s) AKIOS_NODISCARD;
 

@@ -61,11 +61,19 @@ struct cage_child_args {
 	unsigned long agent_tls;
 	void *agent_stack; /* its top (launch.c maps it with PID 1's) */
 	uint64_t signals;  /* cage_nondefault_signals() of akios */
+	uid_t uid;	   /* the identity map's (the caller's) */
+	gid_t gid;
 	bool want_listener;
 	bool want_relay; /* make the relay's sockets (CAGE_MSG_RELAY) */
 	/* The supervisor moves PID 1 into a v1 cgroup after the clone: the
 	 * agent is cloned only after the go byte (it inherits the cgroup). */
 	bool go_before_agent;
+	/* PID 1 was moved into the run's cgroup after its clone (v1, or an
+	 * early PID 1): it makes a cgroup namespace rooted there. */
+	bool new_cgroupns;
+	/* Early: set (release) by akios once the fields above are filled,
+	 * before the sync pipe's first byte. */
+	bool published;
 };
 
 /* agent.c: the signals whose disposition is not the default, bit s-1 for
@@ -99,6 +107,10 @@ int cage_net_lo_up(struct cage_fail *f);
 
 /* The child's whole life: never returns. */
 _Noreturn void cage_child_main(const struct cage_child_args *a);
+/* The same for a PID 1 cloned before the plan exists (launch.c:
+ * cage_launch_early): only status_fd, sync_fd, uid and gid are set at the
+ * clone; it waits for the rest (published, then one byte on sync_fd). */
+_Noreturn void cage_child_early(const struct cage_child_args *a);
 /* agent.c: the agent's start, side by side with PID 1's view build: it
  * makes what needs no view (signals, session, rlimits, the seccomp
  * filter), then waits on ready_fd for one message from PID 1 (the view
@@ -149,11 +161,29 @@ struct cage_launch {
 	unsigned n_parked;  /* seen parked (their posts taken) */
 	int park_wr;	    /* closed to let the parked thread end */
 	int prep_err;
+	/* cage_launch_early: PID 1 is cloned by the first parked thread
+	 * before the plan exists. Until cage_launch: our end of the status
+	 * socket, the sync pipe's write end and PID 1's ends (closed once
+	 * it is cloned); -1 when none. */
+	bool early;
+	bool cloner; /* its cloner thread was started */
+	int early_status;
+	int early_sync;
+	int early_child[2];
 };
 /* First, as early as possible: maps PID 1's stack and starts the thread
  * that lends it its TLS, so that cage_launch finds it parked.
  * Initializes *l; 0 or -errno (cage_launch then reports it). */
 int cage_launch_prepare(struct cage_launch *l);
+/* Instead of cage_launch_prepare, as early as possible (x86_64 only,
+ * -ENOSYS elsewhere): the same, and the first parked thread clones PID 1
+ * at once with uid/gid as its identity map; cage_launch then publishes
+ * the plan to it. On failure cage_launch_free undoes what was done. */
+int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid);
+/* cage_run: takes e's launch into *l (then freed by cage_launch_free);
+ * -ENOENT when there is none. */
+struct cage_early;
+int cage_launch_adopt(struct cage_launch *l, struct cage_early *e);
 /* Clones the cage and releases it (l from cage_launch_prepare). On
  * failure after the clone the child has been SIGKILLed: l->pid >= 0 must
  * still be reaped by the caller.
@@ -161,8 +191,9 @@ int cage_launch_prepare(struct cage_launch *l);
  * o->plan, o->envp and o->bpf: they must stay as they are. */
 int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 		struct akios_err *err) AKIOS_NODISCARD;
-/* Once PID 1 has been reaped (or was never cloned): joins the launcher
- * thread and unmaps PID 1's stack. */
+/* Once PID 1 has been reaped (or was never cloned): lets the parked
+ * threads end and unmaps PID 1's stack. An early PID 1 that cage_launch
+ * never took is killed and reaped here. */
 void cage_launch_free(struct cage_launch *l);
 
 /* akios's exit code for a finished run (result.c): the agent's code,

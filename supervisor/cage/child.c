@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -338,11 +339,11 @@ static void write_own_maps(const struct cage_child_args *a)
 	int rc = write_proc_self("/proc/self/setgroups", "deny", 4);
 
 	if (rc == 0) {
-		n = fmt_map(map, (unsigned)a->plan->uid);
+		n = fmt_map(map, (unsigned)a->uid);
 		rc = write_proc_self("/proc/self/uid_map", map, n);
 	}
 	if (rc == 0) {
-		n = fmt_map(map, (unsigned)a->plan->gid);
+		n = fmt_map(map, (unsigned)a->gid);
 		rc = write_proc_self("/proc/self/gid_map", map, n);
 	}
 	if (rc != 0)
@@ -391,12 +392,29 @@ static void await_exec(int ready)
 	}
 }
 
+/* What PID 1 does before it needs a plan: dies with akios, writes its
+ * identity map, keeps only the status socket and the sync pipe. */
+static void pid1_begin(const struct cage_child_args *a)
+{
+	/* If akios dies, so does the cage (the kernel delivers this even
+	 * to a pid-namespace init: it comes from an ancestor namespace).
+	 * Tied to the thread that cloned PID 1: launch.c keeps it alive
+	 * until PID 1 is reaped. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		die(a->status_fd, "PR_SET_PDEATHSIG", NULL, errno);
+	write_own_maps(a);
+	/* Nothing of akios's fd table is needed here but the status socket
+	 * and the go pipe. The view build then leaves the fds it opens for
+	 * one close_range: between the two, fds 3+ but those are its own. */
+	close_except((const int[]){a->status_fd, a->sync_fd}, 2);
+}
+
 /* PID 1 and the agent's start run side by side: while PID 1 builds the
  * view, the agent resets its signals, brings lo up, names the host, makes
  * the relay's sockets, locks its privileges, sets its rlimits and loads
  * the seccomp filter (agent.c); the rest of its start waits for the
  * view. */
-_Noreturn void cage_child_main(const struct cage_child_args *args)
+static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 {
 	const struct cage_child_args b = *args; /* the agent reads it too */
 	const struct cage_child_args *a = &b;
@@ -406,18 +424,15 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	pid_t agent;
 	bool relayed;
 
-	/* If akios dies, so does the cage (the kernel delivers this even
-	 * to a pid-namespace init: it comes from an ancestor namespace). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-		die(a->status_fd, "PR_SET_PDEATHSIG", NULL, errno);
-	write_own_maps(a);
-	/* Nothing of akios's fd table is needed here but the status socket
-	 * and the go pipe. The view build then leaves the fds it opens for
-	 * one close_range: between the two, fds 3+ but those are its own. */
-	close_except((const int[]){a->status_fd, go}, 2);
 	/* With a v1 cgroup the agent must be cloned into it. */
 	if (a->go_before_agent && cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
+	/* Moved into the run's cgroup after the clone: the cgroup namespace
+	 * made then is rooted at akios's own cgroup. A fresh one rooted at
+	 * the run's shows the agent, cloned after, its cgroup as "/", as
+	 * with CLONE_INTO_CGROUP. */
+	if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) != 0)
+		die(a->status_fd, "cgroup namespace", NULL, errno);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
 		die(a->status_fd, "socketpair", NULL, errno);
 	agent = cage_spawn_agent(a, ready[1]);
@@ -465,4 +480,35 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 	if (prctl(PR_SET_DUMPABLE, 0) != 0 || cage_clear_caps(NULL) != 0)
 		die(a->status_fd, "reaper: drop privileges", NULL, EPERM);
 	reaper(a->status_fd, agent);
+}
+
+_Noreturn void cage_child_main(const struct cage_child_args *args)
+{
+	pid1_begin(args);
+	pid1_go_on(args);
+}
+
+/* Cloned early (launch.c: cage_launch_early), before akios has a plan:
+ * the namespaces, the identity map and the fd cleanup are done while
+ * akios loads the policy and builds the plan; then one byte on the sync
+ * pipe says the rest of args is published (and PID 1 is in the run's
+ * cgroup when there is one). EOF: akios gave up or died; nothing to
+ * say. */
+_Noreturn void cage_child_early(const struct cage_child_args *args)
+{
+	struct cage_fail f = {0};
+	char c;
+	ssize_t n;
+
+	pid1_begin(args);
+	/* lo up (~0.2 ms: the device's open) needs no plan: done here, on
+	 * the otherwise idle core, the agent's own call (agent.c) then finds
+	 * it up and changes nothing. */
+	if (cage_net_lo_up(&f) != 0)
+		cage_child_fail(args->status_fd, &f);
+	while ((n = read(args->sync_fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1 || !__atomic_load_n(&args->published, __ATOMIC_ACQUIRE))
+		_exit(AKIOS_EXIT_INTERNAL);
+	pid1_go_on(args);
 }

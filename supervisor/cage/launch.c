@@ -5,58 +5,26 @@
  * outside) and builds the view at once; the supervisor attaches it to a
  * v1 cgroup and waits for the placeholders, then sends the go byte that
  * PID 1 waits for before the first placeholder bind and the agent.
- * On x86_64 PID 1 shares akios's memory (CLONE_VM: no page table copied,
- * no copy-on-write fault on either side, nothing to unmap at its exit)
- * and runs on its own stack with the TLS of a parked thread
- * (CLONE_SETTLS), which blocks, touching nothing, until PID 1 has been
- * reaped: errno and the rest of glibc's per-thread state are PID 1's
- * alone while the main thread runs on. A second one lends the agent its
- * TLS, as PID 1 and the agent's start run side by side (child.c). */
+ * On x86_64 PID 1 shares akios's memory (CLONE_VM) and runs on the TLS of
+ * a parked thread (launch_park.c). There the launch can be early
+ * (cage_launch_early, right after the command line): a parked thread
+ * clones PID 1 at once, which makes its namespaces and identity map on
+ * the other core while akios loads the policy and builds the plan, and
+ * waits; cage_launch then moves it into the run's cgroup (attach, for
+ * both back-ends: the cgroup does not exist at the clone), publishes the
+ * plan (a release store, then a byte on the sync pipe) and lets it go as
+ * above. Invariant: an early PID 1 is killed and reaped by
+ * cage_launch_free when no cage_launch took it. */
 #include "shared/common.h"
-#include "supervisor/cage/cage_int.h"
+#include "supervisor/cage/launch_int.h"
+#include "supervisor/cage/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <pthread.h>
-#include <sched.h>
-#include <semaphore.h>
-#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-
-#define CAGE_NS_FLAGS                                                          \
-	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |           \
-	 CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
-
-#if defined(__x86_64__)
-#define CAGE_SHARED_VM 1
-#else
-#define CAGE_SHARED_VM 0
-#endif
-
-/* PID 1's stack: the view build's arrays (a few per mount) and path
- * buffers; the agent's: Landlock's rule array and a path buffer. */
-#define PID1_STACK   ((size_t)256 * 1024)
-#define AGENT_STACK  ((size_t)256 * 1024)
-#define PARKED_STACK ((size_t)64 * 1024)
-
-/* At the top of PID 1's mapping (a guard page, the agent's stack, a
- * guard page, PID 1's stack, this): what PID 1 reads, and the parked
- * threads' thread pointers. Nothing in it moves or is freed before PID 1
- * has been reaped. */
-struct cage_pid1 {
-	struct cage_child_args args;
-	struct cage_pty_modes pty;
-	struct clone_args ca;
-	sem_t parked; /* posted by each thread once its TLS is quiet */
-	/* Their thread pointers: PID 1's, then the agent's. */
-	unsigned long tls[CAGE_PARKED];
-	uint64_t signals; /* the non-default dispositions, for the agent */
-	int park_fd;	  /* what they block on: EOF once PID 1 is reaped */
-	int pidfd;
-};
+#include <sys/wait.h>
 
 static void close_fd(int *fd)
 {
@@ -64,148 +32,6 @@ static void close_fd(int *fd)
 		close(*fd);
 	*fd = -1;
 }
-
-static int pid1_main(void *arg)
-{
-	cage_child_main(arg);
-}
-
-#if CAGE_SHARED_VM
-/* clone3 onto ca->stack, the child calling fn(arg) there and exiting with
- * its result; returns the child's pid or -errno. */
-static long clone3_call(struct clone_args *ca, int (*fn)(void *), void *arg)
-{
-	register long r8 __asm__("r8") = (long)fn;
-	register long r9 __asm__("r9") = (long)arg;
-	long ret;
-
-	__asm__ volatile("syscall\n\t"
-			 "testq %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 "xorl %%ebp, %%ebp\n\t"
-			 "movq %%r9, %%rdi\n\t"
-			 "callq *%%r8\n\t"
-			 "movl %%eax, %%edi\n\t"
-			 "movl %[exit], %%eax\n\t"
-			 "syscall\n\t"
-			 "ud2\n"
-			 "1:"
-			 : "=a"(ret)
-			 : "a"((long)SYS_clone3), "D"(ca), "S"(sizeof(*ca)),
-			   "r"(r8), "r"(r9), [exit] "i"(SYS_exit)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* read(fd, 1 byte) without errno: the parked thread's TLS is PID 1's. */
-static long bare_read1(int fd)
-{
-	char byte;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"((long)SYS_read), "D"((long)fd), "S"(&byte),
-			   "d"(1L)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* A parked thread: it lends PID 1 (or the agent) its TLS: glibc's
- * per-thread state, errno first, then belongs to that process alone,
- * while the supervisor's main thread keeps its own. It records its
- * thread pointer (x86_64: the TCB's self pointer at %fs:0) and, the
- * first one, akios's signal dispositions (the same in every thread, and
- * nothing changes them before the clone), says so, and blocks in a bare
- * read, with every signal blocked, until PID 1 has been reaped. */
-static void *parked(void *arg)
-{
-	struct cage_pid1 *b = arg;
-	int fd = b->park_fd; /* b is not touched after the post */
-	unsigned long tp;
-
-	__asm__("movq %%fs:0, %0" : "=r"(tp));
-	if (__atomic_exchange_n(&b->tls[0], tp, __ATOMIC_ACQ_REL) == 0)
-		b->signals = cage_nondefault_signals();
-	else
-		b->tls[1] = tp;
-	sem_post(&b->parked);
-	while (bare_read1(fd) == -EINTR)
-		;
-	return NULL;
-}
-
-static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
-{
-	pthread_attr_t attr;
-	sigset_t all;
-	sigset_t old;
-	int p[2];
-	int rc;
-
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return -errno;
-	b->park_fd = p[0];
-	l->park_wr = p[1];
-	if (sem_init(&b->parked, 0, 0) != 0)
-		return -errno;
-	rc = -pthread_attr_init(&attr);
-	if (rc != 0)
-		return rc;
-	/* Detached: they end on their own once woken, nobody waits. */
-	rc = -pthread_attr_setstacksize(&attr, PARKED_STACK);
-	if (rc == 0)
-		rc = -pthread_attr_setdetachstate(&attr,
-						  PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (unsigned i = 0; i < CAGE_PARKED && rc == 0; i++) {
-		pthread_t t;
-
-		rc = -pthread_create(&t, &attr, parked, b);
-		l->n_threads += rc == 0;
-	}
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-	(void)pthread_attr_destroy(&attr);
-	return rc;
-}
-
-/* PID 1 in our memory, on its stack, with a parked thread's TLS; the
- * agent gets the other's. */
-static long clone_pid1(struct cage_launch *l, struct cage_pid1 *b)
-{
-	for (; l->n_parked < l->n_threads; l->n_parked++)
-		while (sem_wait(&b->parked) != 0)
-			;
-	b->ca.flags |= CLONE_VM | CLONE_SETTLS;
-	b->ca.tls = b->tls[0];
-	b->args.agent_tls = b->tls[1];
-	b->args.signals = b->signals;
-	return clone3_call(&b->ca, pid1_main, &b->args);
-}
-#else
-static int park_threads(struct cage_launch *l, struct cage_pid1 *b)
-{
-	(void)l;
-	b->signals = cage_nondefault_signals();
-	return 0;
-}
-
-/* Elsewhere PID 1 is a plain copy of akios (fork-like clone3). */
-static long clone_pid1(struct cage_launch *l, struct cage_pid1 *b)
-{
-	long rc;
-
-	(void)l;
-	b->ca.stack = 0;
-	b->ca.stack_size = 0;
-	b->args.signals = b->signals;
-	rc = syscall(SYS_clone3, &b->ca, sizeof(b->ca));
-	if (rc == 0)
-		pid1_main(&b->args);
-	return rc < 0 ? -errno : rc;
-}
-#endif
 
 /* The mapping: a guard page, the agent's stack, a guard page, PID 1's
  * stack, then its block (page-aligned: each stack's top is aligned for
@@ -232,6 +58,32 @@ static struct cage_pid1 *map_pid1(struct cage_launch *l)
 	return b;
 }
 
+/* What PID 1 needs of the plan and the options. */
+static void fill_plan(struct cage_pid1 *b, const struct cage_launch_opts *o)
+{
+	b->args.plan = o->plan;
+	b->args.envp = o->envp;
+	b->args.pty = o->pty ? &b->pty : NULL;
+	b->args.bpf = o->bpf;
+	b->args.want_listener = o->want_listener;
+	b->args.want_relay = o->want_relay;
+	if (o->pty)
+		b->pty = *o->pty;
+}
+
+/* The clone's arguments: into the new namespaces, on PID 1's stack. */
+static void fill_clone(struct cage_pid1 *b, uint64_t flags, char *stack_top)
+{
+	b->pidfd = -1;
+	b->ca = (struct clone_args){
+	    .flags = CAGE_NS_FLAGS | CLONE_PIDFD | flags,
+	    .pidfd = (uint64_t)(uintptr_t)&b->pidfd,
+	    .exit_signal = SIGCHLD,
+	    .stack = (uint64_t)(uintptr_t)(stack_top - PID1_STACK),
+	    .stack_size = PID1_STACK,
+	};
+}
+
 static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 		      int status_fd, int sync_fd, char *stack_top)
 {
@@ -239,50 +91,48 @@ static void fill_pid1(struct cage_pid1 *b, const struct cage_launch_opts *o,
 
 	b->args = (struct cage_child_args){
 	    .agent_stack = b->args.agent_stack,
-	    .plan = o->plan,
-	    .envp = o->envp,
 	    .status_fd = status_fd,
 	    .sync_fd = sync_fd,
-	    .pty = o->pty ? &b->pty : NULL,
-	    .bpf = o->bpf,
-	    .want_listener = o->want_listener,
-	    .want_relay = o->want_relay,
+	    .uid = o->plan->uid,
+	    .gid = o->plan->gid,
 	    .go_before_agent =
 		o->cgroup && cg < 0 &&
 		cage_cgroup_backend(o->cgroup) != CAGE_CGROUP_NONE,
 	};
-	if (o->pty)
-		b->pty = *o->pty;
-	b->pidfd = -1;
-	b->ca = (struct clone_args){
-	    .flags = CAGE_NS_FLAGS | CLONE_PIDFD,
-	    .pidfd = (uint64_t)(uintptr_t)&b->pidfd,
-	    .exit_signal = SIGCHLD,
-	    .stack = (uint64_t)(uintptr_t)(stack_top - PID1_STACK),
-	    .stack_size = PID1_STACK,
-	};
+	b->args.new_cgroupns = b->args.go_before_agent;
+	fill_plan(b, o);
+	fill_clone(b, 0, stack_top);
 	if (cg >= 0) {
 		b->ca.flags |= CLONE_INTO_CGROUP;
 		b->ca.cgroup = (uint64_t)cg;
 	}
 }
 
-/* After clone: cgroup, go. On failure the child is killed. */
+/* Moves PID 1 into the run's cgroup unless the clone put it there. */
+static int attach(struct cage_launch *l, const struct cage_launch_opts *o,
+		  struct akios_err *err)
+{
+	int rc;
+
+	if (!o->cgroup || (!l->early && cage_cgroup_fd(o->cgroup) >= 0) ||
+	    cage_cgroup_backend(o->cgroup) == CAGE_CGROUP_NONE)
+		return 0;
+	rc = cage_cgroup_attach(o->cgroup, l->pid);
+	if (rc != 0)
+		akios_err_set(err, NULL, 0, 0,
+			      "cannot move the cage into its cgroup: %s",
+			      strerror(-rc));
+	return rc;
+}
+
+/* After clone: cgroup (an early PID 1 is in it already), go. On failure
+ * the child is killed. */
 static int release_child(struct cage_launch *l,
 			 const struct cage_launch_opts *o, int go_fd,
 			 struct akios_err *err)
 {
-	int rc = 0;
+	int rc = l->early ? 0 : attach(l, o, err);
 
-	if (o->cgroup && cage_cgroup_fd(o->cgroup) < 0 &&
-	    cage_cgroup_backend(o->cgroup) != CAGE_CGROUP_NONE) {
-		rc = cage_cgroup_attach(o->cgroup, l->pid);
-		if (rc != 0)
-			akios_err_set(
-			    err, NULL, 0, 0,
-			    "cannot move the cage into its cgroup: %s",
-			    strerror(-rc));
-	}
 	if (rc == 0 && o->before_go)
 		rc = o->before_go(o->go_ctx, l->pidfd, err);
 	if (rc == 0 && write(go_fd, "g", 1) != 1) {
@@ -303,15 +153,122 @@ static int launch_error(int rc, struct akios_err *err)
 	return rc;
 }
 
+static void launch_init(struct cage_launch *l)
+{
+	*l = (struct cage_launch){.pid = -1,
+				  .pidfd = -1,
+				  .status_fd = -1,
+				  .park_wr = -1,
+				  .early_status = -1,
+				  .early_sync = -1,
+				  .early_child = {-1, -1}};
+}
+
 int cage_launch_prepare(struct cage_launch *l)
 {
 	struct cage_pid1 *b;
 
-	*l = (struct cage_launch){
-	    .pid = -1, .pidfd = -1, .status_fd = -1, .park_wr = -1};
+	launch_init(l);
 	b = map_pid1(l);
-	l->prep_err = b ? park_threads(l, b) : -errno;
+	l->prep_err = b ? cage_park_threads(l, b) : -errno;
 	return l->prep_err;
+}
+
+#if CAGE_SHARED_VM
+int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
+{
+	struct cage_pid1 *b;
+
+	launch_init(l);
+	l->early = true;
+	b = map_pid1(l);
+	if (!b)
+		return -errno;
+	b->args.uid = uid;
+	b->args.gid = gid;
+	/* Into a cgroup only later (attach): the clone happens before the
+	 * plan says whether there is one. */
+	fill_clone(b, CLONE_VM, (char *)b);
+	for (int i = 0; i < 4; i++)
+		b->early_fd[i] = -1;
+	return cage_park_early(l, b);
+}
+#else
+int cage_launch_early(struct cage_launch *l, uid_t uid, gid_t gid)
+{
+	(void)uid;
+	(void)gid;
+	launch_init(l);
+	return -ENOSYS;
+}
+#endif
+
+/* The cloner's outcome, and the fds it made, now ours. */
+static long await_early(struct cage_launch *l, struct cage_pid1 *b)
+{
+	long pid = cage_await_clone(b);
+	int *to[4] = {&l->early_status, &l->early_sync, &l->early_child[0],
+		      &l->early_child[1]};
+
+	for (int i = 0; i < 4; i++) {
+		if (b->early_fd[i] >= 0)
+			*to[i] = b->early_fd[i];
+		b->early_fd[i] = -1;
+	}
+	return pid;
+}
+
+/* PID 1 cloned early: what it waits for (the plan, its cgroup), then go.
+ * Our fds are the early ones; on failure after the clone PID 1 is
+ * killed. */
+static int launch_early(const struct cage_launch_opts *o, struct cage_launch *l,
+			struct akios_err *err)
+{
+	struct cage_pid1 *b = cage_pid1_block(l);
+	long pid = await_early(l, b);
+	int rc = 0;
+
+	for (int i = 0; i < 2; i++)
+		close_fd(&l->early_child[i]);
+	if (b->thread_err) {
+		akios_err_set(err, NULL, 0, 0, "cannot set up the cage: %s",
+			      strerror(-b->thread_err));
+		return b->thread_err;
+	}
+	if (pid < 0)
+		return launch_error((int)pid, err);
+	l->pid = (pid_t)pid;
+	l->pidfd = b->pidfd;
+	/* The agent's thread: its TLS recorded, it is quiet. */
+	for (; l->n_parked < l->n_threads; l->n_parked++)
+		while (sem_wait(&b->parked) != 0)
+			;
+	rc = attach(l, o, err);
+	if (rc == 0) {
+		fill_plan(b, o);
+		b->args.agent_tls = b->tls[1];
+		b->args.new_cgroupns =
+		    o->cgroup &&
+		    cage_cgroup_backend(o->cgroup) != CAGE_CGROUP_NONE;
+		__atomic_store_n(&b->args.published, true, __ATOMIC_RELEASE);
+		if (write(l->early_sync, "p", 1) != 1) {
+			rc = -errno;
+			akios_err_set(err, NULL, 0, 0,
+				      "cannot start the cage: %s",
+				      strerror(errno));
+		}
+	}
+	if (rc == 0)
+		rc = release_child(l, o, l->early_sync, err);
+	close_fd(&l->early_sync);
+	if (rc != 0) {
+		(void)syscall(SYS_pidfd_send_signal, l->pidfd, SIGKILL, NULL,
+			      0);
+		return rc;
+	}
+	l->status_fd = l->early_status;
+	l->early_status = -1;
+	return 0;
 }
 
 int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
@@ -324,6 +281,8 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 	long pid;
 	int rc = l->map ? l->prep_err : -ENOMEM;
 
+	if (rc == 0 && l->early)
+		return launch_early(o, l, err);
 	if (rc != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
 	    pipe2(sync, O_CLOEXEC) != 0 ||
@@ -334,9 +293,9 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
 		goto out;
 	}
 	/* (SO_PASSCRED: each message then carries its sender's pid.) */
-	b = (struct cage_pid1 *)((char *)l->map + l->map_size - l->block);
+	b = cage_pid1_block(l);
 	fill_pid1(b, o, sv[1], sync[0], (char *)b);
-	pid = clone_pid1(l, b);
+	pid = cage_clone_pid1(l, b);
 	if (pid < 0) {
 		rc = launch_error((int)pid, err);
 		goto out;
@@ -361,13 +320,37 @@ out:
 	return rc;
 }
 
+/* An early launch's cloner is quiet (its clone done), and a PID 1 that
+ * cage_launch did not take is killed and reaped: nothing may outlive
+ * the run, and the threads may end only once it is gone. */
+static void early_quiet(struct cage_launch *l, struct cage_pid1 *b)
+{
+	long pid;
+	int st;
+
+	if (!l->cloner)
+		return;
+	pid = await_early(l, b);
+	for (int i = 0; i < 2; i++)
+		close_fd(&l->early_child[i]);
+	close_fd(&l->early_sync); /* PID 1 sees EOF: it gives up */
+	close_fd(&l->early_status);
+	if (pid > 0 && l->pid < 0) {
+		(void)syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL,
+			      0);
+		while (waitpid((pid_t)pid, &st, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	if (pid > 0 && l->pid < 0 && b->pidfd >= 0)
+		close(b->pidfd);
+}
+
 void cage_launch_free(struct cage_launch *l)
 {
-	struct cage_pid1 *b =
-	    l->map
-		? (struct cage_pid1 *)((char *)l->map + l->map_size - l->block)
-		: NULL;
+	struct cage_pid1 *b = cage_pid1_block(l);
 
+	if (l->early && b)
+		early_quiet(l, b);
 	/* Each parked thread reads the block until it posts. */
 	for (; b && l->n_parked < l->n_threads; l->n_parked++)
 		while (sem_wait(&b->parked) != 0)
@@ -378,4 +361,41 @@ void cage_launch_free(struct cage_launch *l)
 	if (l->map)
 		(void)munmap(l->map, l->map_size);
 	l->map = NULL;
+}
+
+struct cage_early {
+	struct cage_launch l;
+	bool taken; /* by cage_run */
+};
+
+struct cage_early *cage_early_start(uid_t uid, gid_t gid)
+{
+	struct cage_early *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (cage_launch_early(&e->l, uid, gid) != 0) {
+		cage_launch_free(&e->l);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+int cage_launch_adopt(struct cage_launch *l, struct cage_early *e)
+{
+	if (!e || e->taken)
+		return -ENOENT;
+	*l = e->l;
+	e->taken = true;
+	return 0;
+}
+
+void cage_early_free(struct cage_early *e)
+{
+	if (!e)
+		return;
+	if (!e->taken)
+		cage_launch_free(&e->l);
+	free(e);
 }

@@ -384,12 +384,19 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 }
 
 /* Before the cage goes on: the placeholders it binds exist (the sentinel
- * made them while we cloned), and the sentinel holds the cage's pidfd. */
+ * made them while we cloned, or, with an early cage, while it starts its
+ * view: the sentinel is cloned only once the plan is published), and the
+ * sentinel holds the cage's pidfd. */
 static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
 {
 	struct run_ctx *c = ctx;
-	int rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+	int rc = c->l.early
+		     ? cage_placeholders_start(c->o->plan, c->o->spare_dirs,
+					       c->o->n_spare_dirs, &c->ph, err)
+		     : 0;
 
+	if (rc == 0)
+		rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
 	if (rc == 0)
 		cage_placeholders_watch(&c->ph, pidfd);
 	return rc;
@@ -528,12 +535,14 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	sigset_t old;
 	int rc;
 
-	/* The parked thread starts while the rest is set up. */
-	(void)cage_launch_prepare(&c.l);
+	/* The parked threads start while the rest is set up, unless an
+	 * early cage waits already. */
+	if (cage_launch_adopt(&c.l, o->early) != 0)
+		(void)cage_launch_prepare(&c.l);
 	memset(r, 0, sizeof(*r));
 	sigemptyset(&old);
 	rc = prepare(&c, &old, err);
-	if (rc == 0)
+	if (rc == 0 && !c.l.early)
 		rc = cage_placeholders_start(o->plan, o->spare_dirs,
 					     o->n_spare_dirs, &c.ph, err);
 	if (rc == 0)

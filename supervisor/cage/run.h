@@ -30,12 +30,28 @@ struct cage_relay_fds {
 	int err4;	    /* errno: why relay4 is missing */
 };
 
+/* The cage's PID 1 started before the plan exists (x86_64: it shares
+ * akios's memory), so that the clone of its namespaces and its identity
+ * map overlap with the policy load and the plan build on the other
+ * core; it then waits, and cage_run hands it the plan. start: as soon as
+ * a real run is known (after no_new_privs), with the caller's uid/gid;
+ * NULL when not possible here (cage_run then clones the cage itself;
+ * a failed clone is kept and reported by cage_run as then). free: kills
+ * and reaps it unless cage_run took it; NULL is fine. Every path out of
+ * a run calls free. */
+struct cage_early; /* launch.c */
+struct cage_early *cage_early_start(uid_t uid, gid_t gid);
+void cage_early_free(struct cage_early *e);
+
 struct cage_run_opts {
 	const struct cage_plan *plan; /* borrowed, must be allowed */
-	struct cage_cgroup *cgroup;   /* borrowed; NULL: none */
-	const struct cage_bpf *bpf;   /* borrowed; NULL: no seccomp filter */
-	bool want_listener;	      /* ask the child for a notify fd */
-	bool use_pty;		      /* give the agent its own terminal */
+	/* From cage_early_start (borrowed: cage_run takes its cage and
+	 * reaps it); NULL: cage_run clones the cage itself. */
+	struct cage_early *early;
+	struct cage_cgroup *cgroup; /* borrowed; NULL: none */
+	const struct cage_bpf *bpf; /* borrowed; NULL: no seccomp filter */
+	bool want_listener;	    /* ask the child for a notify fd */
+	bool use_pty;		    /* give the agent its own terminal */
 	/* Where a pool of spare placeholder directories may live (in the
 	 * first of them on the placeholders' filesystem, as
 	 * <dir>/placeholders): akios's own directories, absolute, hidden
