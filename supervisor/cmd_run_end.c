@@ -209,6 +209,8 @@ int run_cage(struct run_state *s)
 	    .on_ended = run_ended,
 	    .spare_dirs = spare_dirs,
 	    .n_spare_dirs = AKIOS_ARRAY_SIZE(spare_dirs),
+	    /* akios run ends with the run (cmd_run: main returns). */
+	    .exiting = true,
 	};
 	struct cage_result r;
 	struct akios_err err = {0};

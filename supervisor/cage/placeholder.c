@@ -401,7 +401,7 @@ void cage_placeholders_over(struct cage_placeholders *ph)
 	cage_placeholders_release(ph);
 }
 
-void cage_placeholders_remove(struct cage_placeholders *ph)
+void cage_placeholders_reap(struct cage_placeholders *ph)
 {
 	int st;
 
@@ -410,6 +410,11 @@ void cage_placeholders_remove(struct cage_placeholders *ph)
 		while (waitpid(ph->pid, &st, 0) < 0 && errno == EINTR)
 			;
 	ph->pid = -1;
+}
+
+void cage_placeholders_remove(struct cage_placeholders *ph)
+{
+	cage_placeholders_reap(ph);
 	/* Only now: the sentinel ran on this memory until it exited. */
 	if (ph->map)
 		(void)munmap(ph->map, ph->size);

@@ -504,13 +504,21 @@ static void conclude(struct run_ctx *c, double t0)
 
 static void finish(struct run_ctx *c, const sigset_t *old)
 {
+	bool leave;
+
 	reap(c);
-	cage_launch_free(&c->l);
+	/* With PID 1 reaped, nothing runs on the cage's memory any more. */
+	leave = c->o->exiting && c->reaped;
+	if (!leave)
+		cage_launch_free(&c->l);
 	if (c->envp) {
 		cage_plan_env_wipe(c->envp);
 		free(c->envp);
 	}
-	cage_placeholders_remove(&c->ph);
+	if (leave)
+		cage_placeholders_reap(&c->ph);
+	else
+		cage_placeholders_remove(&c->ph);
 	const int fds[] = {c->sigfd, c->timerfd, c->agent_pidfd, c->l.pidfd,
 			   c->l.status_fd};
 

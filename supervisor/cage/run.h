@@ -58,6 +58,13 @@ struct cage_run_opts {
 	 * from the view by the plan. NULL entries are skipped. */
 	const char *const *spare_dirs;
 	unsigned n_spare_dirs;
+	/* The caller exits right after cage_run returns: the cage's memory
+	 * (PID 1's and the agent's stacks, the sentinel's) and the parked
+	 * threads are left to the process's exit, which drops them in one
+	 * go, instead of being woken and unmapped one by one (each munmap
+	 * flushes the TLB of every CPU running this mm). PID 1 and the
+	 * sentinel are still waited for first. */
+	bool exiting;
 	/* Extension points for the broker (issue 6). Each may be NULL. */
 	void *hook_ctx;
 	/* The seccomp listener fd (taken: the hook closes it); the hook
@@ -172,6 +179,9 @@ void cage_placeholders_watch(const struct cage_placeholders *ph, int pidfd)
 void cage_placeholders_release(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 void cage_placeholders_over(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 void cage_placeholders_remove(struct cage_placeholders *ph) AKIOS_NONNULL(1);
+/* remove, but the sentinel's memory stays mapped (for a process about to
+ * exit: cage_run_opts.exiting). */
+void cage_placeholders_reap(struct cage_placeholders *ph) AKIOS_NONNULL(1);
 
 /* "exited with 3", "killed by signal 9 (Killed)", ... into buf. */
 const char *cage_result_str(const struct cage_result *r, char *buf, size_t size)
