@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 
 struct exec_req {
 	char path[PATH_MAX];
@@ -61,29 +63,66 @@ static int read_argv(struct broker *b, uint64_t argv_addr, struct exec_req *x)
 	return 0;
 }
 
-/* The binary as the supervisor sees it: relative paths through the
- * task's cwd or dirfd, absolute ones through its root. Informational
- * (audit only): the exec itself resolves again, in the kernel. */
+/* Our copy of fd's name into out (size bytes): the path in the task's
+ * view when the file lies outside our root (the cage's). 0 or -1. */
+static int fd_name(int fd, char *out, size_t size)
+{
+	char self[64];
+	ssize_t len;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	len = readlink(self, out, size - 1);
+	/* Only an absolute name: not a pipe's or a memfd's ("memfd:..."). */
+	if (len <= 0 || out[0] != '/')
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+/* The binary as the task sees it: relative paths through its cwd or
+ * dirfd, absolute ones through its root, each symlink on the way
+ * resolved inside the task's root (openat2 RESOLVE_IN_ROOT from it:
+ * realpath(3) on /proc/PID/root/... reads that magic link as "/" and
+ * goes on in our namespace, and even the kernel's own walk resolves an
+ * absolute symlink target from the walker's root). It only adds a name
+ * tools.allow may match and the audit event's "resolved"; the exec
+ * itself resolves again, in the kernel. */
 static void resolve_path(pid_t pid, int dirfd, bool at, struct exec_req *x)
 {
-	char base[64], full[PATH_MAX + 64];
-	int n;
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT};
+	char proc[64], base[PATH_MAX], full[2 * PATH_MAX];
+	int root, fd, n;
 
-	if (x->path[0] == '/')
-		n = snprintf(base, sizeof(base), "/proc/%d/root", (int)pid);
-	else if (at && dirfd != AT_FDCWD)
-		n = snprintf(base, sizeof(base), "/proc/%d/fd/%d", (int)pid,
-			     dirfd);
-	else
-		n = snprintf(base, sizeof(base), "/proc/%d/cwd", (int)pid);
-	if (n < 0 || (size_t)n >= sizeof(base))
-		return;
-	n = snprintf(full, sizeof(full), "%s%s%s", base,
-		     x->path[0] == '/' || x->path[0] == '\0' ? "" : "/",
+	base[0] = '\0';
+	if (x->path[0] != '/') {
+		n = at && dirfd != AT_FDCWD
+			? snprintf(proc, sizeof(proc), "/proc/%d/fd/%d",
+				   (int)pid, dirfd)
+			: snprintf(proc, sizeof(proc), "/proc/%d/cwd",
+				   (int)pid);
+		fd = n > 0 ? open(proc, O_PATH | O_CLOEXEC) : -1;
+		n = fd < 0 ? -1 : fd_name(fd, base, sizeof(base));
+		if (fd >= 0)
+			close(fd);
+		if (n != 0)
+			return;
+	}
+	/* execveat(fd, "", AT_EMPTY_PATH): the fd is the file itself. */
+	n = snprintf(full, sizeof(full), "%s%s%s", base, x->path[0] ? "/" : "",
 		     x->path);
-	if (n < 0 || (size_t)n >= sizeof(full))
+	snprintf(proc, sizeof(proc), "/proc/%d/root", (int)pid);
+	root = n > 0 && (size_t)n < sizeof(full)
+		   ? open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC)
+		   : -1;
+	if (root < 0)
 		return;
-	x->have_resolved = realpath(full, x->resolved) != NULL;
+	fd = (int)syscall(SYS_openat2, root, full, &how, sizeof(how));
+	close(root);
+	if (fd < 0)
+		return;
+	x->have_resolved = fd_name(fd, x->resolved, sizeof(x->resolved)) == 0;
+	close(fd);
 }
 
 static const char *base_name(const char *p)
@@ -172,19 +211,20 @@ static int exec_decide(struct broker *b, bool at, struct exec_req *x)
 	rc = read_argv(b, at ? a[2] : a[1], x);
 	if (rc == -ENOENT)
 		return 0;
+	/* Resolved while the task waits: once answered it may be gone
+	 * (exited, its /proc entry with it) before the audit event is
+	 * made, and the name would be missing from it. */
+	resolve_path((pid_t)n->pid, (int)a[0], at, x);
+	enum exec_class cls = exec_class(b, x);
+
 	/* The agent's command (its first exec among them), or any exec when
-	 * no tool has a deadline and tools.allow lets everything run: the
-	 * resolved name, which only adds matches, cannot change the answer;
-	 * it is looked up after it, for the audit event. */
-	if (exec_class(b, x) == EXEC_AGENT ||
+	 * no tool has a deadline and tools.allow lets everything run. */
+	if (cls == EXEC_AGENT ||
 	    (!b->tools && (!b->policy || !b->policy->tools.allow_set))) {
 		rc = broker_continue(b);
-		resolve_path((pid_t)n->pid, (int)a[0], at, x);
 		emit_allow(b, x);
 		return rc;
 	}
-	resolve_path((pid_t)n->pid, (int)a[0], at, x);
-	enum exec_class cls = exec_class(b, x);
 
 	/* Each answer goes before its audit event: the process waits for
 	 * the first, not for the second, and the event says the same either

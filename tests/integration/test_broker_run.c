@@ -125,6 +125,30 @@ Test(broker_run, tools_allow_refuses_unlisted_programs, .timeout = 60)
 	cagetest_teardown(&W);
 }
 
+/* An exec's "resolved" name is the file in the cage's view, not the one
+ * at that path on the host: the cage's /tmp is its own (and noexec: the
+ * exec itself fails in the kernel, after the broker's answer). */
+Test(broker_run, exec_resolved_in_the_cage, .timeout = 60)
+{
+	struct test_run r;
+	char *cmd[] = {"sh", "-c",
+		       "cp /bin/true /tmp/akios-only-here && "
+		       "ln -s /tmp/akios-only-here /tmp/akios-link && "
+		       "/tmp/akios-link; echo rc=$?",
+		       NULL};
+
+	cr_assert_eq(cagetest_setup(&W, false), 0);
+	policy(1, NULL);
+	cr_assert_eq(cagetest_run(&W, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "rc=126\n", "%s", r.err);
+	test_run_free(&r);
+	cr_assert(access("/tmp/akios-only-here", F_OK) != 0);
+	cr_assert(audited("\"path\":\"/tmp/akios-link\"",
+			  "\"resolved\":\"/tmp/akios-only-here\""));
+	cagetest_teardown(&W);
+}
+
 /* A name that resolves to 127.0.0.1 is refused (no literal listed): the
  * dry run says so, and a live curl to it never reaches the host. */
 Test(broker_run, name_resolving_to_loopback_is_refused, .timeout = 60)
