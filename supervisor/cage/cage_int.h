@@ -81,16 +81,33 @@ struct cage_child_args {
  * when that cannot be read. */
 uint64_t cage_nondefault_signals(void);
 
+/* What cage_view_build leaves for after the old root's detach: the
+ * placeholders' rebinds, when the plan ends with them (they exist only
+ * once the supervisor says go, and waiting for that before the pivot
+ * would put the detach's RCU grace period after the go). */
+struct cage_view_rest {
+	int root;      /* O_PATH fd of the view's root; -1: nothing left */
+	unsigned from; /* the first mount left */
+};
+
 /* In the new namespaces: builds the view and pivots into it, the old root
  * still stacked on "/" until cage_view_detach, which must come before the
  * agent may exec. In between only absolute normal paths may be resolved
  * (they start at the new root; a ".." reaching the root would climb into
  * the old one), and no cwd may be taken. The fds it
  * opens (all CLOEXEC) may be left open: the caller closes every fd it
- * does not need with close_range right after. *go_fd (the sync pipe) is
- * waited on (cage_view_await_go) before the first mount on a placeholder
- * and then set to -1. */
-int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f);
+ * does not need with close_range right after (rest->root excepted).
+ * When the plan's mounts from the first placeholder on are all rebinds,
+ * they are left in *rest for cage_view_finish; otherwise *go_fd (the
+ * sync pipe) is waited on (cage_view_await_go) before the first mount
+ * on a placeholder and then set to -1. */
+int cage_view_build(const struct cage_plan *p, int *go_fd,
+		    struct cage_view_rest *rest, struct cage_fail *f);
+/* After cage_view_detach: waits for the go (*go_fd) if anything is left
+ * in *rest, then rebinds what is left, by their paths in the view, and
+ * closes rest->root. */
+int cage_view_finish(const struct cage_plan *p, struct cage_view_rest *rest,
+		     int *go_fd, struct cage_fail *f);
 /* Detaches the old root, cwd "/", the root read-only. */
 int cage_view_detach(struct cage_fail *f);
 /* Reads the go byte from *fd unless it was read already (*fd < 0); then
@@ -101,6 +118,9 @@ int cage_view_await_go(int *fd, struct cage_fail *f);
  * the leading whole path components a and b share. */
 size_t cage_view_common_dirs(const char *a, size_t alen, const char *b,
 			     size_t blen);
+/* view.c: the first mount cage_view_build leaves for cage_view_finish
+ * (n_mounts: none). */
+unsigned cage_view_late_from(const struct cage_plan *p);
 #endif
 /* Brings up lo in the new network namespace. */
 int cage_net_lo_up(struct cage_fail *f);

@@ -419,6 +419,7 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	const struct cage_child_args b = *args; /* the agent reads it too */
 	const struct cage_child_args *a = &b;
 	struct cage_fail f = {0};
+	struct cage_view_rest rest;
 	int go = a->sync_fd;
 	int ready[2];
 	pid_t agent;
@@ -439,9 +440,9 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
 	close(ready[1]);
-	if (cage_view_build(a->plan, &go, &f) != 0)
+	if (cage_view_build(a->plan, &go, &rest, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	close_except((const int[]){a->status_fd, go, ready[0]}, 3);
+	close_except((const int[]){a->status_fd, go, ready[0], rest.root}, 4);
 	/* The relay's sockets, if the agent sent them by now, and the
 	 * agent's first message go before the old root's detach, which
 	 * sleeps out an RCU grace period: meanwhile the supervisor makes its
@@ -451,7 +452,12 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	let_agent_in(a, ready[0]);
 	if (cage_view_detach(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	/* The go byte, if no placeholder took it: the agent execs after. */
+	/* The placeholders' rebinds, after the go (so the detach's RCU grace
+	 * period overlaps the sentinel making them and the supervisor's
+	 * run.start), before the agent may go on. */
+	if (cage_view_finish(a->plan, &rest, &go, &f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	/* The go byte, if nothing took it: the agent execs after. */
 	if (cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	if (!relayed)

@@ -2,10 +2,12 @@
  * namespace) from the plan's mount list: every host source is cloned
  * first (open_tree), then a fresh tmpfs root is filled in plan order and
  * pivoted into; the old root is detached (cage_view_detach) before the
- * agent is let in. Mount attributes are only ever
- * added (mount_setattr attr_set, mount flags), so flags the host locked
- * stay locked. Every entry is reached by its name in a directory opened
- * with RESOLVE_IN_ROOT: no symlink leads out of the view.
+ * agent may exec, and the placeholders' rebinds that end the plan come
+ * after the detach and the go (cage_view_finish). Mount attributes are
+ * only ever added (mount_setattr attr_set, mount flags), so flags the
+ * host locked stay locked. Every entry is reached by its name in a
+ * directory opened with RESOLVE_IN_ROOT: no symlink leads out of the
+ * view.
  * Runs between clone and execve: no allocation, errors via cage_fail. */
 #include "shared/common.h"
 #include "supervisor/cage/cage_int.h"
@@ -14,11 +16,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -515,12 +514,31 @@ int cage_view_await_go(int *fd, struct cage_fail *f)
 	return -EPIPE;
 }
 
-int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f)
+/* Where the rebinds that may wait until after the detach begin: the
+ * first placeholder, if every mount from there on is a rebind (a path
+ * already in the view bound on itself: nothing to make in the root,
+ * which the detach makes read-only); else n_mounts. */
+AKIOS_STATIC unsigned cage_view_late_from(const struct cage_plan *p)
+{
+	unsigned i = 0;
+
+	while (i < p->n_mounts && !(p->mounts[i].flags & CAGE_MF_PLACEHOLDER))
+		i++;
+	for (unsigned j = i; j < p->n_mounts; j++)
+		if (p->mounts[j].kind != CAGE_MNT_REBIND)
+			return p->n_mounts;
+	return i;
+}
+
+int cage_view_build(const struct cage_plan *p, int *go_fd,
+		    struct cage_view_rest *rest, struct cage_fail *f)
 {
 	int trees[CAGE_MAX_MOUNTS];
 	struct view v = {.root = -1, .dirfd = -1, .defer = can_defer(p)};
+	unsigned end = cage_view_late_from(p);
 	int rc;
 
+	*rest = (struct cage_view_rest){.root = -1, .from = p->n_mounts};
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
 		return fail(f, "make / a slave", NULL);
@@ -529,7 +547,7 @@ int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f)
 		v.root = new_root(f);
 		rc = v.root < 0 ? v.root : 0;
 	}
-	for (unsigned i = 0; i < p->n_mounts && rc == 0; i++) {
+	for (unsigned i = 0; i < end && rc == 0; i++) {
 		const struct cage_mount *m = &p->mounts[i];
 
 		/* A placeholder exists once the supervisor says go. */
@@ -543,25 +561,29 @@ int cage_view_build(const struct cage_plan *p, int *go_fd, struct cage_fail *f)
 		rc = pivot(v.root, f);
 	if (v.dirfd >= 0)
 		vclose(&v, v.dirfd);
-	if (v.root >= 0)
+	if (rc == 0 && end < p->n_mounts) {
+		/* Kept (not deferred): the caller's close_range spares it. */
+		rest->root = v.root;
+		rest->from = end;
+	} else if (v.root >= 0) {
 		vclose(&v, v.root);
+	}
 	return rc;
 }
 
-int cage_net_lo_up(struct cage_fail *f)
+int cage_view_finish(const struct cage_plan *p, struct cage_view_rest *rest,
+		     int *go_fd, struct cage_fail *f)
 {
-	struct ifreq ifr = {0};
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct view v = {.root = rest->root, .dirfd = -1};
 	int rc = 0;
 
-	if (s < 0)
-		return fail(f, "socket", "lo");
-	memcpy(ifr.ifr_name, "lo", 3);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
-		rc = fail(f, "SIOCGIFFLAGS", "lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (rc == 0 && ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
-		rc = fail(f, "SIOCSIFFLAGS", "lo");
-	close(s);
+	if (rest->root < 0)
+		return 0;
+	rc = cage_view_await_go(go_fd, f);
+	for (unsigned i = rest->from; i < p->n_mounts && rc == 0; i++)
+		if (rebind(&v, &p->mounts[i]) != 0)
+			rc = fail(f, p->mounts[i].why, p->mounts[i].dst);
+	close(rest->root);
+	rest->root = -1;
 	return rc;
 }
