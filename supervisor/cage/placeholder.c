@@ -180,6 +180,22 @@ PH_BARE static void ph_close_but(long a, long b)
 	(void)PH_SYS(SYS_close_range, hi + 1, ~0u, 0, 0, 0, 0);
 }
 
+/* Once its start reply is out, nothing the sentinel does is on the run's
+ * critical path, while its wake-ups at the end ("e") are: a waking task of
+ * the same weight preempts akios's main thread on its CPU (the kernel
+ * packs both on one), and the removal then delays the end of the run
+ * (run.end, the checkpoint) instead of overlapping it. SCHED_BATCH never
+ * preempts on wake-up (only at the tick, or when akios sleeps), yet keeps
+ * the normal weight: the sentinel is never starved (akios waits for it),
+ * it gets its fair share of the CPU as before. Any thread may choose it
+ * for itself; should it fail, the sentinel just runs as before. */
+PH_BARE static void ph_step_aside(void)
+{
+	struct sched_param sp = {.sched_priority = 0};
+
+	(void)PH_SYS(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp, 0, 0, 0);
+}
+
 /* The sentinel's whole life (signals blocked since the clone). */
 PH_BARE static int ph_sentinel(void *arg)
 {
@@ -193,6 +209,7 @@ PH_BARE static int ph_sentinel(void *arg)
 	ph_close_but(sock, b->spare);
 	ph_create_all(b, &res);
 	(void)PH_SYS(SYS_sendto, sock, &res, sizeof(res), MSG_NOSIGNAL, 0, 0);
+	ph_step_aside();
 	pidfd = res.err == 0 ? ph_wait_for_end((int)sock, &over) : -1;
 	/* "e": the cage's PID 1 reported the agent's end after it had
 	 * killed and reaped every other process of its namespace, so no
