@@ -192,22 +192,37 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 }
 
 /* Before the cage goes on: the placeholders it binds exist (the sentinel
- * made them while we cloned, or, with an early cage, while it starts its
- * view: the sentinel is cloned only once the plan is published), and the
- * sentinel holds the cage's pidfd. */
-static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
+ * made them while we cloned), and the sentinel holds the cage's pidfd.
+ * With an early cage the sentinel is cloned only now, once the plan is
+ * published, while PID 1 builds its view: it keeps its copy of the
+ * pidfd from the clone and sends the go itself once they exist (1: the
+ * launch does not), so that neither our wake-up for its reply nor our
+ * own start of the run (on_launched: the audit log, run.start) is on the
+ * cage's path; its reply is read after that (placeholders_made). */
+static int placeholders_ready(void *ctx, int pidfd, int go_fd,
+			      struct akios_err *err)
 {
 	struct run_ctx *c = ctx;
-	int rc = c->l.early
-		     ? cage_placeholders_start(c->o->plan, c->o->spare_dirs,
-					       c->o->n_spare_dirs, &c->ph, err)
-		     : 0;
+	int rc;
 
-	if (rc == 0)
-		rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+	if (c->l.early) {
+		rc = cage_placeholders_start(c->o->plan, c->o->spare_dirs,
+					     c->o->n_spare_dirs, pidfd, go_fd,
+					     &c->ph, err);
+		return rc == 0 && c->ph.pid > 0 ? 1 : rc;
+	}
+	rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
 	if (rc == 0)
 		cage_placeholders_watch(&c->ph, pidfd);
 	return rc;
+}
+
+/* The early sentinel's reply (placeholders_ready), before the loop: on
+ * a failure the cage never got its go (it is killed with the run), and
+ * err names the placeholder, as when the launch waited for it. */
+static int placeholders_made(struct run_ctx *c, struct akios_err *err)
+{
+	return c->l.early ? cage_placeholders_wait(&c->ph, c->o->plan, err) : 0;
 }
 
 static int start(struct run_ctx *c, struct akios_err *err)
@@ -361,15 +376,19 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	rc = prepare(&c, &old, err);
 	if (rc == 0 && !c.l.early)
 		rc = cage_placeholders_start(o->plan, o->spare_dirs,
-					     o->n_spare_dirs, &c.ph, err);
+					     o->n_spare_dirs, -1, -1, &c.ph,
+					     err);
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
 		rc = launched(&c, err);
 	if (rc == 0)
+		rc = placeholders_made(&c, err);
+	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)
 		rc = cage_loop_run(c.loop);
+	c.draining = true;
 	if (rc != 0 && err && !err->msg[0])
 		akios_err_set(err, NULL, 0, 0, "supervising the cage: %s",
 			      strerror(-rc));

@@ -32,6 +32,9 @@ struct run_ctx {
 	int listener_err;    /* why an early copy failed (-errno) */
 	bool early_listener; /* the agent sends it at its filter's load */
 	bool got_listener;
+	/* The loop is over: messages still read (reap) are recorded, but
+	 * no hook is called any more (a failed run is being stopped). */
+	bool draining;
 	bool got_exit;
 	bool exit_from_pid1; /* the exit message came from the cage's PID 1 */
 	bool got_relay;

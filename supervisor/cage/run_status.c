@@ -85,6 +85,8 @@ static int got_ready(struct run_ctx *c, struct msghdr *mh)
 		return 0;
 	c->r->started = true;
 	c->r->agent_pid = pid;
+	if (c->draining)
+		return 0;
 	(void)agent_pidfd_for(c, pid);
 	if (c->early_listener && !c->got_listener)
 		return c->listener_err ? c->listener_err : -EPROTO;
@@ -128,13 +130,15 @@ static int got_listener(struct run_ctx *c, const char *num, size_t n,
 {
 	bool wait = n > 0 && num[n - 1] == 'w';
 	pid_t from = msg_sender(mh);
-	int rc = from		      ? agent_pidfd_for(c, from)
-		 : c->agent_pidfd < 0 ? -ESRCH
-				      : 0;
-	int fd = rc != 0 ? -1
-			 : (int)syscall(SYS_pidfd_getfd, c->agent_pidfd,
-					cage_msg_code(num, n), 0);
+	int fd = -1;
+	int rc;
 
+	if (c->draining) /* the run has stopped: nobody takes it */
+		return 0;
+	rc = from ? agent_pidfd_for(c, from) : c->agent_pidfd < 0 ? -ESRCH : 0;
+	if (rc == 0)
+		fd = (int)syscall(SYS_pidfd_getfd, c->agent_pidfd,
+				  cage_msg_code(num, n), 0);
 	if (rc == 0 && fd < 0)
 		rc = -errno;
 	if (!wait && (rc == -ESRCH || rc == -EBADF)) {
@@ -175,7 +179,7 @@ static int got_relay(struct run_ctx *c, const char *b, size_t n,
 	    want != ng)
 		rc = -EPROTO;
 	c->got_relay = true;
-	if (rc == 0 && c->o->on_relay) {
+	if (rc == 0 && c->o->on_relay && !c->draining) {
 		rc = c->o->on_relay(c->o->hook_ctx, c->loop, &r);
 		return rc == 0 ? flush_listener(c) : rc;
 	}

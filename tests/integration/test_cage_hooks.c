@@ -326,9 +326,10 @@ Test(cage_hooks, failed_exec_is_reported_without_ack, .timeout = 30)
 
 /* The supervisor fails to take the listener: the run stops with the
  * error and the cage is killed, its execve never answered, nothing
- * hangs or survives. The listener comes at the filter's load: the agent
- * never gets to its ready message; the cage's PID 1 (our child) is
- * reaped, its pid namespace with every process in it gone. */
+ * hangs or survives. The listener comes at the filter's load, and goes
+ * to the hook after the relay's, before the agent's ready message; the
+ * cage's PID 1 (our child) is reaped, its pid namespace with every
+ * process in it gone. */
 Test(cage_hooks, listener_failure_kills_the_cage, .timeout = 30)
 {
 	static const int trapped[] = {SYS_execve, SYS_execveat};
@@ -340,8 +341,9 @@ Test(cage_hooks, listener_failure_kills_the_cage, .timeout = 30)
 	setup(&f, argv, trapped, 2);
 	cr_assert_eq(run(&f, &seen, &r), -EIO);
 	cr_assert_eq(seen.listener_at, 2);
-	cr_assert_eq(seen.start_at, 0, "the agent got to its ready message");
-	cr_assert(!r.started);
+	/* (Its ready message may come before the cage is killed: no hook
+	 * sees it once the run has failed.) */
+	cr_assert_eq(seen.start_at, 0, "on_start after the failure");
 	cr_assert_neq(r.exit_code, 0);
 	cr_assert_lt(r.wall_ms, 10000.0);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);

@@ -2,7 +2,10 @@
  * reply is out: SCHED_BATCH, so that its wake-up at the run's end does not
  * preempt akios's main thread; yet it is never starved, since akios waits
  * for it: with every CPU kept busy by tasks of normal priority, it still
- * removes what it made within a bound, and exits. */
+ * removes what it made within a bound, and exits. Given the cage's pidfd
+ * and go pipe at its start (an early cage), it sends the go byte itself
+ * once the placeholders exist, never after a failure, and keeps them
+ * until that process is gone when akios goes away without "e". */
 #include "shared/common.h"
 #include "supervisor/cage/run.h"
 
@@ -10,7 +13,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -63,16 +69,23 @@ static bool exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-static void start(struct fixture *f, struct cage_placeholders *ph)
+static void start_with(struct fixture *f, struct cage_placeholders *ph,
+		       int pidfd, int go_fd)
 {
 	struct akios_err err = {0};
 
-	cr_assert_eq(cage_placeholders_start(f->plan, NULL, 0, ph, &err), 0,
-		     "%s", err.msg);
+	cr_assert_eq(
+	    cage_placeholders_start(f->plan, NULL, 0, pidfd, go_fd, ph, &err),
+	    0, "%s", err.msg);
 	cr_assert_gt(ph->pid, 0);
 	cr_assert_eq(cage_placeholders_wait(ph, f->plan, &err), 0, "%s",
 		     err.msg);
 	cr_assert(exists(f->file) && exists(f->sub));
+}
+
+static void start(struct fixture *f, struct cage_placeholders *ph)
+{
+	start_with(f, ph, -1, -1);
 }
 
 /* The sentinel's policy, once it has had the time to set it (it does so
@@ -147,5 +160,78 @@ Test(cage_sentinel, not_starved_by_busy_cpus)
 	cr_assert(!exists(f.file) && !exists(f.sub),
 		  "the sentinel exited without removing its placeholders");
 	cr_assert_lt(took, 3.0, "the sentinel took %.3f s", took);
+	fixture_fini(&f);
+}
+
+static pid_t sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_gt(pid, 0);
+	return pid;
+}
+
+/* The go byte comes from the sentinel (our write end is closed at once),
+ * after the placeholders exist; the pidfd it got at its start keeps them
+ * while that process lives, though akios's end closed without "e". */
+Test(cage_sentinel, sends_go_and_keeps_pidfd)
+{
+	struct fixture f;
+	struct cage_placeholders ph;
+	int go[2];
+	pid_t cage = sleeper();
+	int pidfd = (int)syscall(SYS_pidfd_open, cage, 0);
+	char byte = 0;
+
+	cr_assert_geq(pidfd, 0);
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	fixture_init(&f);
+	start_with(&f, &ph, pidfd, go[1]);
+	close(go[1]);
+	close(pidfd);
+	cr_assert_eq(read(go[0], &byte, 1), 1);
+	cr_assert_eq(byte, 'g');
+	cr_assert_eq(read(go[0], &byte, 1), 0, "a second byte, or a copy left");
+	cage_placeholders_release(&ph);
+	usleep(100000);
+	cr_assert(exists(f.file) && exists(f.sub),
+		  "removed while the cage still ran");
+	kill(cage, SIGKILL);
+	waitpid(cage, NULL, 0);
+	cage_placeholders_remove(&ph);
+	cr_assert(!exists(f.file) && !exists(f.sub));
+	close(go[0]);
+	fixture_fini(&f);
+}
+
+/* A placeholder that cannot be made: no go byte (the pipe's end), the
+ * error for that path, nothing left behind. */
+Test(cage_sentinel, no_go_after_failure)
+{
+	struct fixture f;
+	struct cage_placeholders ph;
+	struct akios_err err = {0};
+	char missing[128];
+	int go[2];
+	char byte;
+
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	fixture_init(&f);
+	snprintf(missing, sizeof(missing), "%s/no/such", f.dir);
+	f.plan->mounts[1].dst = missing;
+	cr_assert_eq(
+	    cage_placeholders_start(f.plan, NULL, 0, -1, go[1], &ph, &err), 0,
+	    "%s", err.msg);
+	close(go[1]);
+	cr_assert_eq(read(go[0], &byte, 1), 0, "the cage got its go");
+	cr_assert_eq(cage_placeholders_wait(&ph, f.plan, &err), -ENOENT);
+	cr_assert_not_null(strstr(err.msg, missing), "%s", err.msg);
+	cage_placeholders_remove(&ph);
+	cr_assert(!exists(f.file));
+	close(go[0]);
 	fixture_fini(&f);
 }
