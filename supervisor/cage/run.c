@@ -16,6 +16,7 @@
 #include "supervisor/cage/run_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -209,7 +210,10 @@ static int placeholders_ready(void *ctx, int pidfd, int go_fd,
 		rc = cage_placeholders_start(c->o->plan, c->o->spare_dirs,
 					     c->o->n_spare_dirs, pidfd, go_fd,
 					     &c->ph, err);
-		return rc == 0 && c->ph.pid > 0 ? 1 : rc;
+		if (rc != 0 || c->ph.pid <= 0)
+			return rc;
+		c->go_hold = fcntl(go_fd, F_DUPFD_CLOEXEC, 0);
+		return c->go_hold >= 0 ? 1 : -errno;
 	}
 	rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
 	if (rc == 0)
@@ -343,7 +347,8 @@ static void finish(struct run_ctx *c, const sigset_t *old)
 	else
 		cage_placeholders_remove(&c->ph);
 	const int fds[] = {c->sigfd,	   c->timerfd, c->agent_pidfd,
-			   c->listener_fd, c->l.pidfd, c->l.status_fd};
+			   c->listener_fd, c->go_hold, c->l.pidfd,
+			   c->l.status_fd};
 
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
@@ -361,6 +366,7 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			    .timerfd = -1,
 			    .agent_pidfd = -1,
 			    .listener_fd = -1,
+			    .go_hold = -1,
 			    .ph = {.pid = -1, .fd = -1},
 			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
 	double t0 = now_ms();

@@ -29,7 +29,11 @@ struct run_ctx {
 	/* The agent's listener, copied before the relay came: on_relay goes
 	 * first (run.h), the listener then. -1: none waiting. */
 	int listener_fd;
-	int listener_err;    /* why an early copy failed (-errno) */
+	int listener_err; /* why an early copy failed (-errno) */
+	/* Our copy of the go pipe's write end while the early sentinel has
+	 * the go to send: PID 1 sees no EOF (and says nothing) before it is
+	 * killed, should the sentinel fail. -1: none. */
+	int go_hold;
 	bool early_listener; /* the agent sends it at its filter's load */
 	bool got_listener;
 	/* The loop is over: messages still read (reap) are recorded, but

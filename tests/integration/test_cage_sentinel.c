@@ -8,6 +8,7 @@
  * until that process is gone when akios goes away without "e". */
 #include "shared/common.h"
 #include "supervisor/cage/run.h"
+#include "tests/lib/cagetest.h"
 
 #include <criterion/criterion.h>
 #include <sched.h>
@@ -234,4 +235,35 @@ Test(cage_sentinel, no_go_after_failure)
 	cr_assert(!exists(f.file));
 	close(go[0]);
 	fixture_fini(&f);
+}
+
+/* A placeholder that cannot be made (rootless, the workspace is root's):
+ * the run stops with that reason; the cage never got its go and says
+ * nothing of its own (the supervisor still held the go pipe when it
+ * killed it: no "akios is gone"); the audit log has run.start and
+ * run.end, as when the launch waited for the sentinel. */
+Test(cage_sentinel, failed_placeholder_stops_the_run, .timeout = 60)
+{
+	struct cage_ws w;
+	char *cmd[] = {"true", NULL};
+	struct test_run r;
+	char *log;
+
+	cr_assert_eq(cagetest_setup(&w, true), 0);
+	cr_assert_eq(chown(w.ws, 0, 0), 0);
+	cr_assert_eq(chmod(w.ws, 0755), 0);
+	cr_assert_eq(cagetest_run(&w, NULL, cmd, NULL, 30, &r), 0);
+	cr_assert(!r.timed_out);
+	cr_assert_eq(r.status, 125, "%d: %s", r.status, r.err);
+	cr_assert_not_null(
+	    strstr(r.err, "cannot create the read-only placeholder"), "%s",
+	    r.err);
+	cr_assert_null(strstr(r.err, "akios is gone"), "%s", r.err);
+	log = cagetest_audit_text(&w);
+	cr_assert_not_null(log);
+	cr_assert_not_null(strstr(log, "run.start"));
+	cr_assert_not_null(strstr(log, "run.end"));
+	free(log);
+	test_run_free(&r);
+	cagetest_teardown(&w);
 }
