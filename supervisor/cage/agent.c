@@ -6,9 +6,10 @@
  * restricts itself with Landlock; once the old root is detached it
  * chdirs, clears its caps and execs the command along the cage's PATH.
  * Invariant: every layer is on before the ready message, and nothing
- * runs between it and the exec but the listener's handover and the PATH
- * search; no allocation, any failure is one status line and _exit(125)
- * (126/127 when the exec fails). */
+ * runs between it and the exec but the PATH search (and the listener's
+ * handover when the filter does not trap exec); no allocation, any
+ * failure is one status line and _exit(125) (126/127 when the exec
+ * fails). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cage/caps.h"
@@ -143,16 +144,24 @@ static int exec_search(char *const *argv, char *const *envp, int *err)
  * pidfd_getfd: sendmsg(SCM_RIGHTS) is itself trapped once the filter is
  * in place, with nobody listening yet. The fd must stay open here until
  * the supervisor has its copy. Two ways to make sure:
- * - wait (the filter does not trap exec): the supervisor answers one
- *   byte once it has the copy; EOF means it is gone, and the cage with
- *   it. The listener may then be closed.
- * - no wait (the filter traps execve and execveat: akios run): the next
- *   thing this process does is exec_search's execve, which waits in a
- *   notification on this very listener until the supervisor answers it,
- *   and the supervisor can only read the notification from its copy. So
- *   the fd (CLOEXEC, never closed here) is still in the table, with the
- *   same number, whenever the supervisor asks for it: before the
- *   execve, or while it waits. A failed exec (ENOENT along PATH, a
+ * - wait (the filter does not trap exec), after the ready message: the
+ *   supervisor answers one byte once it has the copy; EOF means it is
+ *   gone, and the cage with it. The listener may then be closed.
+ * - no wait (the filter traps execve and execveat: akios run), right
+ *   after the filter's load: the supervisor copies it and attaches its
+ *   broker while PID 1 builds the view and detaches the old root, not
+ *   between the ready message and the exec's answer. This process
+ *   execs only by exec_search's execve, which waits in a notification
+ *   on this very listener until the supervisor answers it, and the
+ *   supervisor can only read the notification from its copy. So the fd
+ *   (CLOEXEC, never closed here: close_range only marks it, dup2 writes
+ *   0-2 only, every fd opened since takes a new number) is still in the
+ *   table, with the same number, whenever the supervisor asks for it:
+ *   before the execve, or while it waits. Should the rest of the set-up
+ *   fail, this process says why and exits: the supervisor's copy then
+ *   finds it gone (or its fds closed) and the run ends as that failure;
+ *   the supervisor also refuses a ready message without its copy (the
+ *   exec would wait forever). A failed exec (ENOENT along PATH, a
  *   refusal) returns here with the listener still open; each further
  *   execve waits the same way, and the NOEXEC report and _exit come only
  *   after answers the supervisor gave from its copy. If the supervisor
@@ -227,7 +236,7 @@ static void set_up_namespaces(const struct agent_start *s)
  * bounding and ambient sets, rlimits, then the seccomp filter, which
  * allows everything the rest does (chdir, Landlock's calls, capset, the
  * tty ioctl, dup2, close_range, recvmsg, send) and traps none of it.
- * Returns the listener. */
+ * Returns the listener, handed over at once when the filter traps exec. */
 static int before_view(const struct agent_start *s)
 {
 	const struct cage_child_args *a = s->a;
@@ -247,6 +256,8 @@ static int before_view(const struct agent_start *s)
 		if (rc != 0)
 			die(a->status_fd, "seccomp", NULL, -rc);
 	}
+	if (listener >= 0 && a->bpf->traps_exec)
+		hand_over_listener(a->status_fd, listener, false);
 	return listener;
 }
 
@@ -303,8 +314,9 @@ static void await_detach(const struct agent_start *s)
 
 /* In the view: its terminal, the fds and Landlock while PID 1 detaches
  * the old root (an RCU grace period); then the cwd, the caps and ready
- * (every layer is on), right before the listener: the supervisor wakes
- * once for both. Until the detach the old root is stacked on "/": only
+ * (every layer is on), right before the listener when it waits for the
+ * supervisor's copy (it went at the filter's load otherwise): the
+ * supervisor wakes once for both. Until the detach the old root is stacked on "/": only
  * Landlock's rule paths resolve here, absolute and normal (no "..", which
  * would climb into it from the root; policy/check.c refuses one in a
  * policy path), and starting at the root, which crosses no mount on it.
@@ -329,12 +341,9 @@ static void in_view(const struct agent_start *s, int listener)
 	if (cage_clear_caps(&err) != 0)
 		die(a->status_fd, "drop capabilities:", err.msg, 0);
 	cage_status_send(a->status_fd, CAGE_MSG_READY, NULL, NULL, NULL, NULL);
-	if (listener >= 0) {
-		bool wait = !a->bpf->traps_exec;
-
-		hand_over_listener(a->status_fd, listener, wait);
-		if (wait)
-			close(listener);
+	if (listener >= 0 && !a->bpf->traps_exec) {
+		hand_over_listener(a->status_fd, listener, true);
+		close(listener);
 	}
 }
 

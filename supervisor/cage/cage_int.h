@@ -164,8 +164,12 @@ struct cage_launch_opts {
 	const struct cage_pty_modes *pty; /* NULL: no pty */
 	/* Called once the child exists and its maps are written, just
 	 * before it is let go (nothing of the cage runs yet): pidfd is the
-	 * reaper's (borrowed). A failure stops the launch. May be NULL. */
-	int (*before_go)(void *ctx, int pidfd, struct akios_err *err);
+	 * reaper's and go_fd the pipe's write end for the go byte (both
+	 * borrowed). 0: the launch writes the go byte; 1: the hook has
+	 * handed it on (someone it started writes it); -errno: a failure
+	 * stops the launch. May be NULL. */
+	int (*before_go)(void *ctx, int pidfd, int go_fd,
+			 struct akios_err *err);
 	void *go_ctx;
 };
 struct cage_launch {

@@ -134,7 +134,9 @@ static int release_child(struct cage_launch *l,
 	int rc = l->early ? 0 : attach(l, o, err);
 
 	if (rc == 0 && o->before_go)
-		rc = o->before_go(o->go_ctx, l->pidfd, err);
+		rc = o->before_go(o->go_ctx, l->pidfd, go_fd, err);
+	if (rc == 1)
+		return 0; /* the go is someone else's to send */
 	if (rc == 0 && write(go_fd, "g", 1) != 1) {
 		rc = -errno;
 		akios_err_set(err, NULL, 0, 0, "cannot start the cage: %s",

@@ -25,10 +25,13 @@
  *   socket once every copy of akios's end is closed (the cage child's copy
  *   included, which dies with akios through PDEATHSIG).
  * - Its own fd table (no CLONE_FILES): it closes every fd but its socket
- *   and the cage's pidfd, which akios sends before it lets the cage go on
- *   (SCM_RIGHTS), so after akios's death it still waits for the cage's
- *   PID 1 to be gone (pidfd readable: every process of the namespace
- *   killed and reaped) before it removes anything.
+ *   and the cage's pidfd, which it holds before the cage goes on (with
+ *   an early cage, from its clone: a copy of akios's, whose number akios
+ *   gives it, and it then sends the cage's go itself, once the
+ *   placeholders exist; else akios sends it, SCM_RIGHTS, before it lets
+ *   the cage go on), so after akios's death it still waits for the
+ *   cage's PID 1 to be gone (pidfd readable: every process of the
+ *   namespace killed and reaped) before it removes anything.
  * Architectures without the asm stubs fork() the same routine instead. */
 #include "shared/common.h"
 #include "supervisor/cage/placeholder_int.h"
@@ -124,12 +127,11 @@ PH_BARE static void ph_remove_all(struct ph_block *b)
 	}
 }
 
-/* Until akios closes its end (or dies): keeps the cage's pidfd if sent.
- * *over: akios said the cage is over (a lone "e"), see ph_sentinel. */
-PH_BARE static long ph_wait_for_end(int sock, int *over)
+/* Until akios closes its end (or dies): keeps the cage's pidfd (pidfd,
+ * or the first one sent). *over: akios said the cage is over (a lone
+ * "e"), see ph_sentinel. */
+PH_BARE static long ph_wait_for_end(int sock, long pidfd, int *over)
 {
-	long pidfd = -1;
-
 	for (;;) {
 		char byte;
 		int fd;
@@ -167,17 +169,57 @@ PH_BARE static long ph_wait_for_end(int sock, int *over)
 	}
 }
 
-/* Closes every fd but a and b (b may be -1). */
-PH_BARE static void ph_close_but(long a, long b)
+/* Closes every fd but the PH_KEEP in keep (-1 entries ignored; sorted
+ * here). */
+#define PH_KEEP 4
+PH_BARE static void ph_close_but(long keep[PH_KEEP])
 {
-	long lo = b >= 0 && b < a ? b : a;
-	long hi = b > a ? b : a;
+	long from = 0;
 
-	if (lo > 0)
-		(void)PH_SYS(SYS_close_range, 0, lo - 1, 0, 0, 0, 0);
-	if (hi > lo + 1)
-		(void)PH_SYS(SYS_close_range, lo + 1, hi - 1, 0, 0, 0, 0);
-	(void)PH_SYS(SYS_close_range, hi + 1, ~0u, 0, 0, 0, 0);
+	for (int i = 1; i < PH_KEEP; i++)
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			long t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (int i = 0; i < PH_KEEP; i++) {
+		if (keep[i] < from)
+			continue; /* -1, or kept already */
+		if (keep[i] > from)
+			(void)PH_SYS(SYS_close_range, from, keep[i] - 1, 0, 0,
+				     0, 0);
+		from = keep[i] + 1;
+	}
+	(void)PH_SYS(SYS_close_range, from, ~0u, 0, 0, 0, 0);
+}
+
+/* The cage's go, once the placeholders exist (and only then: on a
+ * failure PID 1 sees the pipe's end, or is killed). A PID 1 gone makes
+ * it EPIPE; SIGPIPE stays blocked, as every signal here. */
+PH_BARE static void ph_go(long go, const struct ph_result *res)
+{
+	if (go < 0)
+		return;
+	if (res->err == 0)
+		(void)PH_SYS(SYS_write, go, "g", 1, 0, 0, 0);
+	(void)PH_SYS(SYS_close, go, 0, 0, 0, 0, 0);
+}
+
+/* Once its start reply is out, nothing the sentinel does is on the run's
+ * critical path, while its wake-ups at the end ("e") are: a waking task of
+ * the same weight preempts akios's main thread on its CPU (the kernel
+ * packs both on one), and the removal then delays the end of the run
+ * (run.end, the checkpoint) instead of overlapping it. SCHED_BATCH never
+ * preempts on wake-up (only at the tick, or when akios sleeps), yet keeps
+ * the normal weight: the sentinel is never starved (akios waits for it),
+ * it gets its fair share of the CPU as before. Any thread may choose it
+ * for itself; should it fail, the sentinel just runs as before. */
+PH_BARE static void ph_step_aside(void)
+{
+	struct sched_param sp = {.sched_priority = 0};
+
+	(void)PH_SYS(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp, 0, 0, 0);
 }
 
 /* The sentinel's whole life (signals blocked since the clone). */
@@ -186,14 +228,17 @@ PH_BARE static int ph_sentinel(void *arg)
 	struct ph_block *b = arg;
 	struct ph_result res = {0, 0};
 	long sock = b->sock;
+	long keep[PH_KEEP] = {sock, b->spare, b->pidfd, b->go};
 	long pidfd;
 	int over = 0;
 
 	(void)PH_SYS(SYS_prctl, PR_SET_NAME, "akios-sentinel", 0, 0, 0, 0);
-	ph_close_but(sock, b->spare);
+	ph_close_but(keep);
 	ph_create_all(b, &res);
+	ph_go(b->go, &res);
 	(void)PH_SYS(SYS_sendto, sock, &res, sizeof(res), MSG_NOSIGNAL, 0, 0);
-	pidfd = res.err == 0 ? ph_wait_for_end((int)sock, &over) : -1;
+	ph_step_aside();
+	pidfd = res.err == 0 ? ph_wait_for_end((int)sock, b->pidfd, &over) : -1;
 	/* "e": the cage's PID 1 reported the agent's end after it had
 	 * killed and reaped every other process of its namespace, so no
 	 * process of the agent is left to use a placeholder; they go now,
@@ -237,6 +282,8 @@ static void fill_block(const struct cage_plan *p, struct ph_block *b,
 	b->sock = sock;
 	b->n = 0;
 	b->spare = -1;
+	b->pidfd = -1;
+	b->go = -1;
 	for (unsigned i = 0; i < p->n_mounts; i++) {
 		const struct cage_mount *m = &p->mounts[i];
 		size_t len;
@@ -303,8 +350,8 @@ static pid_t clone_sentinel(struct ph_block *b)
 
 int cage_placeholders_start(const struct cage_plan *p,
 			    const char *const *spare_dirs,
-			    unsigned n_spare_dirs, struct cage_placeholders *ph,
-			    struct akios_err *err)
+			    unsigned n_spare_dirs, int pidfd, int go_fd,
+			    struct cage_placeholders *ph, struct akios_err *err)
 {
 	int sv[2] = {-1, -1};
 	uint32_t n;
@@ -324,6 +371,8 @@ int cage_placeholders_start(const struct cage_plan *p,
 
 		fill_block(p, ph->block, n, sv[1]);
 		ph->block->spare = spare;
+		ph->block->pidfd = pidfd;
+		ph->block->go = go_fd;
 		ph->pid = clone_sentinel(ph->block);
 		if (ph->pid < 0)
 			rc = -errno;

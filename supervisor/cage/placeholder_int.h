@@ -54,6 +54,12 @@ struct ph_block {
 	uint32_t spare_seen;
 	uint32_t spare_taken;
 	uint32_t spare_given;
+	/* With an early cage (run.c), numbers in the sentinel's own fd table
+	 * (a copy of akios's at the clone): the cage's pidfd, and the sync
+	 * pipe's write end, on which the sentinel itself sends the cage's go
+	 * once the placeholders exist. -1: none (pidfd then comes later). */
+	int32_t pidfd;
+	int32_t go;
 	struct ph_entry e[];
 };
 

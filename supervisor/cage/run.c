@@ -1,6 +1,6 @@
 /* Supervising one cage run: the loop watches the signalfd (forwarded to
- * the agent), the status socket (setup errors, readiness, the listener fd,
- * the agent's end), the reaper's pidfd (the end of the cage), an optional
+ * the agent), the status socket (run_status.c: setup errors, readiness,
+ * the listener fd, the agent's end), the reaper's pidfd (the end of the cage), an optional
  * wall-clock timerfd and the pty. It stops at the agent's end (the reaper
  * has killed and reaped the rest) or the reaper's; on_ended then runs
  * while the kernel tears the namespaces down. Invariant: when cage_run
@@ -13,9 +13,10 @@
 #include "supervisor/cage/cage_int.h"
 #include "supervisor/cage/pty.h"
 #include "supervisor/cage/run.h"
-#include "supervisor/cage/status_msg.h"
+#include "supervisor/cage/run_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -27,30 +28,6 @@
 static const int forwarded[] = {SIGINT,	 SIGTERM, SIGHUP,  SIGQUIT,
 				SIGUSR1, SIGUSR2, SIGWINCH};
 
-struct run_ctx {
-	const struct cage_run_opts *o;
-	struct cage_result *r;
-	struct cage_launch l;
-	struct cage_loop *loop;
-	struct cage_pty pty;
-	bool have_pty;
-	struct cage_placeholders ph;
-	char **envp; /* the agent's environment, until PID 1 is reaped */
-	int sigfd;
-	int timerfd;
-	int agent_pidfd;
-	bool got_exit;
-	bool exit_from_pid1; /* the exit message came from the cage's PID 1 */
-	bool got_relay;
-	bool have_usage; /* r->ru came with the agent's end */
-	bool reaped;	 /* the reaper waited for */
-	char exit_kind;
-	bool setup_err;
-	bool timed_out;
-	bool aborted;
-	size_t reason_len;
-};
-
 static void kill_cage(struct run_ctx *c)
 {
 	if (c->o->cgroup)
@@ -58,17 +35,6 @@ static void kill_cage(struct run_ctx *c)
 	if (c->l.pidfd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, c->l.pidfd, SIGKILL, NULL,
 			      0);
-}
-
-static void add_reason(struct run_ctx *c, const char *s, size_t n)
-{
-	size_t room = sizeof(c->r->reason) - 1 - c->reason_len;
-
-	if (n > room)
-		n = room;
-	memcpy(c->r->reason + c->reason_len, s, n);
-	c->reason_len += n;
-	c->r->reason[c->reason_len] = '\0';
 }
 
 static int on_signal(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
@@ -84,7 +50,9 @@ static int on_signal(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 		cage_pty_resize(&c->pty);
 		return 0;
 	}
-	if (c->agent_pidfd >= 0) {
+	/* Forwarded once the agent is ready (its pidfd may be open since
+	 * its listener came): before, the signal stops the cage. */
+	if (c->agent_pidfd >= 0 && c->r->started) {
 		(void)syscall(SYS_pidfd_send_signal, c->agent_pidfd,
 			      (int)si.ssi_signo, NULL, 0);
 		c->r->signals_forwarded++;
@@ -112,176 +80,17 @@ static int on_timer(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 	return 0;
 }
 
-/* The sender's pid (in our namespace) as the kernel stamped it; 0 when
- * the message has none. */
-static pid_t msg_sender(struct msghdr *mh)
-{
-	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
-		struct ucred cr;
-
-		if (m->cmsg_level != SOL_SOCKET ||
-		    m->cmsg_type != SCM_CREDENTIALS)
-			continue;
-		memcpy(&cr, CMSG_DATA(m), sizeof(cr));
-		return cr.pid;
-	}
-	return 0;
-}
-
-static int got_ready(struct run_ctx *c, struct msghdr *mh)
-{
-	pid_t pid = msg_sender(mh);
-
-	if (!pid)
-		return 0;
-	c->r->started = true;
-	c->r->agent_pid = pid;
-	c->agent_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	return c->o->on_start ? c->o->on_start(c->o->hook_ctx, c->loop, pid)
-			      : 0;
-}
-
-/* The fd of a CAGE_MSG_PTY message (taken). */
-static int got_fd(struct run_ctx *c, struct msghdr *mh, char kind)
-{
-	for (struct cmsghdr *m = CMSG_FIRSTHDR(mh); m; m = CMSG_NXTHDR(mh, m)) {
-		int fd;
-
-		if (m->cmsg_level != SOL_SOCKET || m->cmsg_type != SCM_RIGHTS)
-			continue;
-		memcpy(&fd, CMSG_DATA(m), sizeof(fd));
-		if (kind == CAGE_MSG_PTY && c->have_pty)
-			return cage_pty_attach(&c->pty, fd, c->loop);
-		close(fd);
-	}
-	return 0;
-}
-
-/* "L<fd>[w]": copy the agent's listener; with "w" it waits until we
- * have, else its first execve waits in a notification only our copy can
- * answer (child.c: hand_over_listener). A failure stops the run and
- * kills the cage: the broker's calls would hang. */
-static int got_listener(struct run_ctx *c, const char *num, size_t n)
-{
-	int target = cage_msg_code(num, n);
-	int fd = c->agent_pidfd < 0
-		     ? -1
-		     : (int)syscall(SYS_pidfd_getfd, c->agent_pidfd, target, 0);
-	int rc = fd < 0 ? -errno : 0;
-
-	if (c->agent_pidfd < 0)
-		rc = -ESRCH;
-	if (rc == 0 && c->o->on_listener)
-		rc = c->o->on_listener(c->o->hook_ctx, c->loop, fd);
-	else if (rc == 0)
-		close(fd);
-	if (rc == 0 && n > 0 && num[n - 1] == 'w' &&
-	    send(c->l.status_fd, "A", 1, MSG_NOSIGNAL) != 1)
-		rc = -errno;
-	return rc;
-}
-
-/* "B<m4><m6><md><errno>" + the fds present: taken only from the cage's
- * PID 1 (the kernel stamps every message with its sender's pid: the
- * agent holds this socket until its exec), once, before the agent has
- * started; anything else is a broken cage and stops the run. */
-static int got_relay(struct run_ctx *c, const char *b, size_t n,
-		     struct msghdr *mh)
-{
-	struct cage_relay_fds r = {-1, -1, -1,
-				   n > 4 ? cage_msg_code(b + 4, n - 4) : 0};
-	int *slot[CAGE_RELAY_FDS] = {&r.relay4, &r.relay6, &r.diag};
-	int got[CAGE_RELAY_FDS];
-	unsigned ng = 0, want = 0;
-	pid_t from = 0;
-	int rc = cage_msg_fds(mh, got, &ng, &from);
-
-	for (unsigned i = 0; i < CAGE_RELAY_FDS && i + 1 < n; i++)
-		if (b[1 + i] == '1' && want++ < ng)
-			*slot[i] = got[want - 1];
-	if (from != c->l.pid || c->r->started || c->got_relay || n < 4 ||
-	    want != ng)
-		rc = -EPROTO;
-	c->got_relay = true;
-	if (rc == 0 && c->o->on_relay)
-		return c->o->on_relay(c->o->hook_ctx, c->loop, &r);
-	for (unsigned i = 0; i < ng; i++)
-		close(got[i]);
-	return rc;
-}
-
-static int dispatch(struct run_ctx *c, const char *b, size_t n,
-		    struct msghdr *mh)
-{
-	switch (b[0]) {
-	case CAGE_MSG_ERROR:
-		c->setup_err = true;
-		add_reason(c, b + 1 + (n > 1 && b[1] == '+'),
-			   n - 1 - (n > 1 && b[1] == '+'));
-		return 0;
-	case CAGE_MSG_NOEXEC:
-		c->r->end = CAGE_END_NOEXEC;
-		c->r->code = cage_msg_code(b + 1, n - 1);
-		add_reason(c, b + 5 > b + n ? b + n : b + 5, n > 5 ? n - 5 : 0);
-		return 0;
-	case CAGE_MSG_READY:
-		return got_ready(c, mh);
-	case CAGE_MSG_LISTEN:
-		return got_listener(c, b + 1, n - 1);
-	case CAGE_MSG_PTY:
-		return got_fd(c, mh, b[0]);
-	case CAGE_MSG_RELAY:
-		return got_relay(c, b, n, mh);
-	case CAGE_MSG_EXIT:
-		c->got_exit = n > 2;
-		c->exit_kind = n > 1 ? b[1] : 'e';
-		c->exit_from_pid1 = c->l.pid > 0 && msg_sender(mh) == c->l.pid;
-		if (c->r->end != CAGE_END_NOEXEC)
-			c->r->code = cage_msg_code(b + 2, n > 2 ? n - 2 : 0);
-		c->have_usage =
-		    n > 2 && cage_msg_usage(b + 2, n - 2, &c->r->ru);
-		/* Nothing of the cage runs any more: the run is over. */
-		cage_loop_stop(c->loop);
-		return 0;
-	}
-	return 0;
-}
-
-/* Reads every pending status message; 0 at EOF or when drained. */
-static int read_status(struct run_ctx *c, int flags)
-{
-	char b[AKIOS_MAX_STATUS_LINE];
-	char cbuf[CMSG_SPACE(sizeof(struct ucred)) +
-		  CMSG_SPACE(CAGE_RELAY_FDS * sizeof(int))];
-	int rc = 0;
-
-	while (rc == 0) {
-		struct iovec iov = {.iov_base = b, .iov_len = sizeof(b)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		ssize_t n = recvmsg(c->l.status_fd, &mh,
-				    MSG_CMSG_CLOEXEC | MSG_DONTWAIT | flags);
-
-		if (n <= 0)
-			return 0;
-		rc = dispatch(c, b, (size_t)n, &mh);
-	}
-	return rc;
-}
-
 static int on_status(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 {
 	struct run_ctx *c = ctx;
 
 	if (ev & (EPOLLHUP | EPOLLERR)) {
-		int rc = read_status(c, 0);
+		int rc = run_read_status(c, 0);
 
 		cage_loop_del(loop, fd);
 		return rc;
 	}
-	return read_status(c, 0);
+	return run_read_status(c, 0);
 }
 
 static int on_reaper(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
@@ -291,7 +100,7 @@ static int on_reaper(struct cage_loop *loop, int fd, uint32_t ev, void *ctx)
 	(void)ev;
 	cage_loop_del(loop, fd);
 	cage_loop_stop(loop);
-	return read_status(c, 0);
+	return run_read_status(c, 0);
 }
 
 static int watch(struct run_ctx *c)
@@ -384,22 +193,40 @@ static int prepare(struct run_ctx *c, sigset_t *old, struct akios_err *err)
 }
 
 /* Before the cage goes on: the placeholders it binds exist (the sentinel
- * made them while we cloned, or, with an early cage, while it starts its
- * view: the sentinel is cloned only once the plan is published), and the
- * sentinel holds the cage's pidfd. */
-static int placeholders_ready(void *ctx, int pidfd, struct akios_err *err)
+ * made them while we cloned), and the sentinel holds the cage's pidfd.
+ * With an early cage the sentinel is cloned only now, once the plan is
+ * published, while PID 1 builds its view: it keeps its copy of the
+ * pidfd from the clone and sends the go itself once they exist (1: the
+ * launch does not), so that neither our wake-up for its reply nor our
+ * own start of the run (on_launched: the audit log, run.start) is on the
+ * cage's path; its reply is read after that (placeholders_made). */
+static int placeholders_ready(void *ctx, int pidfd, int go_fd,
+			      struct akios_err *err)
 {
 	struct run_ctx *c = ctx;
-	int rc = c->l.early
-		     ? cage_placeholders_start(c->o->plan, c->o->spare_dirs,
-					       c->o->n_spare_dirs, &c->ph, err)
-		     : 0;
+	int rc;
 
-	if (rc == 0)
-		rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
+	if (c->l.early) {
+		rc = cage_placeholders_start(c->o->plan, c->o->spare_dirs,
+					     c->o->n_spare_dirs, pidfd, go_fd,
+					     &c->ph, err);
+		if (rc != 0 || c->ph.pid <= 0)
+			return rc;
+		c->go_hold = fcntl(go_fd, F_DUPFD_CLOEXEC, 0);
+		return c->go_hold >= 0 ? 1 : -errno;
+	}
+	rc = cage_placeholders_wait(&c->ph, c->o->plan, err);
 	if (rc == 0)
 		cage_placeholders_watch(&c->ph, pidfd);
 	return rc;
+}
+
+/* The early sentinel's reply (placeholders_ready), before the loop: on
+ * a failure the cage never got its go (it is killed with the run), and
+ * err names the placeholder, as when the launch waited for it. */
+static int placeholders_made(struct run_ctx *c, struct akios_err *err)
+{
+	return c->l.early ? cage_placeholders_wait(&c->ph, c->o->plan, err) : 0;
 }
 
 static int start(struct run_ctx *c, struct akios_err *err)
@@ -421,9 +248,9 @@ static int start(struct run_ctx *c, struct akios_err *err)
 	if (!envp)
 		return -ENOMEM;
 	/* Such a filter holds the agent's first execve until the listener's
-	 * owner answers it (child.c: hand_over_listener): someone must. */
-	if (lo.bpf && lo.bpf->traps_exec && lo.want_listener &&
-	    !c->o->on_listener) {
+	 * owner answers it (agent.c: hand_over_listener): someone must. */
+	c->early_listener = lo.bpf && lo.bpf->traps_exec && lo.want_listener;
+	if (c->early_listener && !c->o->on_listener) {
 		free(envp);
 		akios_err_set(err, NULL, 0, 0,
 			      "the seccomp filter traps exec: a listener hook "
@@ -451,7 +278,7 @@ static int launched(struct run_ctx *c, struct akios_err *err)
 
 	if (rc == 0)
 		return 0;
-	add_reason(c, why, sizeof(why) - 1);
+	run_add_reason(c, why, sizeof(why) - 1);
 	if (err)
 		*err = e;
 	return rc;
@@ -473,7 +300,7 @@ static void reap(struct run_ctx *c)
 	c->reaped = true;
 	if (!c->have_usage)
 		c->r->ru = ru;
-	read_status(c, 0);
+	run_read_status(c, 0);
 }
 
 /* The outcome, once nothing of the cage runs: the agent's end and usage,
@@ -519,7 +346,8 @@ static void finish(struct run_ctx *c, const sigset_t *old)
 		cage_placeholders_reap(&c->ph);
 	else
 		cage_placeholders_remove(&c->ph);
-	const int fds[] = {c->sigfd, c->timerfd, c->agent_pidfd, c->l.pidfd,
+	const int fds[] = {c->sigfd,	   c->timerfd, c->agent_pidfd,
+			   c->listener_fd, c->go_hold, c->l.pidfd,
 			   c->l.status_fd};
 
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(fds); i++)
@@ -537,6 +365,8 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 			    .sigfd = -1,
 			    .timerfd = -1,
 			    .agent_pidfd = -1,
+			    .listener_fd = -1,
+			    .go_hold = -1,
 			    .ph = {.pid = -1, .fd = -1},
 			    .l = {.pid = -1, .pidfd = -1, .status_fd = -1}};
 	double t0 = now_ms();
@@ -552,15 +382,19 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
 	rc = prepare(&c, &old, err);
 	if (rc == 0 && !c.l.early)
 		rc = cage_placeholders_start(o->plan, o->spare_dirs,
-					     o->n_spare_dirs, &c.ph, err);
+					     o->n_spare_dirs, -1, -1, &c.ph,
+					     err);
 	if (rc == 0)
 		rc = start(&c, err);
 	if (rc == 0 && o->on_launched)
 		rc = launched(&c, err);
 	if (rc == 0)
+		rc = placeholders_made(&c, err);
+	if (rc == 0)
 		rc = watch(&c);
 	if (rc == 0)
 		rc = cage_loop_run(c.loop);
+	c.draining = true;
 	if (rc != 0 && err && !err->msg[0])
 		akios_err_set(err, NULL, 0, 0, "supervising the cage: %s",
 			      strerror(-rc));

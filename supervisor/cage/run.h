@@ -150,7 +150,11 @@ int cage_run(const struct cage_run_opts *o, struct cage_result *r,
  * returns at once (it creates them meanwhile); wait returns when they
  * exist (or why not, err naming the path); watch hands it the cage's
  * pidfd (borrowed: it keeps a copy) so that it removes nothing before the
- * cage's end, even after akios's death; release tells it the run is over
+ * cage's end, even after akios's death. When the cage exists already,
+ * start takes its pidfd and the write end of its go pipe (both borrowed,
+ * -1: none): the sentinel keeps its copy of the pidfd from the clone (no
+ * watch then) and writes the go byte itself once every placeholder
+ * exists, never after a failure (wait then says why); release tells it the run is over
  * (it removes them once the cage's PID 1 is gone); over tells it the
  * cage's PID 1 has reported every process of the cage reaped (it removes
  * them at once, while the kernel tears the cage down): only on that
@@ -168,9 +172,9 @@ struct cage_placeholders {
 };
 int cage_placeholders_start(const struct cage_plan *plan,
 			    const char *const *spare_dirs,
-			    unsigned n_spare_dirs, struct cage_placeholders *ph,
-			    struct akios_err *err)
-    AKIOS_NONNULL(1, 4) AKIOS_NODISCARD;
+			    unsigned n_spare_dirs, int pidfd, int go_fd,
+			    struct cage_placeholders *ph, struct akios_err *err)
+    AKIOS_NONNULL(1, 6) AKIOS_NODISCARD;
 int cage_placeholders_wait(struct cage_placeholders *ph,
 			   const struct cage_plan *plan, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 struct seen {
 	int listener_ok;
@@ -41,6 +42,8 @@ struct seen {
 	int listener;		    /* our copy, when the test answers it */
 	struct notify_buf nb;
 	int fail_listener; /* on_listener returns this */
+	/* The order of the hooks' first calls (1, 2, 3; 0: never). */
+	unsigned calls, relay_at, listener_at, start_at;
 };
 
 static ino_t sock_netns(int fd)
@@ -62,6 +65,7 @@ static int on_relay(void *ctx, struct cage_loop *loop,
 
 	(void)loop;
 	s->relays++;
+	s->relay_at = ++s->calls;
 	for (int i = 0; i < 3; i++) {
 		struct stat st;
 		socklen_t l = sizeof(s->family[i]);
@@ -88,6 +92,7 @@ static int on_start(void *ctx, struct cage_loop *loop, pid_t pid)
 
 	(void)loop;
 	s->start_pid = pid;
+	s->start_at = ++s->calls;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	cr_assert_eq(stat(path, &st), 0);
 	s->agent_ns = st.st_ino;
@@ -153,6 +158,7 @@ static int on_listener(void *ctx, struct cage_loop *loop, int fd)
 {
 	struct seen *s = ctx;
 
+	s->listener_at = ++s->calls;
 	s->listener_ok =
 	    fcntl(fd, F_GETFD) >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	if (s->fail_listener) {
@@ -260,6 +266,10 @@ Test(cage_hooks, listener_fd_reaches_the_supervisor)
 	cr_assert_gt(seen.start_pid, 0);
 	cr_assert_eq(seen.start_pid, r.agent_pid);
 	relays_are_the_cages(&seen);
+	/* The listener comes after the ready message here. */
+	cr_assert_eq(seen.relay_at, 1);
+	cr_assert_eq(seen.start_at, 2);
+	cr_assert_eq(seen.listener_at, 3);
 	teardown(&f);
 }
 
@@ -284,6 +294,11 @@ Test(cage_hooks, first_exec_waits_for_the_supervisor, .timeout = 30)
 	cr_assert_eq(seen.listener_in_agent, seen.execs);
 	cr_assert_eq(seen.leaked, 0);
 	relays_are_the_cages(&seen);
+	/* The listener went at the filter's load (agent.c): taken before the
+	 * ready message, after the relay's sockets all the same. */
+	cr_assert_eq(seen.relay_at, 1);
+	cr_assert_eq(seen.listener_at, 2);
+	cr_assert_eq(seen.start_at, 3);
 	notify_buf_free(&seen.nb);
 	close(seen.listener);
 	teardown(&f);
@@ -311,7 +326,10 @@ Test(cage_hooks, failed_exec_is_reported_without_ack, .timeout = 30)
 
 /* The supervisor fails to take the listener: the run stops with the
  * error and the cage is killed, its execve never answered, nothing
- * hangs or survives. */
+ * hangs or survives. The listener comes at the filter's load, and goes
+ * to the hook after the relay's, before the agent's ready message; the
+ * cage's PID 1 (our child) is reaped, its pid namespace with every
+ * process in it gone. */
 Test(cage_hooks, listener_failure_kills_the_cage, .timeout = 30)
 {
 	static const int trapped[] = {SYS_execve, SYS_execveat};
@@ -322,11 +340,14 @@ Test(cage_hooks, listener_failure_kills_the_cage, .timeout = 30)
 
 	setup(&f, argv, trapped, 2);
 	cr_assert_eq(run(&f, &seen, &r), -EIO);
-	cr_assert(r.started);
+	cr_assert_eq(seen.listener_at, 2);
+	/* (Its ready message may come before the cage is killed: no hook
+	 * sees it once the run has failed.) */
+	cr_assert_eq(seen.start_at, 0, "on_start after the failure");
 	cr_assert_neq(r.exit_code, 0);
 	cr_assert_lt(r.wall_ms, 10000.0);
-	cr_assert_eq(kill(r.agent_pid, 0), -1);
-	cr_assert_eq(errno, ESRCH);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
 	teardown(&f);
 }
 
@@ -347,5 +368,57 @@ Test(cage_hooks, exec_trap_without_hook_refused, .timeout = 30)
 	cr_assert_not_null(strstr(err.msg, "traps exec"), "%s", err.msg);
 	cr_assert(!r.started);
 	cr_assert_eq(r.agent_pid, 0);
+	teardown(&f);
+}
+
+/* Until the cage's PID 1 (our only child that ends on its own) has
+ * exited, left unreaped: the agent is gone by then. */
+static int until_cage_ended(void *ctx, struct akios_err *err)
+{
+	siginfo_t si;
+
+	(void)ctx;
+	(void)err;
+	while (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL) != 0 &&
+	       errno == EINTR)
+		;
+	return 0;
+}
+
+/* exec trapped, the agent's set-up fails after its listener went (the
+ * cwd is missing from the view) and before the supervisor reads it (its
+ * on_launched waits for the cage's end): the copy then finds the agent
+ * gone, no error of the supervisor's own; the run ends as that set-up
+ * failure, said as such, and no hook saw a listener or a start. */
+Test(cage_hooks, setup_failure_after_listener_reported, .timeout = 30)
+{
+	static const int trapped[] = {SYS_execve, SYS_execveat};
+	char *argv[] = {"/bin/true", NULL};
+	char gone[] = "/akios-no-such-dir";
+	struct fixture f;
+	struct cage_result r;
+	struct seen seen = {.listener = -1};
+	struct akios_err err = {0};
+	struct cage_run_opts o;
+	char *cwd;
+
+	setup(&f, argv, trapped, 2);
+	cwd = f.plan.cwd;
+	f.plan.cwd = gone;
+	o = (struct cage_run_opts){.plan = &f.plan,
+				   .bpf = &f.bpf,
+				   .want_listener = true,
+				   .hook_ctx = &seen,
+				   .on_listener = on_listener,
+				   .on_start = on_start,
+				   .on_relay = on_relay,
+				   .on_launched = until_cage_ended};
+	cr_assert_eq(cage_run(&o, &r, &err), 0, "%s", err.msg);
+	f.plan.cwd = cwd;
+	cr_assert_eq(r.end, CAGE_END_SETUP, "%d: %s", r.end, r.reason);
+	cr_assert_not_null(strstr(r.reason, "chdir"), "%s", r.reason);
+	cr_assert_eq(r.exit_code, 125);
+	cr_assert_eq(seen.listener_at, 0);
+	cr_assert_eq(seen.start_at, 0);
 	teardown(&f);
 }
