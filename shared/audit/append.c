@@ -373,9 +373,6 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 {
 	struct audit_checkpoint cp = {.size = log->fr.size};
 	struct akios_buf text;
-	char name[64];
-	char path[4200];
-	int n;
 	int rc = audit_commit(log, err);
 
 	if (rc)
@@ -387,16 +384,7 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 	akios_buf_init(&text, AKIOS_MAX_CHECKPOINT_BYTES);
 	rc = audit_checkpoint_sign(&cp, log->key, &text);
 	if (!rc)
-		rc = audit_cp_name(cp.size, name, sizeof(name));
-	n = snprintf(path, sizeof(path), "%s/%s", log->dir, name);
-	if (!rc && (n < 0 || (size_t)n >= sizeof(path)))
-		rc = -ENAMETOOLONG;
-	if (rc) {
-		akios_buf_free(&text);
-		return fail(log, rc, err, "checkpoint");
-	}
-	rc = fileio_write_atomic(path, text.ptr, text.len, 0644, FILEIO_REPLACE,
-				 err);
+		rc = audit_cp_write(log, cp.size, text.ptr, text.len);
 	akios_buf_free(&text);
 	if (rc)
 		return fail(log, rc, err, "checkpoint");

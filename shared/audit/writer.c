@@ -44,9 +44,11 @@ static int take_lock(struct audit_log *log, struct akios_err *err)
 		return akios_err_set(err, log->name, 0, 0, "lock file: %s",
 				     strerror(errno));
 	if (flock(log->lockfd, LOCK_EX | LOCK_NB) == 0) {
+		/* Over the previous holder's pid, not truncated first (a
+		 * page freed and allocated again on tmpfs): readers stop
+		 * at the first newline. Informative only. */
 		len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		if (ftruncate(log->lockfd, 0) == 0)
-			(void)!pwrite(log->lockfd, pid, (size_t)len, 0);
+		(void)!pwrite(log->lockfd, pid, (size_t)len, 0);
 		return 0;
 	}
 	if (errno != EWOULDBLOCK)
@@ -160,8 +162,9 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 	size_t n = 0;
 	int rc;
 
-	c->have_st = audit_state_read(log->dirfd, &c->st) == 0;
-	if (c->have_st && audit_state_names_newest(log->dirfd, &c->st)) {
+	c->have_st = audit_state_open(log->dirfd, &log->statefd,
+				      &log->state_len, &c->st) == 0;
+	if (c->have_st && audit_state_names_newest(log->cpfd, &c->st)) {
 		c->size = c->st.fr.size;
 		if (load_cp(log, c, NULL) == 0)
 			return 0;
@@ -348,11 +351,12 @@ static int set_run_id(struct audit_log *log, const char *run_id,
 static int init_log(struct audit_log *log, const char *dir,
 		    const struct audit_opts *opts, struct akios_err *err)
 {
+	const int cp_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
 	int n = snprintf(log->dir, sizeof(log->dir), "%s", dir);
 	int rc;
 
 	log->name = dir;
-	log->dirfd = log->lockfd = log->logfd = -1;
+	log->dirfd = log->lockfd = log->logfd = log->cpfd = log->statefd = -1;
 	log->io = (struct audit_io){sys_write, sys_fdatasync, NULL};
 	akios_buf_init(&log->pending, AUDIT_PENDING_MAX);
 	akios_buf_init(&log->scratch, AKIOS_MAX_AUDIT_RECORD);
@@ -378,7 +382,13 @@ static int init_log(struct audit_log *log, const char *dir,
 	}
 	if (log->dirfd < 0)
 		return akios_err_set(err, dir, 0, 0, "%s", strerror(errno));
-	if (mkdirat(log->dirfd, AUDIT_CP_DIR, 0700) && errno != EEXIST)
+	/* Kept open: the checkpoint is written, and the directory's
+	 * identity taken, relative to it. Made only when missing. */
+	log->cpfd = openat(log->dirfd, AUDIT_CP_DIR, cp_flags);
+	if (log->cpfd < 0 && errno == ENOENT &&
+	    (mkdirat(log->dirfd, AUDIT_CP_DIR, 0700) == 0 || errno == EEXIST))
+		log->cpfd = openat(log->dirfd, AUDIT_CP_DIR, cp_flags);
+	if (log->cpfd < 0)
 		return akios_err_set(err, dir, 0, 0, "%s: %s", AUDIT_CP_DIR,
 				     strerror(errno));
 	return 0;
@@ -388,6 +398,10 @@ static void free_log(struct audit_log *log)
 {
 	if (log->logfd >= 0)
 		close(log->logfd);
+	if (log->statefd >= 0)
+		close(log->statefd);
+	if (log->cpfd >= 0)
+		close(log->cpfd);
 	if (log->lockfd >= 0)
 		close(log->lockfd); // releases the flock
 	if (log->dirfd >= 0)
