@@ -78,13 +78,20 @@ static int load_key(struct audit_log *log, const char *path, bool *generated,
 	if (path)
 		return crypto_key_load(path, &log->key, err);
 	if (keys_default_dir(kdir, sizeof(kdir)) ||
-	    keys_path(kdir, KEYS_PRIVATE_NAME, priv, sizeof(priv)) ||
-	    keys_path(kdir, KEYS_PUBLIC_NAME, pub, sizeof(pub)))
+	    keys_path(kdir, KEYS_PRIVATE_NAME, priv, sizeof(priv)))
 		return akios_err_set(err, "audit key", 0, 0,
 				     "no key directory (set HOME or "
 				     "AKIOS_KEY_DIR)");
-	if (lstat(priv, &st) == 0 || errno != ENOENT)
-		return crypto_key_load(priv, &log->key, err);
+	/* Loaded at once: only a failure asks whether the key is missing
+	 * (then made) or unreadable (that error stands). */
+	rc = crypto_key_load(priv, &log->key, err);
+	if (rc == 0 || lstat(priv, &st) == 0 || errno != ENOENT)
+		return rc;
+	if (err)
+		*err = (struct akios_err){0};
+	if (keys_path(kdir, KEYS_PUBLIC_NAME, pub, sizeof(pub)))
+		return akios_err_set(err, "audit key", 0, 0,
+				     "key directory path too long");
 	rc = keys_make_dir(kdir);
 	if (rc)
 		return akios_err_set(err, kdir, 0, 0, "%s", strerror(-rc));
@@ -120,6 +127,7 @@ static int create_log(struct audit_log *log, struct akios_err *err)
 }
 
 struct cp_check {
+	uint64_t file_size; /* of events.log when opened */
 	uint64_t size;
 	struct audit_checkpoint cp;
 	bool have;
@@ -236,13 +244,12 @@ static int open_fast(struct audit_log *log, const struct cp_check *c,
 	struct audit_state st;
 	struct audit_scan s;
 	struct audit_rec rec;
-	struct stat sb;
 	int rc;
 
-	if (!c->have || !c->have_st || fstat(log->logfd, &sb))
+	if (!c->have || !c->have_st)
 		return -ENOENT;
 	st = c->st;
-	rc = audit_state_check(&st, &c->cp, (uint64_t)sb.st_size);
+	rc = audit_state_check(&st, &c->cp, c->file_size);
 	if (rc)
 		return rc;
 	rc = audit_scan_fd_at(log->logfd, log->name, st.end - st.last,
@@ -304,10 +311,12 @@ static int open_log(struct audit_log *log, uint64_t *torn,
 	if (log->logfd < 0 || fstat(log->logfd, &st))
 		return akios_err_set(err, log->name, 0, 0, "%s: %s",
 				     AUDIT_LOG_NAME, strerror(errno));
+	c.file_size = (uint64_t)st.st_size;
 	if (st.st_size == 0) {
 		rc = create_log(log, err);
 		if (rc)
 			return rc;
+		c.file_size = AUDIT_FILE_HDR_LEN;
 	}
 	rc = newest_cp(log, &c, err);
 	if (!rc)
@@ -417,9 +426,13 @@ static int note_open(struct audit_log *log, bool generated, uint64_t torn,
 {
 	uint8_t raw[CRYPTO_ED25519_PUB_LEN];
 	char hex[2 * CRYPTO_ED25519_PUB_LEN + 1];
-	cJSON *f = cJSON_CreateObject();
-	int rc = f ? 0 : -ENOMEM;
+	cJSON *f = NULL;
+	int rc = 0;
 
+	if (!generated && !torn)
+		return 0; // nothing to note (every run but the first)
+	f = cJSON_CreateObject();
+	rc = f ? 0 : -ENOMEM;
 	if (!rc && generated) {
 		rc = crypto_key_public_raw(log->key, raw);
 		crypto_hex_encode(raw, sizeof(raw), hex);
