@@ -311,7 +311,8 @@ int audit_append(struct audit_log *log, const char *type, const char *decision,
 	return 0;
 }
 
-int audit_flush(struct audit_log *log, struct akios_err *err)
+/* Writes pending records; `hint` starts their writeback (no fsync). */
+static int flush(struct audit_log *log, bool hint, struct akios_err *err)
 {
 	size_t done = 0;
 
@@ -328,8 +329,10 @@ int audit_flush(struct audit_log *log, struct akios_err *err)
 	}
 	// Start writeback now so the commit's fdatasync finds most pages
 	// already on their way: disk and CPU overlap. Only a hint: the
-	// fdatasync in audit_commit is what makes events durable.
-	if (sync_file_range(log->logfd, (off64_t)log->file_off, (off64_t)done,
+	// fdatasync in audit_commit is what makes events durable; a commit
+	// that syncs at once has nothing to overlap and skips it.
+	if (hint &&
+	    sync_file_range(log->logfd, (off64_t)log->file_off, (off64_t)done,
 			    SYNC_FILE_RANGE_WRITE) &&
 	    errno != ESPIPE && errno != EINVAL)
 		return fail(log, errno, err, "sync_file_range");
@@ -337,6 +340,11 @@ int audit_flush(struct audit_log *log, struct akios_err *err)
 	akios_buf_reset(&log->pending);
 	log->written = log->fr.size;
 	return 0;
+}
+
+int audit_flush(struct audit_log *log, struct akios_err *err)
+{
+	return flush(log, true, err);
 }
 
 int audit_commit(struct audit_log *log, struct akios_err *err)
@@ -347,7 +355,7 @@ int audit_commit(struct audit_log *log, struct akios_err *err)
 		return rc;
 	if (log->durable == log->fr.size)
 		return 0;
-	rc = audit_flush(log, err);
+	rc = flush(log, false, err);
 	if (rc)
 		return rc;
 	// An fdatasync error may mean pages were dropped: nothing since the
