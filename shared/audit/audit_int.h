@@ -203,8 +203,8 @@ int audit_state_decode(const uint8_t *p, size_t len,
 /* Opens (creating it empty when missing) and decodes dirfd/events.state:
  * 0, -errno or -EBADMSG. *fd is left open (O_RDWR), with the file's
  * length in *len, for audit_state_save to rewrite it in place; -1 when
- * it is not a regular file with a single link (it is then replaced by a
- * rename, never written through). */
+ * it is not a regular file with a single link that we may write (it is
+ * then replaced by a rename, never written through). */
 int audit_state_open(int dirfd, int *fd, uint64_t *len,
 		     struct audit_state *st) AKIOS_NODISCARD;
 /* Checks a read state against the newest checkpoint (same size, frontier

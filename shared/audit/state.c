@@ -117,23 +117,35 @@ int audit_state_open(int dirfd, int *fd, uint64_t *len, struct audit_state *st)
 	uint8_t buf[AUDIT_STATE_MAX + 1];
 	struct stat sb;
 	ssize_t n;
+	bool rw = true;
 	int f = openat(dirfd, AUDIT_STATE_NAME,
 		       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
 		       0600);
 
 	*fd = -1;
+	/* One we may read but not write (e.g. mode 0400) is still used;
+	 * the save then replaces it by a rename. */
+	if (f < 0 && errno == EACCES) {
+		rw = false;
+		f = openat(dirfd, AUDIT_STATE_NAME,
+			   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	}
 	if (f < 0)
 		return -errno;
-	/* Rewritten in place later only when it is a file of its own: a
-	 * hard link's other names never see our bytes (such a state is
-	 * replaced by a rename instead, audit_state_save). */
-	if (fstat(f, &sb) || !S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
+	/* Rewritten in place later only when it is a file of its own that
+	 * we may write: a hard link's other names never see our bytes
+	 * (such a state is replaced by a rename, audit_state_save). */
+	if (fstat(f, &sb) || !S_ISREG(sb.st_mode)) {
 		close(f);
 		return -EBADMSG;
 	}
-	*fd = f;
-	*len = (uint64_t)sb.st_size;
 	n = read(f, buf, sizeof(buf)); // one read: the file is tiny
+	if (rw && sb.st_nlink == 1) {
+		*fd = f;
+		*len = (uint64_t)sb.st_size;
+	} else {
+		close(f);
+	}
 	if (n < 0 || audit_state_decode(buf, (size_t)n, st))
 		return -EBADMSG;
 	return 0;

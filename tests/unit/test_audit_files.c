@@ -175,3 +175,18 @@ Test(audit_files, lock_names_its_holder_over_a_longer_old_pid)
 	cr_assert(strstr(err.msg, want), "%s", err.msg);
 	cr_assert_eq(audit_close(a, &err), 0, "%s", err.msg);
 }
+
+/* A state we may read but not write is still used for the open, then
+ * replaced by a rename (a writable one of its own from then on). Root
+ * writes a 0400 file anyway: then it is simply rewritten in place. */
+Test(audit_files, read_only_state_is_used_then_replaced)
+{
+	grow_to(4);
+	cr_assert_eq(chmod(statepath, 0400), 0);
+	reopens_fast_and_verifies(4);
+	grow_to(5);
+	state_names(5);
+	if (geteuid() != 0)
+		cr_assert_eq(stat_ok(statepath).st_mode & 0777, 0600);
+	reopens_fast_and_verifies(5);
+}
