@@ -311,7 +311,8 @@ int audit_append(struct audit_log *log, const char *type, const char *decision,
 	return 0;
 }
 
-int audit_flush(struct audit_log *log, struct akios_err *err)
+/* Writes pending records; `hint` starts their writeback (no fsync). */
+static int flush(struct audit_log *log, bool hint, struct akios_err *err)
 {
 	size_t done = 0;
 
@@ -328,8 +329,10 @@ int audit_flush(struct audit_log *log, struct akios_err *err)
 	}
 	// Start writeback now so the commit's fdatasync finds most pages
 	// already on their way: disk and CPU overlap. Only a hint: the
-	// fdatasync in audit_commit is what makes events durable.
-	if (sync_file_range(log->logfd, (off64_t)log->file_off, (off64_t)done,
+	// fdatasync in audit_commit is what makes events durable; a commit
+	// that syncs at once has nothing to overlap and skips it.
+	if (hint &&
+	    sync_file_range(log->logfd, (off64_t)log->file_off, (off64_t)done,
 			    SYNC_FILE_RANGE_WRITE) &&
 	    errno != ESPIPE && errno != EINVAL)
 		return fail(log, errno, err, "sync_file_range");
@@ -337,6 +340,11 @@ int audit_flush(struct audit_log *log, struct akios_err *err)
 	akios_buf_reset(&log->pending);
 	log->written = log->fr.size;
 	return 0;
+}
+
+int audit_flush(struct audit_log *log, struct akios_err *err)
+{
+	return flush(log, true, err);
 }
 
 int audit_commit(struct audit_log *log, struct akios_err *err)
@@ -347,7 +355,7 @@ int audit_commit(struct audit_log *log, struct akios_err *err)
 		return rc;
 	if (log->durable == log->fr.size)
 		return 0;
-	rc = audit_flush(log, err);
+	rc = flush(log, false, err);
 	if (rc)
 		return rc;
 	// An fdatasync error may mean pages were dropped: nothing since the
@@ -373,9 +381,6 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 {
 	struct audit_checkpoint cp = {.size = log->fr.size};
 	struct akios_buf text;
-	char name[64];
-	char path[4200];
-	int n;
 	int rc = audit_commit(log, err);
 
 	if (rc)
@@ -387,16 +392,7 @@ int audit_checkpoint(struct audit_log *log, struct akios_err *err)
 	akios_buf_init(&text, AKIOS_MAX_CHECKPOINT_BYTES);
 	rc = audit_checkpoint_sign(&cp, log->key, &text);
 	if (!rc)
-		rc = audit_cp_name(cp.size, name, sizeof(name));
-	n = snprintf(path, sizeof(path), "%s/%s", log->dir, name);
-	if (!rc && (n < 0 || (size_t)n >= sizeof(path)))
-		rc = -ENAMETOOLONG;
-	if (rc) {
-		akios_buf_free(&text);
-		return fail(log, rc, err, "checkpoint");
-	}
-	rc = fileio_write_atomic(path, text.ptr, text.len, 0644, FILEIO_REPLACE,
-				 err);
+		rc = audit_cp_write(log, cp.size, text.ptr, text.len);
 	akios_buf_free(&text);
 	if (rc)
 		return fail(log, rc, err, "checkpoint");

@@ -200,24 +200,30 @@ size_t audit_state_encode(const struct audit_state *st,
 /* 0, or -EBADMSG when p is not exactly one encoded state. */
 int audit_state_decode(const uint8_t *p, size_t len,
 		       struct audit_state *st) AKIOS_NODISCARD;
-/* Reads and decodes dirfd/events.state: 0, -ENOENT or -EBADMSG. */
-int audit_state_read(int dirfd, struct audit_state *st) AKIOS_NODISCARD;
+/* Opens (creating it empty when missing) and decodes dirfd/events.state:
+ * 0, -errno or -EBADMSG. *fd is left open (O_RDWR), with the file's
+ * length in *len, for audit_state_save to rewrite it in place; -1 when
+ * it is not a regular file with a single link that we may write (it is
+ * then replaced by a rename, never written through). */
+int audit_state_open(int dirfd, int *fd, uint64_t *len,
+		     struct audit_state *st) AKIOS_NODISCARD;
 /* Checks a read state against the newest checkpoint (same size, frontier
  * folding to its root) and the log's size. 0 when usable; -ESTALE
  * (another size) or -EBADMSG when not. */
 int audit_state_check(const struct audit_state *st,
 		      const struct audit_checkpoint *cp,
 		      uint64_t file_size) AKIOS_NODISCARD;
-/* The identity of dirfd/checkpoints now (an fstatat, which also marks
- * its timestamps as seen: see audit_cpdir_settled). 0 or -errno. */
-int audit_cpdir_id(int dirfd, struct audit_cpdir *id) AKIOS_NODISCARD;
-/* True when any later change to the directory at path is sure to change
- * id's timestamps, so an equal identity later means no change. */
-bool audit_cpdir_settled(const char *path, const struct audit_cpdir *id)
-    AKIOS_NONNULL(1, 2);
+/* The identity of the checkpoints directory open at cpfd, now (an fstat,
+ * which also marks its timestamps as seen: see audit_cpdir_settled).
+ * 0 or -errno. */
+int audit_cpdir_id(int cpfd, struct audit_cpdir *id) AKIOS_NODISCARD;
+/* True when any later change to the directory open at cpfd is sure to
+ * change id's timestamps, so an equal identity later means no change. */
+bool audit_cpdir_settled(int cpfd, const struct audit_cpdir *id)
+    AKIOS_NONNULL(2);
 /* True when the state names the newest checkpoint without a listing:
- * it carries a settled identity equal to the directory's now. */
-bool audit_state_names_newest(int dirfd, const struct audit_state *st);
+ * it carries a settled identity equal to the directory's (at cpfd) now. */
+bool audit_state_names_newest(int cpfd, const struct audit_state *st);
 
 /* ---- writer.c / append.c ---- */
 /* The writer's I/O, replaceable by tests to inject faults. */
@@ -235,6 +241,9 @@ void audit_set_io(struct audit_log *log, const struct audit_io *io)
 
 struct audit_log {
 	int dirfd, lockfd, logfd;
+	int cpfd;	    /* the checkpoints directory */
+	int statefd;	    /* events.state, rewritten in place; -1: none */
+	uint64_t state_len; /* its length as last read or written */
 	int failed; /* sticky -errno: the log is fail-closed after an error */
 	char dir[4096];
 	const char *name; /* names the log in errors: the caller's dir
@@ -275,7 +284,12 @@ void audit_utc_text(int64_t sec, char out[20]) AKIOS_NONNULL(2);
 int audit_flush(struct audit_log *log, struct akios_err *err) AKIOS_NODISCARD;
 /* Writes events.state for the current tree, which must be durable and
  * flushed (right after a checkpoint). 0 or -errno. */
-int audit_state_save(const struct audit_log *log) AKIOS_NODISCARD;
+int audit_state_save(struct audit_log *log) AKIOS_NODISCARD;
+/* Writes signed checkpoint text as checkpoints/<size>, atomically and
+ * durably (temp file in that directory, fsync, rename over any old one,
+ * fsync of the directory). 0 or -errno. */
+int audit_cp_write(struct audit_log *log, uint64_t size, const void *text,
+		   size_t len) AKIOS_NODISCARD;
 /* True for a well-formed event type: [a-z0-9_.-]{1,64}. */
 bool audit_type_valid(const char *type);
 

@@ -25,22 +25,54 @@ int audit_json_u64(struct akios_buf *b, uint64_t v)
 	return put(b, tmp + i, sizeof(tmp) - i);
 }
 
+/* Thousandths (the run's milliseconds to the microsecond) without
+ * printf's float formatting: when d is exactly the double nearest to
+ * r/1000 for an integer r (IEEE division rounds correctly), the decimal
+ * r/1000 parses back to d. 1 when printed, 0 when d is not such. */
+static int put_thousandths(struct akios_buf *b, double d, int *rc)
+{
+	char tmp[32];
+	size_t i = sizeof(tmp);
+	double r = floor(fabs(d) * 1000.0 + 0.5);
+	uint64_t u, frac;
+
+	if (!(fabs(d) < 1e12) || r / 1000.0 != fabs(d))
+		return 0;
+	u = (uint64_t)r;
+	frac = u % 1000;
+	for (unsigned k = 0; k < 3; k++, frac /= 10)
+		if (frac % 10 || i < sizeof(tmp))
+			tmp[--i] = (char)('0' + frac % 10);
+	tmp[--i] = '.';
+	u /= 1000;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (d < 0)
+		tmp[--i] = '-';
+	*rc = put(b, tmp + i, sizeof(tmp) - i);
+	return 1;
+}
+
 static int put_number(struct akios_buf *b, double d)
 {
 	char tmp[40];
 	int n;
+	int rc = 0;
 
 	if (!isfinite(d))
 		return put(b, "null", 4);
 	// Integers up to 2^53 are exact in a double: print them as such.
 	if (d == floor(d) && fabs(d) < 9007199254740992.0) {
 		if (d < 0) {
-			int rc = put(b, "-", 1);
-
+			rc = put(b, "-", 1);
 			return rc ? rc : audit_json_u64(b, (uint64_t)-d);
 		}
 		return audit_json_u64(b, (uint64_t)d);
 	}
+	if (put_thousandths(b, d, &rc))
+		return rc;
 	n = snprintf(tmp, sizeof(tmp), "%.17g", d);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -EINVAL;

@@ -112,17 +112,40 @@ int audit_state_decode(const uint8_t *p, size_t len, struct audit_state *st)
 	return n == len ? 0 : -EBADMSG;
 }
 
-int audit_state_read(int dirfd, struct audit_state *st)
+int audit_state_open(int dirfd, int *fd, uint64_t *len, struct audit_state *st)
 {
 	uint8_t buf[AUDIT_STATE_MAX + 1];
-	int fd = openat(dirfd, AUDIT_STATE_NAME,
-			O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat sb;
 	ssize_t n;
+	bool rw = true;
+	int f = openat(dirfd, AUDIT_STATE_NAME,
+		       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		       0600);
 
-	if (fd < 0)
+	*fd = -1;
+	/* One we may read but not write (e.g. mode 0400) is still used;
+	 * the save then replaces it by a rename. */
+	if (f < 0 && errno == EACCES) {
+		rw = false;
+		f = openat(dirfd, AUDIT_STATE_NAME,
+			   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	}
+	if (f < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf)); // one read: the file is tiny
-	close(fd);
+	/* Rewritten in place later only when it is a file of its own that
+	 * we may write: a hard link's other names never see our bytes
+	 * (such a state is replaced by a rename, audit_state_save). */
+	if (fstat(f, &sb) || !S_ISREG(sb.st_mode)) {
+		close(f);
+		return -EBADMSG;
+	}
+	n = read(f, buf, sizeof(buf)); // one read: the file is tiny
+	if (rw && sb.st_nlink == 1) {
+		*fd = f;
+		*len = (uint64_t)sb.st_size;
+	} else {
+		close(f);
+	}
 	if (n < 0 || audit_state_decode(buf, (size_t)n, st))
 		return -EBADMSG;
 	return 0;
@@ -148,11 +171,11 @@ int audit_state_check(const struct audit_state *st,
 	return 0;
 }
 
-int audit_cpdir_id(int dirfd, struct audit_cpdir *id)
+int audit_cpdir_id(int cpfd, struct audit_cpdir *id)
 {
 	struct stat sb;
 
-	if (fstatat(dirfd, AUDIT_CP_DIR, &sb, AT_SYMLINK_NOFOLLOW))
+	if (fstat(cpfd, &sb))
 		return -errno;
 	if (!S_ISDIR(sb.st_mode))
 		return -ENOTDIR;
@@ -172,7 +195,7 @@ int audit_cpdir_id(int dirfd, struct audit_cpdir *id)
 /* Filesystems with multigrain timestamps (Linux 6.13+): once a stat
  * has seen a ctime, the next change gets a later one, even within the
  * same clock tick. */
-static bool multigrain(const char *path)
+static bool multigrain(int cpfd)
 {
 	static const long types[] = {
 	    0xEF53 /* ext2/3/4 */, 0x58465342 /* xfs */, 0x9123683E /* btrfs */,
@@ -182,7 +205,7 @@ static bool multigrain(const char *path)
 	unsigned major = 0, minor = 0;
 	const char *r;
 
-	if (uname(&u) || statfs(path, &fs))
+	if (uname(&u) || fstatfs(cpfd, &fs))
 		return false;
 	for (r = u.release; *r >= '0' && *r <= '9' && major < 100; r++)
 		major = major * 10 + (unsigned)(*r - '0');
@@ -200,11 +223,11 @@ static bool multigrain(const char *path)
  * per tick, so two changes within one tick could leave the same ctime:
  * the identity is settled only once the tick of its ctime is over
  * (later changes then get at least the current tick). */
-bool audit_cpdir_settled(const char *path, const struct audit_cpdir *id)
+bool audit_cpdir_settled(int cpfd, const struct audit_cpdir *id)
 {
 	struct timespec now;
 
-	if (multigrain(path))
+	if (multigrain(cpfd))
 		return true;
 	if (clock_gettime(CLOCK_REALTIME_COARSE, &now))
 		return false;
@@ -213,40 +236,60 @@ bool audit_cpdir_settled(const char *path, const struct audit_cpdir *id)
 		id->ctime_nsec < (int64_t)now.tv_nsec);
 }
 
-bool audit_state_names_newest(int dirfd, const struct audit_state *st)
+bool audit_state_names_newest(int cpfd, const struct audit_state *st)
 {
 	struct audit_cpdir now;
 
-	if (!st->have_dir || st->fr.size == 0 || audit_cpdir_id(dirfd, &now))
+	if (!st->have_dir || st->fr.size == 0 || audit_cpdir_id(cpfd, &now))
 		return false;
 	return memcmp(&now, &st->dir, sizeof(now)) == 0;
 }
 
-int audit_state_save(const struct audit_log *log)
+/* Over the old state, through the fd audit_open read it from (two
+ * syscalls; a new file and a rename cost six and a create on tmpfs),
+ * cut to the new length when that is shorter. A crash in between leaves
+ * a state that does not decode, or decodes to an older tree: either is
+ * rebuilt (writer.c), like a missing one. */
+static int save_in_place(struct audit_log *log, const uint8_t *buf, size_t n)
+{
+	ssize_t w = pwrite(log->statefd, buf, n, 0);
+
+	if (w < 0)
+		return -errno;
+	if ((size_t)w != n)
+		return -EIO;
+	if (log->state_len > n && ftruncate(log->statefd, (off_t)n))
+		return -errno;
+	log->state_len = n;
+	return 0;
+}
+
+int audit_state_save(struct audit_log *log)
 {
 	struct audit_state st = {.end = log->file_off, .last = log->last_total};
 	uint8_t buf[AUDIT_STATE_MAX];
 	char path[sizeof(log->dir) + sizeof(AUDIT_STATE_NAME) + 1];
-	char cpdir[sizeof(log->dir) + sizeof(AUDIT_CP_DIR) + 1];
-	int n = snprintf(path, sizeof(path), "%s/" AUDIT_STATE_NAME, log->dir);
+	size_t len;
+	int n;
 
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
 	st.fr = log->fr;
 	/* After the checkpoint's rename and directory fsync: the identity
 	 * the next open compares with (events.state itself lives in the
 	 * parent directory, so writing it changes nothing there). */
-	n = snprintf(cpdir, sizeof(cpdir), "%s/" AUDIT_CP_DIR, log->dir);
-	st.have_dir = n > 0 && (size_t)n < sizeof(cpdir) && log->have_cp &&
-		      log->last_cp == log->fr.size &&
-		      audit_cpdir_id(log->dirfd, &st.dir) == 0 &&
-		      audit_cpdir_settled(cpdir, &st.dir);
+	st.have_dir = log->have_cp && log->last_cp == log->fr.size &&
+		      audit_cpdir_id(log->cpfd, &st.dir) == 0 &&
+		      audit_cpdir_settled(log->cpfd, &st.dir);
+	len = audit_state_encode(&st, buf);
 	/* Not durable: a cache that every open checks. After a crash an
 	 * older state (its identity no longer matches: listed, then
-	 * rebuilt), an empty one or none gives a full rebuild, never a
-	 * wrong open; fsync of the file and the directory cost ~15 ms at
-	 * the end of every run on this host's disk. */
-	return fileio_write_atomic(path, buf, audit_state_encode(&st, buf),
-				   0600, FILEIO_REPLACE | FILEIO_NOT_DURABLE,
-				   NULL);
+	 * rebuilt), an empty or torn one or none gives a full rebuild,
+	 * never a wrong open; fsync of the file and the directory cost
+	 * ~15 ms at the end of every run on this host's disk. */
+	if (log->statefd >= 0)
+		return save_in_place(log, buf, len);
+	n = snprintf(path, sizeof(path), "%s/" AUDIT_STATE_NAME, log->dir);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	return fileio_write_atomic(path, buf, len, 0600,
+				   FILEIO_REPLACE | FILEIO_NOT_DURABLE, NULL);
 }

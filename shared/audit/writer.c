@@ -44,9 +44,11 @@ static int take_lock(struct audit_log *log, struct akios_err *err)
 		return akios_err_set(err, log->name, 0, 0, "lock file: %s",
 				     strerror(errno));
 	if (flock(log->lockfd, LOCK_EX | LOCK_NB) == 0) {
+		/* Over the previous holder's pid, not truncated first (a
+		 * page freed and allocated again on tmpfs): readers stop
+		 * at the first newline. Informative only. */
 		len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		if (ftruncate(log->lockfd, 0) == 0)
-			(void)!pwrite(log->lockfd, pid, (size_t)len, 0);
+		(void)!pwrite(log->lockfd, pid, (size_t)len, 0);
 		return 0;
 	}
 	if (errno != EWOULDBLOCK)
@@ -76,13 +78,20 @@ static int load_key(struct audit_log *log, const char *path, bool *generated,
 	if (path)
 		return crypto_key_load(path, &log->key, err);
 	if (keys_default_dir(kdir, sizeof(kdir)) ||
-	    keys_path(kdir, KEYS_PRIVATE_NAME, priv, sizeof(priv)) ||
-	    keys_path(kdir, KEYS_PUBLIC_NAME, pub, sizeof(pub)))
+	    keys_path(kdir, KEYS_PRIVATE_NAME, priv, sizeof(priv)))
 		return akios_err_set(err, "audit key", 0, 0,
 				     "no key directory (set HOME or "
 				     "AKIOS_KEY_DIR)");
-	if (lstat(priv, &st) == 0 || errno != ENOENT)
-		return crypto_key_load(priv, &log->key, err);
+	/* Loaded at once: only a failure asks whether the key is missing
+	 * (then made) or unreadable (that error stands). */
+	rc = crypto_key_load(priv, &log->key, err);
+	if (rc == 0 || lstat(priv, &st) == 0 || errno != ENOENT)
+		return rc;
+	if (err)
+		*err = (struct akios_err){0};
+	if (keys_path(kdir, KEYS_PUBLIC_NAME, pub, sizeof(pub)))
+		return akios_err_set(err, "audit key", 0, 0,
+				     "key directory path too long");
 	rc = keys_make_dir(kdir);
 	if (rc)
 		return akios_err_set(err, kdir, 0, 0, "%s", strerror(-rc));
@@ -118,6 +127,7 @@ static int create_log(struct audit_log *log, struct akios_err *err)
 }
 
 struct cp_check {
+	uint64_t file_size; /* of events.log when opened */
 	uint64_t size;
 	struct audit_checkpoint cp;
 	bool have;
@@ -160,8 +170,9 @@ static int newest_cp(struct audit_log *log, struct cp_check *c,
 	size_t n = 0;
 	int rc;
 
-	c->have_st = audit_state_read(log->dirfd, &c->st) == 0;
-	if (c->have_st && audit_state_names_newest(log->dirfd, &c->st)) {
+	c->have_st = audit_state_open(log->dirfd, &log->statefd,
+				      &log->state_len, &c->st) == 0;
+	if (c->have_st && audit_state_names_newest(log->cpfd, &c->st)) {
 		c->size = c->st.fr.size;
 		if (load_cp(log, c, NULL) == 0)
 			return 0;
@@ -233,13 +244,12 @@ static int open_fast(struct audit_log *log, const struct cp_check *c,
 	struct audit_state st;
 	struct audit_scan s;
 	struct audit_rec rec;
-	struct stat sb;
 	int rc;
 
-	if (!c->have || !c->have_st || fstat(log->logfd, &sb))
+	if (!c->have || !c->have_st)
 		return -ENOENT;
 	st = c->st;
-	rc = audit_state_check(&st, &c->cp, (uint64_t)sb.st_size);
+	rc = audit_state_check(&st, &c->cp, c->file_size);
 	if (rc)
 		return rc;
 	rc = audit_scan_fd_at(log->logfd, log->name, st.end - st.last,
@@ -301,10 +311,12 @@ static int open_log(struct audit_log *log, uint64_t *torn,
 	if (log->logfd < 0 || fstat(log->logfd, &st))
 		return akios_err_set(err, log->name, 0, 0, "%s: %s",
 				     AUDIT_LOG_NAME, strerror(errno));
+	c.file_size = (uint64_t)st.st_size;
 	if (st.st_size == 0) {
 		rc = create_log(log, err);
 		if (rc)
 			return rc;
+		c.file_size = AUDIT_FILE_HDR_LEN;
 	}
 	rc = newest_cp(log, &c, err);
 	if (!rc)
@@ -348,11 +360,12 @@ static int set_run_id(struct audit_log *log, const char *run_id,
 static int init_log(struct audit_log *log, const char *dir,
 		    const struct audit_opts *opts, struct akios_err *err)
 {
+	const int cp_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
 	int n = snprintf(log->dir, sizeof(log->dir), "%s", dir);
 	int rc;
 
 	log->name = dir;
-	log->dirfd = log->lockfd = log->logfd = -1;
+	log->dirfd = log->lockfd = log->logfd = log->cpfd = log->statefd = -1;
 	log->io = (struct audit_io){sys_write, sys_fdatasync, NULL};
 	akios_buf_init(&log->pending, AUDIT_PENDING_MAX);
 	akios_buf_init(&log->scratch, AKIOS_MAX_AUDIT_RECORD);
@@ -378,7 +391,13 @@ static int init_log(struct audit_log *log, const char *dir,
 	}
 	if (log->dirfd < 0)
 		return akios_err_set(err, dir, 0, 0, "%s", strerror(errno));
-	if (mkdirat(log->dirfd, AUDIT_CP_DIR, 0700) && errno != EEXIST)
+	/* Kept open: the checkpoint is written, and the directory's
+	 * identity taken, relative to it. Made only when missing. */
+	log->cpfd = openat(log->dirfd, AUDIT_CP_DIR, cp_flags);
+	if (log->cpfd < 0 && errno == ENOENT &&
+	    (mkdirat(log->dirfd, AUDIT_CP_DIR, 0700) == 0 || errno == EEXIST))
+		log->cpfd = openat(log->dirfd, AUDIT_CP_DIR, cp_flags);
+	if (log->cpfd < 0)
 		return akios_err_set(err, dir, 0, 0, "%s: %s", AUDIT_CP_DIR,
 				     strerror(errno));
 	return 0;
@@ -388,6 +407,10 @@ static void free_log(struct audit_log *log)
 {
 	if (log->logfd >= 0)
 		close(log->logfd);
+	if (log->statefd >= 0)
+		close(log->statefd);
+	if (log->cpfd >= 0)
+		close(log->cpfd);
 	if (log->lockfd >= 0)
 		close(log->lockfd); // releases the flock
 	if (log->dirfd >= 0)
@@ -403,9 +426,13 @@ static int note_open(struct audit_log *log, bool generated, uint64_t torn,
 {
 	uint8_t raw[CRYPTO_ED25519_PUB_LEN];
 	char hex[2 * CRYPTO_ED25519_PUB_LEN + 1];
-	cJSON *f = cJSON_CreateObject();
-	int rc = f ? 0 : -ENOMEM;
+	cJSON *f = NULL;
+	int rc = 0;
 
+	if (!generated && !torn)
+		return 0; // nothing to note (every run but the first)
+	f = cJSON_CreateObject();
+	rc = f ? 0 : -ENOMEM;
 	if (!rc && generated) {
 		rc = crypto_key_public_raw(log->key, raw);
 		crypto_hex_encode(raw, sizeof(raw), hex);

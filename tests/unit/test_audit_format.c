@@ -203,6 +203,44 @@ Test(audit_format, json_serialiser_escapes_and_numbers)
 	cJSON_Delete(o);
 }
 
+/* Thousandths (run.end's milliseconds) print short, without printf, and
+ * parse back to the same double; other fractions keep 17 digits. */
+Test(audit_format, json_thousandths_print_short_and_round_trip)
+{
+	static const struct {
+		double d;
+		const char *text;
+	} cases[] = {
+	    {5.927, "5.927"},
+	    {0.001, "0.001"},
+	    {0.1, "0.1"},
+	    {12.5, "12.5"},
+	    {-3.25, "-3.25"},
+	    {123456.789, "123456.789"},
+	    {0.012, "0.012"},
+	    {999999999.999, "999999999.999"},
+	    {1.0 / 3.0, "0.33333333333333331"},
+	    {0.0005, "0.00050000000000000001"},
+	};
+	struct akios_buf b;
+
+	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(cases); i++) {
+		cJSON *n = cJSON_CreateNumber(cases[i].d);
+		cJSON *back;
+
+		akios_buf_init(&b, 64);
+		cr_assert_eq(audit_json_value(&b, n, 0), 0);
+		cr_assert_str_eq(b.ptr, cases[i].text);
+		back = cJSON_Parse(b.ptr);
+		cr_assert_not_null(back);
+		cr_assert(back->valuedouble == cases[i].d,
+			  "%s parses back to %.17g", b.ptr, back->valuedouble);
+		cJSON_Delete(back);
+		cJSON_Delete(n);
+		akios_buf_free(&b);
+	}
+}
+
 /* A record's time is formatted without gmtime_r (which reads the local
  * time zone file): it must agree with gmtime_r + strftime everywhere,
  * leap days, century years and negative times included (years

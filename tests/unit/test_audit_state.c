@@ -387,7 +387,11 @@ static void cpdir_path(char *out, size_t size)
 /* The state as written, but vouching for the directory as it is now. */
 static void vouch_for_dir_now(struct audit_state *st)
 {
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char cp[700];
+	int dfd;
+
+	cpdir_path(cp, sizeof(cp));
+	dfd = open(cp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	cr_assert_geq(dfd, 0);
 	cr_assert_eq(audit_cpdir_id(dfd, &st->dir), 0);
@@ -486,10 +490,14 @@ Test(audit_state, cpdir_identity_settles_once_its_tick_is_over)
 {
 	struct audit_cpdir id = {.ctime_sec = 1000, .ctime_nsec = 5};
 	char cp[700];
+	int fd;
 
 	make_log((uint8_t[32]){0});
 	cpdir_path(cp, sizeof(cp));
-	cr_assert(audit_cpdir_settled(cp, &id), "a ctime of 1970 is settled");
+	fd = open(cp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert(audit_cpdir_settled(fd, &id), "a ctime of 1970 is settled");
+	close(fd);
 }
 
 /* A scan's buffer is sized to what the log holds from its start offset
