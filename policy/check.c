@@ -36,7 +36,7 @@ static char *expand_cwd(struct vctx *c, const struct pnode *n)
 }
 
 /* Absolute and already normal: no "//", "/./", "/../", no trailing '/'. */
-static const char *path_problem(const char *s)
+const char *policy_path_problem(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -79,7 +79,7 @@ char *v_path(struct vctx *c, const struct pnode *n)
 		if (!s)
 			return NULL;
 	}
-	why = path_problem(s);
+	why = policy_path_problem(s);
 	if (why) {
 		verr(c, n, "path '%s' %s", s, why);
 		free(s);

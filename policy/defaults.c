@@ -8,6 +8,7 @@
 #include "policy/policy_int.h"
 
 #include <errno.h>
+#include <string.h>
 
 static const char default_yaml[] =
     "# The embedded default policy of akios: used when no --policy is\n"
@@ -66,5 +67,81 @@ int policy_set_defaults(struct akios_policy *p)
 	p->audit.export_format = POLICY_EXPORT_JSONL;
 	p->pii_redaction.enabled = true;
 	p->pii_redaction.mode = POLICY_PII_BALANCED;
+	return 0;
+}
+
+/* Where the parser puts the two filesystem.allow entries of default_yaml
+ * (line:column of each "path:" mapping; test_policy_default checks them
+ * against the parser, as it checks the whole struct). */
+static const struct policy_loc default_cwd_loc = {13, 7};
+static const struct policy_loc default_usr_loc = {15, 7};
+
+static int default_lists(struct akios_policy *p)
+{
+	static const char *const hdrs[] = {"authorization", "cookie",
+					   "proxy-authorization", "x-api-key"};
+	struct policy_string_list *h = &p->http.redact_headers;
+
+	/* "[]" in the YAML: an empty list, allocated like the parser's. */
+	p->security.allowed_endpoints =
+	    calloc(1, sizeof(*p->security.allowed_endpoints));
+	p->http.allow.items = calloc(1, sizeof(char *));
+	h->items = calloc(AKIOS_ARRAY_SIZE(hdrs), sizeof(char *));
+	if (!p->security.allowed_endpoints || !p->http.allow.items || !h->items)
+		return -ENOMEM;
+	for (; h->n < AKIOS_ARRAY_SIZE(hdrs); h->n++) {
+		h->items[h->n] = strdup(hdrs[h->n]);
+		if (!h->items[h->n])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int default_allow(struct akios_policy *p, const char *cwd)
+{
+	struct policy_path *a = calloc(2, sizeof(*a));
+
+	p->filesystem.allow = a;
+	if (!a)
+		return -ENOMEM;
+	a[0] = (struct policy_path){
+	    .path = strdup(cwd), .mode = POLICY_FS_RW, .loc = default_cwd_loc};
+	a[1] = (struct policy_path){.path = strdup("/usr"),
+				    .mode = POLICY_FS_R,
+				    .loc = default_usr_loc};
+	p->filesystem.n_allow = 2;
+	return a[0].path && a[1].path ? 0 : -ENOMEM;
+}
+
+int policy_default_build(const char *cwd, struct akios_policy **out)
+{
+	struct akios_policy *p;
+	int rc;
+
+	/* "${CWD}" expands to cwd; anything the parser would refuse or
+	 * report (no cwd, a path it does not accept, /usr listed twice) is
+	 * left to it. */
+	if (!cwd || policy_path_problem(cwd) || strcmp(cwd, "/usr") == 0)
+		return -EAGAIN;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	rc = policy_set_defaults(p);
+	p->version = 1;
+	p->pii_redaction.mode = POLICY_PII_BALANCED;
+	p->name = strdup("default");
+	p->source = strdup("<default>");
+	if (rc == 0 && (!p->name || !p->source))
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = default_lists(p);
+	if (rc == 0)
+		rc = default_allow(p, cwd);
+	if (rc != 0) {
+		policy_free(p);
+		return rc;
+	}
+	crypto_sha256(default_yaml, sizeof(default_yaml) - 1, p->sha256);
+	*out = p;
 	return 0;
 }

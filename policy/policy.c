@@ -132,8 +132,18 @@ int policy_load_file(const char *path, struct akios_policy **out,
 	return rc;
 }
 
+/* The default is a constant: built directly, not parsed at every run
+ * (~0.25 ms of akios run's start), unless the working directory makes it
+ * something only the parser reports. */
 int policy_load_default(struct akios_policy **out, struct policy_errors *errs)
 {
+	char cwd_buf[PATH_MAX];
+	int rc = policy_default_build(getcwd(cwd_buf, sizeof(cwd_buf)), out);
+
+	if (rc == -ENOMEM)
+		policy_errf(errs, "<default>", 0, 0, "out of memory");
+	if (rc != -EAGAIN)
+		return rc;
 	return load("<default>", policy_default_yaml(),
 		    strlen(policy_default_yaml()), out, errs);
 }

@@ -144,6 +144,14 @@ bool v_micros(struct vctx *c, const struct pnode *n, uint64_t max_units,
 char *v_string(struct vctx *c, const struct pnode *n) AKIOS_NONNULL(1, 2);
 /* True when s holds a control or invisible separator character. */
 bool has_control(const char *s, size_t len) AKIOS_NONNULL(1);
+/* Why s is not an absolute, normalised path the policy accepts, or NULL. */
+const char *policy_path_problem(const char *s) AKIOS_NONNULL(1);
+/* The embedded default policy for the working directory cwd, built
+ * directly (defaults.c): the struct its YAML parses into. -EAGAIN when
+ * only the parser can say what that cwd gives (none, not normalised,
+ * "/usr" itself: an error to report); -ENOMEM. */
+int policy_default_build(const char *cwd, struct akios_policy **out)
+    AKIOS_NONNULL(2) AKIOS_NODISCARD;
 bool v_enum(struct vctx *c, const struct pnode *n, const struct venum *e,
 	    int *out) AKIOS_NONNULL(1, 2, 3, 4);
 void v_push(struct vctx *c, const char *name) AKIOS_NONNULL(1, 2);

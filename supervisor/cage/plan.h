@@ -145,6 +145,9 @@ struct cage_plan {
 	 * covered (plan_walk.c), for cage_plan_unfrozen_controls. */
 	char *walked[CAGE_MAX_NOTES];
 	unsigned n_walked;
+	/* During cage_plan_build only (plan_fs.c): its looks at the host,
+	 * each answered once. NULL otherwise. */
+	struct plan_fs *fs;
 };
 
 /* Builds the plan. Looks at the host (lstat of paths named by the policy,

@@ -45,6 +45,21 @@ struct plan_walk_total {
 };
 int plan_walk_controls(struct cage_plan *p, const char *base,
 		       struct plan_walk_total *t) AKIOS_NODISCARD;
+/* The plan's looks at the host (plan_fs.c), cached for one build in
+ * p->fs: lstat's S_IFMT bits of path, 0 when lstat fails (a plain lstat
+ * when p->fs is NULL); plan_fs_list reads dir whole once, for a caller
+ * about to look up many names in it. */
+struct plan_fs;
+int plan_fs_new(struct plan_fs **out) AKIOS_NODISCARD;
+void plan_fs_free(struct plan_fs *fs);
+mode_t plan_lstat(struct cage_plan *p, const char *path);
+void plan_fs_list(struct cage_plan *p, const char *dir);
+/* Entry i of dir's listing (its name, and S_IFMT bits or 0 when the
+ * filesystem did not say), in getdents64's order, "." and ".." left out.
+ * false past the end, or when dir was not listed whole. With name NULL
+ * and i 0: whether dir was listed whole (even empty). */
+bool plan_fs_entry(const struct cage_plan *p, const char *dir, unsigned i,
+		   const char **name, mode_t *type);
 int plan_build_env(struct cage_plan *p,
 		   const struct cage_plan_input *in) AKIOS_NODISCARD;
 void plan_free_env(struct cage_plan *p);

@@ -204,7 +204,8 @@ static unsigned entry_type(int dfd, const struct dirent64 *e)
 static int walk_dir(struct walk *w, int fd, unsigned depth);
 
 /* A subdirectory: walked unless heavy, another mount of the plan (an
- * allowed path of its own, a masked secret) or below the depth bound. */
+ * allowed path of its own, a masked secret) or below the depth bound.
+ * dfd < 0: opened by its whole path. */
 static int descend(struct walk *w, int dfd, const char *name, unsigned depth)
 {
 	size_t len = w->len;
@@ -222,7 +223,7 @@ static int descend(struct walk *w, int dfd, const char *name, unsigned depth)
 		w->deep++;
 		example(w->deep_ex, sizeof(w->deep_ex), w->path);
 	} else {
-		fd = openat(dfd, name,
+		fd = openat(dfd < 0 ? AT_FDCWD : dfd, dfd < 0 ? w->path : name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			w->unreadable++;
@@ -291,6 +292,40 @@ static int note(struct walk *w, const char *base)
 	    w->cut ? "; walk STOPPED at " : "", w->cut ? w->cut : "");
 }
 
+/* The top of a walk from the listing plan_fs.c read already (the plan's
+ * masks and control files looked names up in it): the same entries in
+ * the same order as walk_dir would read them, without reading again. */
+static int walk_listed(struct walk *w, const char *base)
+{
+	const char *name;
+	mode_t type;
+	int rc = 0;
+
+	w->dirs++;
+	for (unsigned i = 0;
+	     rc == 0 && !w->cut && plan_fs_entry(w->p, base, i, &name, &type);
+	     i++) {
+		if (++w->t->entries > AKIOS_CTL_WALK_ENTRIES) {
+			w->cut = "the bound on entries examined";
+			break;
+		}
+		if (is_control(name))
+			continue; /* depth 0: plan_guard.c froze these */
+		if (type == 0) {
+			size_t len = w->len;
+
+			rc = push(w, name);
+			type = rc == 0 ? plan_lstat(w->p, w->path) : 0;
+			pop(w, len);
+			if (rc != 0)
+				return rc == -ENAMETOOLONG ? 0 : rc;
+		}
+		if (S_ISDIR(type))
+			rc = descend(w, -1, name, 0);
+	}
+	return rc;
+}
+
 /* One walk below base: freezing (w->p) or, after the run, reporting. */
 static int walk_base(struct walk *w, const char *base)
 {
@@ -303,6 +338,8 @@ static int walk_base(struct walk *w, const char *base)
 	w->len = strlen(base);
 	if (w->t->entries > AKIOS_CTL_WALK_ENTRIES)
 		w->cut = "the bound on entries examined";
+	if (!w->cut && w->p && plan_fs_entry(w->p, base, 0, NULL, NULL))
+		return walk_listed(w, base);
 	fd = w->cut
 		 ? -1
 		 : open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -363,7 +400,6 @@ static int scan_modules(struct cage_plan *p, const char *dir, unsigned depth)
 	char sub[PATH_MAX];
 	char head[PATH_MAX];
 	struct dirent *e;
-	struct stat st;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	int rc = 0;
@@ -385,10 +421,10 @@ static int scan_modules(struct cage_plan *p, const char *dir, unsigned depth)
 			break;
 		}
 		rc = plan_join(sub, sizeof(sub), dir, e->d_name);
-		if (rc != 0 || lstat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+		if (rc != 0 || !S_ISDIR(plan_lstat(p, sub)))
 			continue;
 		rc = plan_join(head, sizeof(head), sub, "HEAD");
-		if (rc == 0 && lstat(head, &st) == 0)
+		if (rc == 0 && plan_lstat(p, head) != 0)
 			rc = plan_freeze_gitdir(p, sub, depth + 1);
 		else if (rc == 0 && depth < 4)
 			rc = scan_modules(p, sub, depth + 1);
