@@ -233,13 +233,6 @@ static int run_main(struct run_state *s, struct cli_args *args)
 	s->policy_path = cli_get(&run_spec, args, "policy");
 	s->audit_dir_opt = cli_get(&run_spec, args, "audit-dir");
 	rc = parse_degraded(args, &s->degrade);
-	/* A real run's cage starts now: its namespaces are made and its
-	 * identity map written on the other core while the policy loads
-	 * and the plan builds; it waits for them (run_state_free kills it
-	 * on every path that does not run it). */
-	if (rc == 0 && !cli_has(&run_spec, args, "dry-run") &&
-	    !cli_has(&run_spec, args, "no-sandbox"))
-		s->early = cage_early_start(getuid(), getgid());
 	if (rc == 0)
 		rc = load_policy(args, s);
 	if (rc == 0)
@@ -252,6 +245,7 @@ static int run_main(struct run_state *s, struct cli_args *args)
 static __attribute__((noinline)) int run_cmd(int argc, char **argv)
 {
 	struct run_state *s;
+	struct cage_early *early = NULL;
 	struct cli_args args;
 	bool done;
 	int rc = cli_parse_or_help(&run_spec, argc, argv, &args, &done);
@@ -273,11 +267,22 @@ static __attribute__((noinline)) int run_cmd(int argc, char **argv)
 	 * past 128 KB): each trim is a brk call whose unmapping flushes
 	 * the TLB of every core running akios's threads, and the next
 	 * growth faults the pages in again (~11 us each on this host). */
+	/* A real run's cage starts now, first: its namespaces are made and
+	 * its identity map written on the other core while the run's state
+	 * is set up, the policy loads and the plan builds; it waits for
+	 * them (run_state_free kills it on every path that does not run
+	 * it, a bad --allow-degraded included). */
+	if (!cli_has(&run_spec, &args, "dry-run") &&
+	    !cli_has(&run_spec, &args, "no-sandbox"))
+		early = cage_early_start(getuid(), getgid());
 	(void)mallopt(M_TRIM_THRESHOLD, RUN_TRIM_THRESHOLD);
 	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (s == MAP_FAILED)
+	if (s == MAP_FAILED) {
+		cage_early_free(early);
 		return AKIOS_EXIT_INTERNAL;
+	}
+	s->early = early;
 	rc = run_main(s, &args);
 	if (run_state_free(s) != 0)
 		rc = AKIOS_EXIT_INTERNAL;

@@ -219,6 +219,10 @@ int cage_launch(const struct cage_launch_opts *o, struct cage_launch *l,
  * threads end and unmaps PID 1's stack. An early PID 1 that cage_launch
  * never took is killed and reaped here. */
 void cage_launch_free(struct cage_launch *l);
+/* For a caller about to exit, once PID 1 has been reaped: only lets the
+ * parked threads end (they need nothing but their EOF), leaving PID 1's
+ * stack to the exit. */
+void cage_launch_end_threads(struct cage_launch *l);
 
 /* akios's exit code for a finished run (result.c): the agent's code,
  * 128+signal, or the documented akios codes; an aborted run that akios

@@ -365,6 +365,21 @@ void cage_launch_free(struct cage_launch *l)
 	l->map = NULL;
 }
 
+/* Their end overlaps the rest of the run's end, and akios's exit then
+ * has no thread to kill and wait for (each woken on the other core):
+ * the thread that exits last tears the address space down, now akios's
+ * main thread, on a core that is awake. No munmap: its TLB flush would
+ * cost more than the exit's teardown of the same pages. */
+void cage_launch_end_threads(struct cage_launch *l)
+{
+	struct cage_pid1 *b = cage_pid1_block(l);
+
+	for (; b && l->n_parked < l->n_threads; l->n_parked++)
+		while (sem_wait(&b->parked) != 0)
+			;
+	close_fd(&l->park_wr);
+}
+
 struct cage_early {
 	struct cage_launch l;
 	bool taken; /* by cage_run */

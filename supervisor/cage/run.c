@@ -338,6 +338,8 @@ static void finish(struct run_ctx *c, const sigset_t *old)
 	leave = c->o->exiting && c->reaped;
 	if (!leave)
 		cage_launch_free(&c->l);
+	else
+		cage_launch_end_threads(&c->l);
 	if (c->envp) {
 		cage_plan_env_wipe(c->envp);
 		free(c->envp);
