@@ -1,7 +1,7 @@
 /* The agent's start, from the cage's PID 1, beside PID 1's view build
- * (child.c): it resets its signals, takes a session, sets up lo, the
- * hostname and the relay's sockets, locks its privileges, sets its
- * rlimits and loads the seccomp filter; once the view is pivoted into it
+ * (child.c): with lo, the host name and its privilege locks inherited
+ * from PID 1, it resets its signals, takes a session, sets its rlimits
+ * and loads the seccomp filter; once the view is pivoted into it
  * takes its terminal, marks every fd but 0/1/2 close-on-exec and
  * restricts itself with Landlock; once the old root is detached it
  * chdirs, clears its caps and execs the command along the cage's PATH.
@@ -216,27 +216,14 @@ static void landlock(const struct cage_child_args *a)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 
-/* The namespaces' own set-up, which PID 1 would otherwise do before
- * the view: lo up, the hostname, the relay's sockets (to PID 1). */
-static void set_up_namespaces(const struct agent_start *s)
-{
-	const struct cage_child_args *a = s->a;
-	struct cage_fail f = {0};
-
-	if (cage_net_lo_up(&f) != 0)
-		cage_child_fail(a->status_fd, &f);
-	if (sethostname("akios", 5) != 0)
-		die(a->status_fd, "sethostname", NULL, errno);
-	if (a->want_relay)
-		cage_relay_send(s->ready_fd, a->status_fd);
-}
-
 /* What needs no view, while PID 1 builds it: signals, a session of its
- * own, the namespaces' set-up, no_new_privs and the locked securebits,
- * bounding and ambient sets, rlimits, then the seccomp filter, which
- * allows everything the rest does (chdir, Landlock's calls, capset, the
- * tty ioctl, dup2, close_range, recvmsg, send) and traps none of it.
- * Returns the listener, handed over at once when the filter traps exec. */
+ * own, rlimits, then the seccomp filter, which allows everything the rest
+ * does (chdir, Landlock's calls, capset, the tty ioctl, dup2,
+ * close_range, recvmsg, send) and traps none of it. no_new_privs (which
+ * the filter's load and Landlock need), the locked securebits and the
+ * empty bounding and ambient sets came with the clone (child.c:
+ * pid1_prepare), as did lo and the host name. Returns the listener,
+ * handed over at once when the filter traps exec. */
 static int before_view(const struct agent_start *s)
 {
 	const struct cage_child_args *a = s->a;
@@ -247,8 +234,6 @@ static int before_view(const struct agent_start *s)
 	reset_signals(a->signals);
 	if (setsid() < 0)
 		die(a->status_fd, "setsid", NULL, errno);
-	set_up_namespaces(s);
-	cage_lock_privileges(a->status_fd);
 	if (cage_apply_rlimits(&a->plan->rlimits, &err) != 0)
 		die(a->status_fd, "rlimits:", err.msg, 0);
 	if (a->plan->seccomp && a->bpf) {

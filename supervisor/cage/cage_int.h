@@ -138,12 +138,6 @@ _Noreturn void cage_child_early(const struct cage_child_args *a);
  * execs. ready_fd is CLOEXEC: PID 1 sees EOF on its end at the exec (or
  * the agent's death). Returns the agent's pid or -1 (errno). */
 pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd);
-/* child.c, for the agent's start: makes the relay's sockets and sends
- * them as a CAGE_MSG_RELAY message on sock (PID 1 forwards it);
- * no_new_privs, securebits, bounding and ambient sets. Failures go to
- * status_fd and _exit(125). */
-void cage_relay_send(int sock, int status_fd);
-void cage_lock_privileges(int status_fd);
 /* v in decimal, NUL-ended, into buf (room for 21 bytes). */
 void cage_fmt_uint(char *buf, unsigned long long v);
 

@@ -1,6 +1,7 @@
 /* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
- * maps, starts the agent (agent.c: it sets up lo and the rest that needs
- * no view meanwhile), builds the view, lets the agent in (its Landlock)
+ * maps, does the agent's set-up that needs no plan (lo, host name,
+ * privilege locks, relay sockets: inherited or sent), starts the agent
+ * (agent.c: the rest that needs no view meanwhile), builds the view, lets the agent in (its Landlock)
  * and, once the old root is detached and the supervisor says go, on to
  * its exec, and stays as its reaper: when the agent ends
  * it kills and reaps whatever is left in the namespace (double-forked
@@ -99,80 +100,51 @@ static int send_fds(int sock, const char *text, size_t len, const int *fds,
 }
 
 /* The broker's relay listeners (IPv4, IPv6) and Unix socket census, made
- * by the agent's start (agent.c) in the cage's network namespace with lo
- * up, before its seccomp filter and long before its exec: the supervisor
- * needs no setns thread (root) or user-namespace helper (rootless). A
- * missing one is not fatal (the broker then refuses what it would have
- * needed). They go to PID 1 on sock (the ready socket), which forwards
- * them (forward_relay): the supervisor takes them only from PID 1. The
- * agent closes its copies at once; the reaper keeps none either. */
-void cage_relay_send(int sock, int status_fd)
+ * by PID 1 in the cage's network namespace with lo up, before it clones
+ * the agent (which so never holds them): the supervisor needs no setns
+ * thread (root) or user-namespace helper (rootless). An early PID 1 makes
+ * them before it has a plan, on the otherwise idle core, and closes them
+ * unsent if the plan wants no relay. A missing one is not fatal (the
+ * broker then refuses what it would have needed). */
+struct pid1_relay {
+	int fds[CAGE_RELAY_FDS];
+	unsigned n;
+	char msg[4 + 12]; /* CAGE_MSG_RELAY's text; "" when none was made */
+};
+
+static void relay_make(struct pid1_relay *r)
 {
 	static const int fam[CAGE_RELAY_FDS] = {AF_INET, AF_INET6, AF_NETLINK};
-	char msg[4 + 12] = {CAGE_MSG_RELAY};
-	int fds[CAGE_RELAY_FDS];
-	unsigned n = 0;
 	int e4 = 0;
-	int rc;
 
+	r->n = 0;
+	r->msg[0] = CAGE_MSG_RELAY;
 	for (unsigned i = 0; i < CAGE_RELAY_FDS; i++) {
 		int fd = relay_listen_here(fam[i]);
 
-		msg[1 + i] = fd >= 0 ? '1' : '0';
+		r->msg[1 + i] = fd >= 0 ? '1' : '0';
 		if (fd >= 0)
-			fds[n++] = fd;
+			r->fds[r->n++] = fd;
 		else if (i == 0)
 			e4 = -fd;
 	}
-	cage_fmt_uint(msg + 4, (unsigned)e4);
-	rc = send_fds(sock, msg, strlen(msg), fds, n);
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-	if (rc != 0)
-		die(status_fd, "relay", "handover", -rc);
+	cage_fmt_uint(r->msg + 4, (unsigned)e4);
 }
 
-/* The agent's relay message, as it came, to the supervisor. EOF: the
- * agent ended before (it said why). With MSG_DONTWAIT in flags, only if
- * it is there already. Whether it was taken (or will never come). */
-static bool forward_relay(int ready, int status_fd, int flags)
+/* To the supervisor (which takes them only from PID 1, before the
+ * agent's ready message) when wanted, then closed either way. */
+static void relay_pass(struct pid1_relay *r, bool want, int status_fd)
 {
-	char text[AKIOS_MAX_STATUS_LINE];
-	union {
-		char buf[CMSG_SPACE(CAGE_RELAY_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} cb;
-	struct iovec iov = {.iov_base = text, .iov_len = sizeof(text)};
-	struct msghdr mh = {.msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = cb.buf,
-			    .msg_controllen = sizeof(cb.buf)};
-	int fds[CAGE_RELAY_FDS];
-	unsigned n = 0;
-	ssize_t len;
+	int rc = 0;
 
-	while ((len = recvmsg(ready, &mh, MSG_CMSG_CLOEXEC | flags)) < 0 &&
-	       errno == EINTR)
-		;
-	if (len < 0 && errno == EAGAIN)
-		return false;
-	if (len <= 0)
-		return true;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-	     c = CMSG_NXTHDR(&mh, c)) {
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < k && n < CAGE_RELAY_FDS; i++)
-			memcpy(&fds[n++], CMSG_DATA(c) + i * sizeof(int),
-			       sizeof(int));
-	}
-	if (send_fds(status_fd, text, (size_t)len, fds, n) != 0)
-		die(status_fd, "relay", "forward", errno);
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-	return true;
+	if (want && r->msg[0])
+		rc = send_fds(status_fd, r->msg, strlen(r->msg), r->fds, r->n);
+	for (unsigned i = 0; i < r->n; i++)
+		close(r->fds[i]);
+	r->n = 0;
+	r->msg[0] = '\0';
+	if (rc != 0)
+		die(status_fd, "relay", "handover", -rc);
 }
 
 /* The agent's pty, opened in the view's own devpts (after pivot_root),
@@ -351,11 +323,12 @@ static void write_own_maps(const struct cage_child_args *a)
 }
 
 /* What no process of the cage gives up afterwards: no_new_privs, the
- * securebits locked, the bounding and ambient sets empty. The agent does
- * it for itself (agent.c), PID 1 once the agent execs (dropping the
- * bounding set takes a prctl per capability); each then clears the caps
- * it holds. */
-void cage_lock_privileges(int status_fd)
+ * securebits locked, the bounding and ambient sets empty. PID 1 does it
+ * before it clones the agent, which inherits all four (creds are copied
+ * at clone, CLONE_VM or not); PID 1 keeps its permitted and effective
+ * caps for the view (mounts check those, never the bounding set; it
+ * never execs), and each clears them later (cage_clear_caps). */
+static void lock_privileges(int status_fd)
 {
 	struct akios_err err;
 	int rc = cage_set_no_new_privs();
@@ -409,12 +382,31 @@ static void pid1_begin(const struct cage_child_args *a)
 	close_except((const int[]){a->status_fd, a->sync_fd}, 2);
 }
 
+/* The agent's set-up that needs no plan, done by PID 1 for it (~0.6 ms,
+ * an early PID 1's idle time while akios builds the plan): lo up, the
+ * host name (the net and UTS namespaces are shared), the privilege locks
+ * (inherited at the clone) and, with relay, the relay's sockets. The
+ * agent's own start then keeps only what is its own (agent.c). */
+static void pid1_prepare(const struct cage_child_args *a, bool relay,
+			 struct pid1_relay *r)
+{
+	struct cage_fail f = {0};
+
+	if (cage_net_lo_up(&f) != 0)
+		cage_child_fail(a->status_fd, &f);
+	if (sethostname("akios", 5) != 0)
+		die(a->status_fd, "sethostname", NULL, errno);
+	lock_privileges(a->status_fd);
+	if (relay)
+		relay_make(r);
+}
+
 /* PID 1 and the agent's start run side by side: while PID 1 builds the
- * view, the agent resets its signals, brings lo up, names the host, makes
- * the relay's sockets, locks its privileges, sets its rlimits and loads
- * the seccomp filter (agent.c); the rest of its start waits for the
- * view. */
-static _Noreturn void pid1_go_on(const struct cage_child_args *args)
+ * view, the agent resets its signals, takes a session, sets its rlimits
+ * and loads the seccomp filter (agent.c); the rest of its start waits
+ * for the view. */
+static _Noreturn void pid1_go_on(const struct cage_child_args *args,
+				 struct pid1_relay *relay)
 {
 	const struct cage_child_args b = *args; /* the agent reads it too */
 	const struct cage_child_args *a = &b;
@@ -423,8 +415,9 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	int go = a->sync_fd;
 	int ready[2];
 	pid_t agent;
-	bool relayed;
 
+	/* Before the clone: the agent never holds them. */
+	relay_pass(relay, a->want_relay, a->status_fd);
 	/* With a v1 cgroup the agent must be cloned into it. */
 	if (a->go_before_agent && cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
@@ -443,12 +436,9 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	if (cage_view_build(a->plan, &go, &rest, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	close_except((const int[]){a->status_fd, go, ready[0], rest.root}, 4);
-	/* The relay's sockets, if the agent sent them by now, and the
-	 * agent's first message go before the old root's detach, which
-	 * sleeps out an RCU grace period: meanwhile the supervisor makes its
-	 * broker and the agent sets up Landlock (agent.c: in_view). */
-	relayed = !a->want_relay ||
-		  forward_relay(ready[0], a->status_fd, MSG_DONTWAIT);
+	/* The agent's first message goes before the old root's detach,
+	 * which sleeps out an RCU grace period: meanwhile the agent sets up
+	 * Landlock (agent.c: in_view). */
 	let_agent_in(a, ready[0]);
 	if (cage_view_detach(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
@@ -460,19 +450,14 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 	/* The go byte, if nothing took it: the agent execs after. */
 	if (cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	if (!relayed)
-		forward_relay(ready[0], a->status_fd, 0);
 	/* The second: the agent may chdir, drop its caps and exec. A failed
 	 * send means the agent is gone: its reaping tells the rest. */
 	(void)send(ready[0], "d", 1, MSG_NOSIGNAL);
 	await_exec(ready[0]);
 	close_except(&a->status_fd, 1);
-	/* Its own locks once the agent's exec is under way: they guard PID 1
-	 * alone, which never execs, and (a prctl per capability) would take
-	 * the CPU from the supervisor answering that exec. */
-	cage_lock_privileges(a->status_fd);
 	/* The reaper needs no privilege and no secret: it only waits and
-	 * reports. Its memory is akios's (launch.c: CLONE_VM), so the
+	 * reports (its locks are on since before the agent's clone). Its
+	 * memory is akios's (launch.c: CLONE_VM), so the
 	 * environment wiped here is the supervisor's one copy, which the
 	 * agent's exec has copied by now. Not dumpable (the supervisor
 	 * with it, as they share one mm), so the agent cannot open
@@ -490,31 +475,31 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args)
 
 _Noreturn void cage_child_main(const struct cage_child_args *args)
 {
+	struct pid1_relay relay = {0};
+
 	pid1_begin(args);
-	pid1_go_on(args);
+	pid1_prepare(args, args->want_relay, &relay);
+	pid1_go_on(args, &relay);
 }
 
 /* Cloned early (launch.c: cage_launch_early), before akios has a plan:
- * the namespaces, the identity map and the fd cleanup are done while
- * akios loads the policy and builds the plan; then one byte on the sync
- * pipe says the rest of args is published (and PID 1 is in the run's
- * cgroup when there is one). EOF: akios gave up or died; nothing to
- * say. */
+ * the namespaces, the identity map, the fd cleanup and the agent's
+ * plan-independent set-up (pid1_prepare, the relay's sockets included:
+ * whether the plan wants them is not known yet) are done while akios
+ * loads the policy and builds the plan; then one byte on the sync pipe
+ * says the rest of args is published (and PID 1 is in the run's cgroup
+ * when there is one). EOF: akios gave up or died; nothing to say. */
 _Noreturn void cage_child_early(const struct cage_child_args *args)
 {
-	struct cage_fail f = {0};
+	struct pid1_relay relay = {0};
 	char c;
 	ssize_t n;
 
 	pid1_begin(args);
-	/* lo up (~0.2 ms: the device's open) needs no plan: done here, on
-	 * the otherwise idle core, the agent's own call (agent.c) then finds
-	 * it up and changes nothing. */
-	if (cage_net_lo_up(&f) != 0)
-		cage_child_fail(args->status_fd, &f);
+	pid1_prepare(args, true, &relay);
 	while ((n = read(args->sync_fd, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 1 || !__atomic_load_n(&args->published, __ATOMIC_ACQUIRE))
 		_exit(AKIOS_EXIT_INTERNAL);
-	pid1_go_on(args);
+	pid1_go_on(args, &relay);
 }

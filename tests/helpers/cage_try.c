@@ -17,6 +17,10 @@
  *                                  must work; then with the second one to
  *                                  127.0.0.1:PORT: must fail EACCES and
  *                                  deliver nothing
+ *   cage_try creds -               prints what the agent inherited from
+ *                                  PID 1: "secbits 0x<hex>", "nnp <0|1>",
+ *                                  "bound <caps left in the bounding set>",
+ *                                  "ambient <caps raised>", "host <name>"
  *   cage_try denied -              the always-denied syscalls, each with
  *                                  arguments that would fail with EFAULT,
  *                                  EBADF or EINVAL if it were allowed:
@@ -31,12 +35,14 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* Prints the outcome and exits at once: in sanitizer builds the leak
@@ -196,12 +202,35 @@ static int try_sendmmsg(const char *port)
 	return 0;
 }
 
+/* The credentials' inherited parts, by the kernel's own answers (prctl,
+ * uname), not by /proc. */
+static int creds(void)
+{
+	struct utsname u;
+	int bound = 0, ambient = 0;
+
+	for (int c = 0; c < 64; c++) {
+		bound += prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1;
+		ambient +=
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1;
+	}
+	if (uname(&u) != 0)
+		return report(-1);
+	printf("secbits 0x%x\nnnp %d\nbound %d\nambient %d\nhost %s\n",
+	       (unsigned)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0),
+	       prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), bound, ambient,
+	       u.nodename);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *c = argc > 2 ? argv[1] : "";
 	const char *a = argc > 2 ? argv[2] : "";
 	char ch = 'x';
 
+	if (!strcmp(c, "creds"))
+		return creds();
 	if (!strcmp(c, "denied"))
 		return try_denied();
 	if (!strcmp(c, "connect-tcp"))

@@ -1,7 +1,8 @@
 /* The state the agent starts in, as the kernel reports it, as root and as
  * an unprivileged user: every capability set empty (the bounding and
- * ambient sets are dropped once by PID 1 before it clones the agent),
- * no_new_privs and the seccomp filter on, no signal ignored or blocked even
+ * ambient sets are dropped once by PID 1 before it clones the agent,
+ * before the plan exists: child.c, pid1_prepare), the securebits locked,
+ * the cage's host name, no_new_privs and the seccomp filter on, no signal ignored or blocked even
  * when akios was started with some (only the ignored ones are reset,
  * from the kernel's list), only fds 0-2 open; and the reaper (PID 1)
  * holds no capability either. The view is the same whether PID 1 could
@@ -11,6 +12,7 @@
 #include "tests/lib/cagetest.h"
 
 #include <criterion/criterion.h>
+#include <linux/securebits.h>
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -45,6 +47,8 @@ static void agent_state(bool rootless)
 			  "^(Sig(Blk|Ign)|Cap...|NoNewPrivs|Seccomp):",
 			  "/proc/self/status", NULL};
 	char *fds[] = {"sh", "-c", "exec ls /proc/self/fd", NULL};
+	char *creds[] = {"./cage_try", "creds", "-", NULL};
+	char want[128];
 	struct test_run r;
 
 	dirty_signals();
@@ -60,6 +64,19 @@ static void agent_state(bool rootless)
 	cr_assert_eq(cagetest_run(&W, NULL, fds, NULL, 30, &r), 0);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.out, "0\n1\n2\n3\n");
+	test_run_free(&r);
+	/* By prctl and uname: each securebit with its lock (KEEP_CAPS off,
+	 * locked), nothing left to raise or to regain at an exec. */
+	snprintf(
+	    want, sizeof(want),
+	    "secbits 0x%x\nnnp 1\nbound 0\nambient 0\nhost akios\n",
+	    (unsigned)(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		       SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));
+	cr_assert_eq(cagetest_run(&W, NULL, creds, NULL, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, want);
 	test_run_free(&r);
 	cagetest_teardown(&W);
 }

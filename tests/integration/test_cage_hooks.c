@@ -17,6 +17,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <linux/securebits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -299,6 +300,54 @@ Test(cage_hooks, first_exec_waits_for_the_supervisor, .timeout = 30)
 	cr_assert_eq(seen.relay_at, 1);
 	cr_assert_eq(seen.listener_at, 2);
 	cr_assert_eq(seen.start_at, 3);
+	notify_buf_free(&seen.nb);
+	close(seen.listener);
+	teardown(&f);
+}
+
+/* The launch without an early PID 1 (cage_child_main): PID 1 does the
+ * agent's plan-independent set-up before it clones it all the same, and
+ * the agent inherits it (the host name, no_new_privs, the locked
+ * securebits, the empty bounding and ambient sets), by the kernel's
+ * answers inside the cage (tests/helpers/cage_try creds). */
+Test(cage_hooks, agent_inherits_pid1s_set_up, .timeout = 30)
+{
+	static const int trapped[] = {SYS_execve, SYS_execveat};
+	char *argv[] = {"/bin/sh", "-c", "./cage_try creds - > creds.out",
+			NULL};
+	char rel[512], helper[PATH_MAX], want[128];
+	struct fixture f;
+	struct cage_result r;
+	struct seen seen = {.listener = -1};
+	struct test_run cp;
+
+	/* Its path in the build tree, before setup changes the cwd. */
+	cr_assert_not_null(realpath(
+	    test_build_path("tests/helpers/cage_try", rel, sizeof(rel)),
+	    helper));
+	setup(&f, argv, trapped, 2);
+	cr_assert_eq(test_run((char *[]){"cp", helper, "cage_try", NULL}, NULL,
+			      0, NULL, 10, &cp),
+		     0);
+	cr_assert_eq(cp.status, 0, "%s", cp.err);
+	test_run_free(&cp);
+	cr_assert_eq(notify_buf_init(&seen.nb), 0);
+	cr_assert_eq(run(&f, &seen, &r), 0);
+	cr_assert_eq(r.exit_code, 0, "%s", r.reason);
+	relays_are_the_cages(&seen);
+	cr_assert_eq(seen.leaked, 0);
+	snprintf(
+	    want, sizeof(want),
+	    "secbits 0x%x\nnnp 1\nbound 0\nambient 0\nhost akios\n",
+	    (unsigned)(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		       SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));
+	cr_assert_eq(test_run((char *[]){"cat", "creds.out", NULL}, NULL, 0,
+			      NULL, 10, &cp),
+		     0);
+	cr_assert_str_eq(cp.out, want);
+	test_run_free(&cp);
 	notify_buf_free(&seen.nb);
 	close(seen.listener);
 	teardown(&f);
