@@ -485,8 +485,8 @@ _Noreturn void cage_child_main(const struct cage_child_args *args)
 /* Cloned early (launch.c: cage_launch_early), before akios has a plan:
  * the namespaces, the identity map, the fd cleanup and the agent's
  * plan-independent set-up (pid1_prepare, the relay's sockets included:
- * whether the plan wants them is not known yet) are done while akios
- * loads the policy and builds the plan; then one byte on the sync pipe
+ * whether the plan wants them is not known yet, unless it is published
+ * by then) are done while akios loads the policy and builds the plan; then one byte on the sync pipe
  * says the rest of args is published (and PID 1 is in the run's cgroup
  * when there is one). EOF: akios gave up or died; nothing to say. */
 _Noreturn void cage_child_early(const struct cage_child_args *args)
@@ -496,7 +496,12 @@ _Noreturn void cage_child_early(const struct cage_child_args *args)
 	ssize_t n;
 
 	pid1_begin(args);
-	pid1_prepare(args, true, &relay);
+	/* The relay's sockets last: unless the plan came meanwhile and
+	 * wants none, they are made before it says so. */
+	pid1_prepare(args, false, &relay);
+	if (!__atomic_load_n(&args->published, __ATOMIC_ACQUIRE) ||
+	    args->want_relay)
+		relay_make(&relay);
 	while ((n = read(args->sync_fd, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 1 || !__atomic_load_n(&args->published, __ATOMIC_ACQUIRE))
