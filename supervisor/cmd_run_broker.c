@@ -193,7 +193,7 @@ static int make_broker(struct run_broker *rb, struct cage_loop *loop, int nfd)
 }
 
 /* The relay's sockets, made by the cage's PID 1 in its own network
- * namespace before the agent exists (cage_run checks the sender). The
+ * namespace before the agent is ready (cage_run checks the sender). The
  * broker is made now, while the cage is still being built, so the
  * listener's arrival costs one epoll_ctl: the agent's first execve
  * waits for it (child.c: hand_over_listener). */

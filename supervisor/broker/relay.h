@@ -51,8 +51,8 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
  * (127.0.0.1 or ::1, ephemeral port; IPv6 only for AF_INET6) in the
  * caller's own network namespace, whose lo must be up; family AF_NETLINK
  * gives a NETLINK_SOCK_DIAG socket instead (unixdiag.h). No allocation,
- * async-signal-safe: the cage child calls it in the cage's namespace
- * before the agent exists. Returns the fd (CLOEXEC, non-blocking) or
+ * async-signal-safe: the cage's PID 1 calls it in the cage's namespace
+ * before the agent runs any command (never into the agent's fd table). Returns the fd (CLOEXEC, non-blocking) or
  * -errno (-EAFNOSUPPORT for another family). */
 int relay_listen_here(int family) AKIOS_NODISCARD;
 

@@ -100,12 +100,13 @@ static int send_fds(int sock, const char *text, size_t len, const int *fds,
 }
 
 /* The broker's relay listeners (IPv4, IPv6) and Unix socket census, made
- * by PID 1 in the cage's network namespace with lo up, before it clones
- * the agent (which so never holds them): the supervisor needs no setns
- * thread (root) or user-namespace helper (rootless). An early PID 1 makes
- * them before it has a plan, on the otherwise idle core, and closes them
- * unsent if the plan wants no relay. A missing one is not fatal (the
- * broker then refuses what it would have needed). */
+ * by PID 1 in the cage's network namespace with lo up, and sent and
+ * closed before it clones the agent or made after that clone, so the
+ * agent never holds them: the supervisor needs no setns thread (root) or
+ * user-namespace helper (rootless). An early PID 1 makes them before it
+ * has a plan, on the otherwise idle core, and closes them unsent if the
+ * plan wants no relay. A missing one is not fatal (the broker then
+ * refuses what it would have needed). */
 struct pid1_relay {
 	int fds[CAGE_RELAY_FDS];
 	unsigned n;
@@ -382,23 +383,49 @@ static void pid1_begin(const struct cage_child_args *a)
 	close_except((const int[]){a->status_fd, a->sync_fd}, 2);
 }
 
-/* The agent's set-up that needs no plan, done by PID 1 for it (~0.6 ms,
- * an early PID 1's idle time while akios builds the plan): lo up, the
- * host name (the net and UTS namespaces are shared), the privilege locks
- * (inherited at the clone) and, with relay, the relay's sockets. The
- * agent's own start then keeps only what is its own (agent.c). */
-static void pid1_prepare(const struct cage_child_args *a, bool relay,
-			 struct pid1_relay *r)
+/* The agent's set-up that PID 1 does for it, as far as it needs no plan
+ * (an early PID 1's idle time while akios builds it): the privilege locks
+ * (lock_privileges, before the clone: inherited), then these steps, which
+ * may come before or after the agent's clone (its net and UTS namespaces
+ * are PID 1's; sockets made after the clone are not in its fd table).
+ * The agent's own start keeps only what is its own (agent.c). */
+enum { PRE_LO = 1, PRE_HOST = 2, PRE_RELAY = 4 };
+
+struct pid1_pre {
+	struct pid1_relay relay;
+	unsigned done; /* PRE_* */
+};
+
+static void pre_step(const struct cage_child_args *a, struct pid1_pre *p,
+		     unsigned step)
 {
 	struct cage_fail f = {0};
 
-	if (cage_net_lo_up(&f) != 0)
+	if (step == PRE_LO && cage_net_lo_up(&f) != 0)
 		cage_child_fail(a->status_fd, &f);
-	if (sethostname("akios", 5) != 0)
+	if (step == PRE_HOST && sethostname("akios", 5) != 0)
 		die(a->status_fd, "sethostname", NULL, errno);
-	lock_privileges(a->status_fd);
-	if (relay)
-		relay_make(r);
+	if (step == PRE_RELAY)
+		relay_make(&p->relay);
+	p->done |= step;
+}
+
+/* With until_plan, only while the plan is not published (what is left
+ * then waits for the agent's clone, which goes first); else whatever is
+ * left, the relay's sockets only when wanted. */
+static void pre_steps(const struct cage_child_args *a, struct pid1_pre *p,
+		      bool until_plan)
+{
+	for (unsigned step = PRE_LO; step <= PRE_RELAY; step <<= 1) {
+		if (p->done & step)
+			continue;
+		if (until_plan &&
+		    __atomic_load_n(&a->published, __ATOMIC_ACQUIRE))
+			return;
+		if (!until_plan && step == PRE_RELAY && !a->want_relay)
+			continue;
+		pre_step(a, p, step);
+	}
 }
 
 /* PID 1 and the agent's start run side by side: while PID 1 builds the
@@ -406,7 +433,7 @@ static void pid1_prepare(const struct cage_child_args *a, bool relay,
  * and loads the seccomp filter (agent.c); the rest of its start waits
  * for the view. */
 static _Noreturn void pid1_go_on(const struct cage_child_args *args,
-				 struct pid1_relay *relay)
+				 struct pid1_pre *pre)
 {
 	const struct cage_child_args b = *args; /* the agent reads it too */
 	const struct cage_child_args *a = &b;
@@ -416,8 +443,9 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args,
 	int ready[2];
 	pid_t agent;
 
-	/* Before the clone: the agent never holds them. */
-	relay_pass(relay, a->want_relay, a->status_fd);
+	/* Those made before the plan, before the clone: the agent never
+	 * holds them. */
+	relay_pass(&pre->relay, a->want_relay, a->status_fd);
 	/* With a v1 cgroup the agent must be cloned into it. */
 	if (a->go_before_agent && cage_view_await_go(&go, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
@@ -433,6 +461,9 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args,
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
 	close(ready[1]);
+	/* What the plan came too early for, beside the agent's start. */
+	pre_steps(a, pre, false);
+	relay_pass(&pre->relay, a->want_relay, a->status_fd);
 	if (cage_view_build(a->plan, &go, &rest, &f) != 0)
 		cage_child_fail(a->status_fd, &f);
 	close_except((const int[]){a->status_fd, go, ready[0], rest.root}, 4);
@@ -475,36 +506,33 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args,
 
 _Noreturn void cage_child_main(const struct cage_child_args *args)
 {
-	struct pid1_relay relay = {0};
+	struct pid1_pre pre = {0};
 
 	pid1_begin(args);
-	pid1_prepare(args, args->want_relay, &relay);
-	pid1_go_on(args, &relay);
+	lock_privileges(args->status_fd);
+	pid1_go_on(args, &pre);
 }
 
 /* Cloned early (launch.c: cage_launch_early), before akios has a plan:
- * the namespaces, the identity map, the fd cleanup and the agent's
- * plan-independent set-up (pid1_prepare, the relay's sockets included:
- * whether the plan wants them is not known yet, unless it is published
- * by then) are done while akios loads the policy and builds the plan; then one byte on the sync pipe
- * says the rest of args is published (and PID 1 is in the run's cgroup
- * when there is one). EOF: akios gave up or died; nothing to say. */
+ * the namespaces, the identity map, the fd cleanup, the privilege locks
+ * and as much of the rest of the agent's set-up as comes before the plan
+ * (pre_steps; the relay's sockets then too, whether the plan wants them
+ * or not) are done while akios loads the policy and builds the plan;
+ * then one byte on the sync pipe says the rest of args is published (and
+ * PID 1 is in the run's cgroup when there is one). EOF: akios gave up or
+ * died; nothing to say. */
 _Noreturn void cage_child_early(const struct cage_child_args *args)
 {
-	struct pid1_relay relay = {0};
+	struct pid1_pre pre = {0};
 	char c;
 	ssize_t n;
 
 	pid1_begin(args);
-	/* The relay's sockets last: unless the plan came meanwhile and
-	 * wants none, they are made before it says so. */
-	pid1_prepare(args, false, &relay);
-	if (!__atomic_load_n(&args->published, __ATOMIC_ACQUIRE) ||
-	    args->want_relay)
-		relay_make(&relay);
+	lock_privileges(args->status_fd);
+	pre_steps(args, &pre, true);
 	while ((n = read(args->sync_fd, &c, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 1 || !__atomic_load_n(&args->published, __ATOMIC_ACQUIRE))
 		_exit(AKIOS_EXIT_INTERNAL);
-	pid1_go_on(args, &relay);
+	pid1_go_on(args, &pre);
 }

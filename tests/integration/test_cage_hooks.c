@@ -1,7 +1,7 @@
 /* The extension points the broker (issue 6) builds on, driven through the
- * library rather than the binary: the cage child makes the relay's
+ * library rather than the binary: the cage's PID 1 makes the relay's
  * sockets in the cage's netns and passes them up (on_relay) before the
- * agent exists, and never to the agent; the agent hands the seccomp
+ * agent is ready, and never to the agent; the agent hands the seccomp
  * listener fd number over the status socket, the supervisor copies it
  * with pidfd_getfd (on_listener); on_start sees the agent's pid before it
  * execs. With exec trapped there is no acknowledgement: the agent's
