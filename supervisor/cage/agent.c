@@ -1,7 +1,8 @@
 /* The agent's start, from the cage's PID 1, beside PID 1's view build
- * (child.c): with lo, the host name and its privilege locks inherited
- * from PID 1, it resets its signals, takes a session, sets its rlimits
- * and loads the seccomp filter; once the view is pivoted into it
+ * (child.c): with its privilege locks inherited from PID 1 (and lo and
+ * the host name set up by it, unless the plan came first), it resets its
+ * signals, takes a session, sets its rlimits and loads the seccomp
+ * filter; once the view is pivoted into it
  * takes its terminal, marks every fd but 0/1/2 close-on-exec and
  * restricts itself with Landlock; once the old root is detached it
  * chdirs, clears its caps and execs the command along the cage's PATH.
@@ -30,6 +31,7 @@
 struct agent_start {
 	const struct cage_child_args *a;
 	int ready_fd;
+	unsigned todo; /* CAGE_AGENT_* */
 };
 
 static _Noreturn void die(int fd, const char *what, const char *path, int e)
@@ -216,14 +218,27 @@ static void landlock(const struct cage_child_args *a)
 		die(a->status_fd, "landlock:", err.msg, 0);
 }
 
+/* The namespaces' set-up that PID 1 left (child.c: pre_steps, when the
+ * plan came first): done here, where the wait for the view leaves time,
+ * rather than on PID 1's way to it. */
+static void set_up_namespaces(const struct agent_start *s)
+{
+	struct cage_fail f = {0};
+
+	if ((s->todo & CAGE_AGENT_LO) && cage_net_lo_up(&f) != 0)
+		cage_child_fail(s->a->status_fd, &f);
+	if ((s->todo & CAGE_AGENT_HOST) && sethostname("akios", 5) != 0)
+		die(s->a->status_fd, "sethostname", NULL, errno);
+}
+
 /* What needs no view, while PID 1 builds it: signals, a session of its
- * own, rlimits, then the seccomp filter, which allows everything the rest
- * does (chdir, Landlock's calls, capset, the tty ioctl, dup2,
- * close_range, recvmsg, send) and traps none of it. no_new_privs (which
- * the filter's load and Landlock need), the locked securebits and the
- * empty bounding and ambient sets came with the clone (child.c:
- * pid1_prepare), as did lo and the host name. Returns the listener,
- * handed over at once when the filter traps exec. */
+ * own, what PID 1 left of lo and the host name, rlimits, then the seccomp
+ * filter, which allows everything the rest does (chdir, Landlock's calls,
+ * capset, the tty ioctl, dup2, close_range, recvmsg, send) and traps none
+ * of it. no_new_privs (which the filter's load and Landlock need), the
+ * locked securebits and the empty bounding and ambient sets came with the
+ * clone (child.c: lock_privileges). Returns the listener, handed over at
+ * once when the filter traps exec. */
 static int before_view(const struct agent_start *s)
 {
 	const struct cage_child_args *a = s->a;
@@ -234,6 +249,7 @@ static int before_view(const struct agent_start *s)
 	reset_signals(a->signals);
 	if (setsid() < 0)
 		die(a->status_fd, "setsid", NULL, errno);
+	set_up_namespaces(s);
 	if (cage_apply_rlimits(&a->plan->rlimits, &err) != 0)
 		die(a->status_fd, "rlimits:", err.msg, 0);
 	if (a->plan->seccomp && a->bpf) {
@@ -356,13 +372,15 @@ static int agent_main(void *arg)
  * with a parked thread's TLS (launch.c), and runs beside PID 1 until its
  * exec. Without one (not x86_64, where PID 1 is itself a copy of akios)
  * it is a copy of PID 1. */
-pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd)
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
+		       unsigned todo)
 {
 	struct agent_start *s;
 	pid_t pid;
 
 	if (!a->agent_tls) {
-		struct agent_start local = {.a = a, .ready_fd = ready_fd};
+		struct agent_start local = {
+		    .a = a, .ready_fd = ready_fd, .todo = todo};
 
 		pid = fork();
 		if (pid == 0)
@@ -371,7 +389,7 @@ pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd)
 	}
 	/* Its start block at the top, the stack below. */
 	s = (struct agent_start *)a->agent_stack - 1;
-	*s = (struct agent_start){.a = a, .ready_fd = ready_fd};
+	*s = (struct agent_start){.a = a, .ready_fd = ready_fd, .todo = todo};
 	return clone(agent_main, s, CLONE_VM | CLONE_SETTLS | SIGCHLD, s, NULL,
 		     a->agent_tls, NULL);
 }

@@ -138,7 +138,12 @@ _Noreturn void cage_child_early(const struct cage_child_args *a);
  * is done; with a pty, its slave as SCM_RIGHTS) and locks itself in and
  * execs. ready_fd is CLOEXEC: PID 1 sees EOF on its end at the exec (or
  * the agent's death). Returns the agent's pid or -1 (errno). */
-pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd);
+pid_t cage_spawn_agent(const struct cage_child_args *a, int ready_fd,
+		       unsigned todo);
+/* cage_spawn_agent's todo: what PID 1 left to the agent's start (before
+ * its filter) because the plan came before PID 1 got to it. */
+#define CAGE_AGENT_LO	1u /* lo up */
+#define CAGE_AGENT_HOST 2u /* the host name */
 /* v in decimal, NUL-ended, into buf (room for 21 bytes). */
 void cage_fmt_uint(char *buf, unsigned long long v);
 

@@ -387,9 +387,12 @@ static void pid1_begin(const struct cage_child_args *a)
  * (an early PID 1's idle time while akios builds it): the privilege locks
  * (lock_privileges, before the clone: inherited), then these steps, which
  * may come before or after the agent's clone (its net and UTS namespaces
- * are PID 1's; sockets made after the clone are not in its fd table).
- * The agent's own start keeps only what is its own (agent.c). */
-enum { PRE_LO = 1, PRE_HOST = 2, PRE_RELAY = 4 };
+ * are PID 1's): after it, lo and the host name are the agent's start's
+ * (agent.c, before its filter: it waits for the view anyway, PID 1 is
+ * on the way to it), the relay's sockets PID 1's (the supervisor takes
+ * them from PID 1 only; made after the clone, they are not in the
+ * agent's fd table). */
+enum { PRE_LO = CAGE_AGENT_LO, PRE_HOST = CAGE_AGENT_HOST, PRE_RELAY = 4 };
 
 struct pid1_pre {
 	struct pid1_relay relay;
@@ -412,7 +415,8 @@ static void pre_step(const struct cage_child_args *a, struct pid1_pre *p,
 
 /* With until_plan, only while the plan is not published (what is left
  * then waits for the agent's clone, which goes first); else whatever is
- * left, the relay's sockets only when wanted. */
+ * left (the relay's sockets, once lo and the host name went to the
+ * agent), the relay's sockets only when wanted. */
 static void pre_steps(const struct cage_child_args *a, struct pid1_pre *p,
 		      bool until_plan)
 {
@@ -457,11 +461,14 @@ static _Noreturn void pid1_go_on(const struct cage_child_args *args,
 		die(a->status_fd, "cgroup namespace", NULL, errno);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ready) != 0)
 		die(a->status_fd, "socketpair", NULL, errno);
-	agent = cage_spawn_agent(a, ready[1]);
+	/* What the plan came too early for: lo and the host name to the
+	 * agent's start, which waits for the view anyway; the relay's
+	 * sockets here (the supervisor takes them only from PID 1). */
+	agent = cage_spawn_agent(a, ready[1], ~pre->done & (PRE_LO | PRE_HOST));
 	if (agent < 0)
 		die(a->status_fd, "clone", NULL, errno);
 	close(ready[1]);
-	/* What the plan came too early for, beside the agent's start. */
+	pre->done |= PRE_LO | PRE_HOST;
 	pre_steps(a, pre, false);
 	relay_pass(&pre->relay, a->want_relay, a->status_fd);
 	if (cage_view_build(a->plan, &go, &rest, &f) != 0)
