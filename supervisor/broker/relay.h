@@ -52,8 +52,9 @@ typedef void (*relay_event_fn)(void *ctx, const struct relay_event *ev);
  * caller's own network namespace, whose lo must be up; family AF_NETLINK
  * gives a NETLINK_SOCK_DIAG socket instead (unixdiag.h). No allocation,
  * async-signal-safe: the cage's PID 1 calls it in the cage's namespace
- * before the agent runs any command (never into the agent's fd table). Returns the fd (CLOEXEC, non-blocking) or
- * -errno (-EAFNOSUPPORT for another family). */
+ * before the agent runs any command (never into the agent's fd table).
+ * Returns the fd (CLOEXEC, non-blocking) or -errno (-EAFNOSUPPORT for
+ * another family). */
 int relay_listen_here(int family) AKIOS_NODISCARD;
 
 /* The same inside the network namespace netns_fd (a /proc/PID/ns/net

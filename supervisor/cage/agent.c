@@ -2,10 +2,10 @@
  * (child.c): with its privilege locks inherited from PID 1 (and lo and
  * the host name set up by it, unless the plan came first), it resets its
  * signals, takes a session, sets its rlimits and loads the seccomp
- * filter; once the view is pivoted into it
- * takes its terminal, marks every fd but 0/1/2 close-on-exec and
- * restricts itself with Landlock; once the old root is detached it
- * chdirs, clears its caps and execs the command along the cage's PATH.
+ * filter; once the view is pivoted into it takes its terminal, marks
+ * every fd but 0/1/2 close-on-exec and restricts itself with Landlock;
+ * once the old root is detached it chdirs, clears its caps and execs the
+ * command along the cage's PATH.
  * Invariant: every layer is on before the ready message, and nothing
  * runs between it and the exec but the PATH search (and the listener's
  * handover when the filter does not trap exec); no allocation, any

@@ -30,9 +30,9 @@
 #define CAGE_MSG_PTY  'P' /* the agent's pty master (SCM_RIGHTS) */
 /* "B<m4><m6><md><errno>": the relay's sockets made by PID 1 in the cage's
  * netns (before the plan, or beside the agent's start), never in the
- * agent's fd table; each m is '1' when that fd (IPv4
- * listener, IPv6 listener, unix diag, in that order) is among the
- * SCM_RIGHTS fds, errno is why the IPv4 listener is missing. */
+ * agent's fd table; each m is '1' when that fd (IPv4 listener, IPv6
+ * listener, unix diag, in that order) is among the SCM_RIGHTS fds, errno
+ * is why the IPv4 listener is missing. */
 #define CAGE_MSG_RELAY 'B'
 #define CAGE_RELAY_FDS 3
 

@@ -1,13 +1,13 @@
 /* The cage child: PID 1 of the new pid namespace. It writes its uid/gid
- * maps, does the agent's set-up that needs no plan (lo, host name,
- * privilege locks, relay sockets: inherited or sent), starts the agent
- * (agent.c: the rest that needs no view meanwhile), builds the view, lets the agent in (its Landlock)
- * and, once the old root is detached and the supervisor says go, on to
- * its exec, and stays as its reaper: when the agent ends
- * it kills and reaps whatever is left in the namespace (double-forked
- * daemons included), reports the status and the usage, and exits.
- * Between clone and execve nothing allocates; any failure is one status
- * line + _exit(125). */
+ * maps, does the agent's set-up that needs no plan (privilege locks, lo,
+ * host name, relay sockets: inherited, shared or sent), starts the agent
+ * (agent.c: the rest that needs no view meanwhile), builds the view, lets
+ * the agent in (its Landlock) and, once the old root is detached and the
+ * supervisor says go, on to its exec, and stays as its reaper: when the
+ * agent ends it kills and reaps whatever is left in the namespace
+ * (double-forked daemons included), reports the status and the usage,
+ * and exits. Between clone and execve nothing allocates; any failure is
+ * one status line + _exit(125). */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "shared/limits.h"
@@ -414,9 +414,8 @@ static void pre_step(const struct cage_child_args *a, struct pid1_pre *p,
 }
 
 /* With until_plan, only while the plan is not published (what is left
- * then waits for the agent's clone, which goes first); else whatever is
- * left (the relay's sockets, once lo and the host name went to the
- * agent), the relay's sockets only when wanted. */
+ * then waits for the agent's clone, which goes first); else what is left
+ * (after that clone: the relay's sockets), those only when wanted. */
 static void pre_steps(const struct cage_child_args *a, struct pid1_pre *p,
 		      bool until_plan)
 {

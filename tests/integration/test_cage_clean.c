@@ -1,9 +1,9 @@
 /* The state the agent starts in, as the kernel reports it, as root and as
  * an unprivileged user: every capability set empty (the bounding and
  * ambient sets are dropped once by PID 1 before it clones the agent,
- * before the plan exists: child.c, pid1_prepare), the securebits locked,
- * the cage's host name, no_new_privs and the seccomp filter on, no signal ignored or blocked even
- * when akios was started with some (only the ignored ones are reset,
+ * before the plan exists: child.c, lock_privileges), the securebits
+ * locked, the cage's host name, no_new_privs and the seccomp filter on,
+ * no signal ignored or blocked even when akios was started with some (only the ignored ones are reset,
  * from the kernel's list), only fds 0-2 open; and the reaper (PID 1)
  * holds no capability either. The view is the same whether PID 1 could
  * leave its fds for one close_range or had to close each (a low
