@@ -2,7 +2,9 @@
  * user: interpreters work; secrets under an allowed home are masked;
  * control files stay read-only (even ones that did not exist) and .git
  * cannot be renamed; read-only binds cannot be remounted; inherited fds
- * and host environment variables do not reach the agent. */
+ * and host environment variables do not reach the agent; /tmp and
+ * /dev/shm are writable but noexec, nosuid and nodev while / stays
+ * read-only. */
 #include "shared/common.h"
 #include "tests/lib/cagetest.h"
 
@@ -232,4 +234,67 @@ Test(cage_view, reaper_out_of_reach)
 	expect_fail_env(mem, "/proc/1/mem", extra);
 	expect_fail_env(fd, "/proc/1/fd/3", extra);
 	cagetest_teardown(&W);
+}
+
+/* /tmp, /dev/shm and /dev are directories of the view's own root tmpfs,
+ * each bound on itself: writable, noexec, nosuid, nodev (the mount's
+ * flags, as statvfs reports them), /tmp and /dev/shm sticky and open to
+ * all, a program copied there does not run; / stays read-only; and each
+ * bind's root is its own mount point, so nothing written there is
+ * reachable through / (which allows exec). */
+static const char private_dirs_py[] =
+    "import os, shutil, subprocess\n"
+    "def flags(p):\n"
+    "    f = os.statvfs(p).f_flag\n"
+    "    return ' '.join(n for n, b in (('ro', os.ST_RDONLY),\n"
+    "        ('noexec', os.ST_NOEXEC), ('nosuid', os.ST_NOSUID),\n"
+    "        ('nodev', os.ST_NODEV)) if f & b)\n"
+    "roots = {}\n"
+    "for l in open('/proc/self/mountinfo'):\n"
+    "    x = l.split()\n"
+    "    roots[x[4]] = x[3]\n"
+    "for p in ('/tmp', '/dev/shm', '/dev'):\n"
+    "    print(p, flags(p) or 'rw', oct(os.stat(p).st_mode & 0o7777),\n"
+    "          'root=' + roots[p], end=' ')\n"
+    "    if p == '/dev':\n"
+    "        print()\n"
+    "        continue\n"
+    "    shutil.copy('/usr/bin/true', p + '/t')\n"
+    "    os.chmod(p + '/t', 0o755)\n"
+    "    try:\n"
+    "        subprocess.run([p + '/t'])\n"
+    "        print('ran')\n"
+    "    except PermissionError:\n"
+    "        print('written, exec denied')\n"
+    "try:\n"
+    "    open('/w', 'w')\n"
+    "except OSError as e:\n"
+    "    print('/', flags('/'), os.strerror(e.errno))\n";
+
+static void private_dirs(bool rootless)
+{
+	char *py[] = {"python3", "-c", (char *)private_dirs_py, NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	run_ok(py, &r);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_eq(r.out,
+			 "/tmp noexec nosuid nodev 0o1777 root=/tmp written, "
+			 "exec denied\n"
+			 "/dev/shm noexec nosuid nodev 0o1777 root=/dev/shm "
+			 "written, exec denied\n"
+			 "/dev noexec nosuid nodev 0o755 root=/dev \n"
+			 "/ ro nosuid nodev Read-only file system\n");
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+Test(cage_view, private_dirs_writable_noexec_root_read_only_root)
+{
+	private_dirs(false);
+}
+Test(cage_view, private_dirs_writable_noexec_root_read_only_rootless)
+{
+	private_dirs(true);
 }
