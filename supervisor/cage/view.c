@@ -33,11 +33,15 @@
  * - defer: the O_PATH and mount fds are left open for the caller's one
  *   close_range (when RLIMIT_NOFILE leaves room for them all) instead of
  *   a close each. Files opened for writing are always closed at once: a
- *   writer would keep the root from going read-only. */
+ *   writer would keep the root from going read-only.
+ * - mask: a directory mask is an empty read-only tmpfs; the first one is
+ *   made, every later one is a bind of it (one instance, not one each:
+ *   each costs its making and its teardown at PID 1's exit). */
 struct view {
 	int root;
 	bool defer;
 	int dirfd; /* -1: none */
+	int mask;  /* the first directory mask's root, -1: none yet */
 	size_t dir_len;
 	char dir[PATH_MAX];
 };
@@ -384,17 +388,30 @@ static int rebind(struct view *v, const struct cage_mount *m)
 	return attach(v, mfd, tfd, m);
 }
 
-static int mask_file(struct view *v, const struct cage_mount *m)
+/* A directory hidden under the first directory mask's empty tmpfs (made
+ * here if none yet), a file or socket under /dev/null; both read-only. */
+static int mask(struct view *v, const struct cage_mount *m)
 {
-	int tfd = view_open(v->root, m->dst, 0);
+	bool dir = m->flags & CAGE_MF_DIR;
+	int tfd;
 	int nfd;
 	int mfd;
 
+	if (dir && v->mask < 0) {
+		if (mount_fs(v, m) != 0)
+			return -1;
+		v->mask = view_open(v->root, m->dst, 0);
+		return v->mask < 0 ? -1 : 0;
+	}
+	tfd = view_open(v->root, m->dst, 0);
 	if (tfd < 0)
 		return -1;
-	nfd = view_open(v->root, "/dev/null", 0);
-	mfd = nfd < 0 ? -1 : clone_tree(v, nfd, "", CAGE_MF_RO | CAGE_MF_DEV);
-	if (nfd >= 0)
+	nfd = dir ? v->mask : view_open(v->root, "/dev/null", 0);
+	mfd = nfd < 0 ? -1
+		      : clone_tree(v, nfd, "",
+				   dir ? m->flags | CAGE_MF_NOEXEC
+				       : CAGE_MF_RO | CAGE_MF_DEV);
+	if (nfd >= 0 && !dir)
 		(void)vclose_err(v, nfd);
 	if (mfd < 0)
 		return vclose_err(v, tfd);
@@ -427,8 +444,7 @@ static int apply_one(struct view *v, const struct cage_mount *m, int tree)
 	case CAGE_MNT_DEVPTS:
 		return mount_fs(v, m);
 	case CAGE_MNT_MASK:
-		return (m->flags & CAGE_MF_DIR) ? mount_fs(v, m)
-						: mask_file(v, m);
+		return mask(v, m);
 	case CAGE_MNT_SYMLINK:
 		return make_symlink(v, m);
 	case CAGE_MNT_FILE:
@@ -504,44 +520,12 @@ static bool can_defer(const struct cage_plan *p)
 	       nofile.rlim_cur >= 3ull * p->n_mounts + 64;
 }
 
-int cage_view_await_go(int *fd, struct cage_fail *f)
-{
-	char go;
-	ssize_t n;
-
-	if (*fd < 0)
-		return 0;
-	while ((n = read(*fd, &go, 1)) < 0 && errno == EINTR)
-		;
-	close(*fd);
-	*fd = -1;
-	if (n == 1)
-		return 0;
-	*f = (struct cage_fail){.what = "start", .path = "(akios is gone)"};
-	return -EPIPE;
-}
-
-/* Where the rebinds that may wait until after the detach begin: the
- * first placeholder, if every mount from there on is a rebind (a path
- * already in the view bound on itself: nothing to make in the root,
- * which the detach makes read-only); else n_mounts. */
-AKIOS_STATIC unsigned cage_view_late_from(const struct cage_plan *p)
-{
-	unsigned i = 0;
-
-	while (i < p->n_mounts && !(p->mounts[i].flags & CAGE_MF_PLACEHOLDER))
-		i++;
-	for (unsigned j = i; j < p->n_mounts; j++)
-		if (p->mounts[j].kind != CAGE_MNT_REBIND)
-			return p->n_mounts;
-	return i;
-}
-
 int cage_view_build(const struct cage_plan *p, int *go_fd,
 		    struct cage_view_rest *rest, struct cage_fail *f)
 {
 	int trees[CAGE_MAX_MOUNTS];
-	struct view v = {.root = -1, .dirfd = -1, .defer = can_defer(p)};
+	struct view v = {
+	    .root = -1, .dirfd = -1, .mask = -1, .defer = can_defer(p)};
 	unsigned end = cage_view_late_from(p);
 	int rc;
 
@@ -568,6 +552,8 @@ int cage_view_build(const struct cage_plan *p, int *go_fd,
 		rc = pivot(v.root, f);
 	if (v.dirfd >= 0)
 		vclose(&v, v.dirfd);
+	if (v.mask >= 0)
+		vclose(&v, v.mask);
 	if (rc == 0 && end < p->n_mounts) {
 		/* Kept (not deferred): the caller's close_range spares it. */
 		rest->root = v.root;
@@ -581,7 +567,7 @@ int cage_view_build(const struct cage_plan *p, int *go_fd,
 int cage_view_finish(const struct cage_plan *p, struct cage_view_rest *rest,
 		     int *go_fd, struct cage_fail *f)
 {
-	struct view v = {.root = rest->root, .dirfd = -1};
+	struct view v = {.root = rest->root, .dirfd = -1, .mask = -1};
 	int rc = 0;
 
 	if (rest->root < 0)

@@ -1,5 +1,6 @@
 /* The cage's filesystem view and hygiene, as root and as an unprivileged
- * user: interpreters work; secrets under an allowed home are masked;
+ * user: interpreters work; secrets under an allowed home are masked (by
+ * binds of one empty read-only tmpfs);
  * control files stay read-only (even ones that did not exist) and .git
  * cannot be renamed; read-only binds cannot be remounted; inherited fds
  * and host environment variables do not reach the agent; /tmp and
@@ -47,10 +48,18 @@ Test(cage_view, python_and_node_rootless)
 	interpreters(true);
 }
 
+/* Both masks: empty read-only tmpfs, noexec, of one instance (the
+ * second is a bind of the first). */
+static const char masks_awk[] =
+    "$5 ~ /\\/\\.(ssh|aws)$/ {n++; d[$3]; o = o $4 \" \" $6 \" \" "
+    "$(NF-2) \"\\n\"} END {for (k in d) u++; "
+    "printf \"%s%d masks, %d instance\\n\", o, n, u}";
+
 static void secrets(bool rootless)
 {
 	char *cmd[] = {"./cage_try", "read", ".ssh/id_rsa", NULL};
 	char *cat[] = {"sh", "-c", "ls -a .ssh; cat .aws/credentials", NULL};
+	char *mnt[] = {"awk", (char *)masks_awk, "/proc/self/mountinfo", NULL};
 	struct test_run r;
 
 	cr_assert_eq(cagetest_setup(&W, rootless), 0);
@@ -64,6 +73,13 @@ static void secrets(bool rootless)
 	run_ok(cat, &r);
 	cr_assert_null(strstr(r.out, "AWS-SECRET"));
 	cr_assert_null(strstr(r.out, "id_rsa"));
+	test_run_free(&r);
+	run_ok(mnt, &r);
+	cr_assert_str_eq(r.out,
+			 "/ ro,nosuid,nodev,noexec,relatime tmpfs\n"
+			 "/ ro,nosuid,nodev,noexec,relatime tmpfs\n"
+			 "2 masks, 1 instance\n",
+			 "%s", r.err);
 	test_run_free(&r);
 	cagetest_teardown(&W);
 }
