@@ -114,14 +114,14 @@ int cage_view_detach(struct cage_fail *f);
 /* Reads the go byte from *fd unless it was read already (*fd < 0); then
  * *fd is closed and -1. 0, or -EPIPE when the supervisor is gone. */
 int cage_view_await_go(int *fd, struct cage_fail *f);
+/* view_late.c: the first mount cage_view_build leaves for
+ * cage_view_finish (n_mounts: none). */
+unsigned cage_view_late_from(const struct cage_plan *p);
 #ifdef AKIOS_TESTING
 /* view.c, static but for tests/unit/test_cage_view_dirs.c: the length of
  * the leading whole path components a and b share. */
 size_t cage_view_common_dirs(const char *a, size_t alen, const char *b,
 			     size_t blen);
-/* view.c: the first mount cage_view_build leaves for cage_view_finish
- * (n_mounts: none). */
-unsigned cage_view_late_from(const struct cage_plan *p);
 #endif
 /* Brings up lo in the new network namespace. */
 int cage_net_lo_up(struct cage_fail *f);

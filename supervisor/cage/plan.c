@@ -186,10 +186,18 @@ int cage_plan_set_file(struct cage_plan *p, const char *dst,
 	return -ENOENT;
 }
 
-/* /proc (fresh, its kernel knobs read-only), /dev (tmpfs with the host's
- * harmless nodes bound in, a private devpts), a private /tmp. */
+/* /proc (fresh, its kernel knobs read-only), /dev (with the host's
+ * harmless nodes bound in, a private devpts), a private /tmp. /dev,
+ * /dev/shm and /tmp are directories of the view's own tmpfs root, each
+ * bound on itself (rw, noexec, nosuid, nodev): a tmpfs instance each
+ * would cost its making and, at PID 1's exit, its teardown. The policy
+ * sets no size for them: they share the root's tmpfs limit (the default,
+ * half of the RAM, which each instance had alone) and the cgroup's
+ * memory limit (tmpfs pages are charged to it). */
 static int add_kernel_fs(struct cage_plan *p, bool tmp_allowed)
 {
+	const unsigned private_dir =
+	    CAGE_MF_DIR | CAGE_MF_NOEXEC | CAGE_MF_STICKY;
 	static const char *const proc_ro[] = {
 	    "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"};
 	static const char *const links[][2] = {
@@ -213,7 +221,7 @@ static int add_kernel_fs(struct cage_plan *p, bool tmp_allowed)
 				(S_ISDIR(st.st_mode) ? CAGE_MF_DIR : 0),
 			    NULL, proc_ro[i], "kernel");
 	if (rc == 0)
-		rc = plan_add(p, CAGE_MNT_TMPFS, CAGE_MF_DIR | CAGE_MF_NOEXEC,
+		rc = plan_add(p, CAGE_MNT_ROOTDIR, CAGE_MF_DIR | CAGE_MF_NOEXEC,
 			      NULL, "/dev", "kernel");
 	for (size_t i = 0; i < AKIOS_ARRAY_SIZE(dev_nodes) && rc == 0; i++) {
 		rc = plan_join(path, sizeof(path), "/dev", dev_nodes[i]);
@@ -228,11 +236,11 @@ static int add_kernel_fs(struct cage_plan *p, bool tmp_allowed)
 		rc = plan_add(p, CAGE_MNT_DEVPTS, CAGE_MF_DIR, NULL, "/dev/pts",
 			      "kernel");
 	if (rc == 0)
-		rc = plan_add(p, CAGE_MNT_TMPFS, CAGE_MF_DIR | CAGE_MF_NOEXEC,
-			      NULL, "/dev/shm", "private");
+		rc = plan_add(p, CAGE_MNT_ROOTDIR, private_dir, NULL,
+			      "/dev/shm", "private");
 	if (rc == 0 && !tmp_allowed)
-		rc = plan_add(p, CAGE_MNT_TMPFS, CAGE_MF_DIR | CAGE_MF_NOEXEC,
-			      NULL, "/tmp", "private");
+		rc = plan_add(p, CAGE_MNT_ROOTDIR, private_dir, NULL, "/tmp",
+			      "private");
 	if (rc == 0)
 		rc = plan_rule(p, "/proc", CAGE_ACC_READ | CAGE_ACC_WRITE);
 	if (rc == 0)

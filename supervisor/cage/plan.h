@@ -27,8 +27,11 @@
 /* One step of the filesystem view, applied in plan order. dst is the
  * absolute path inside the view. */
 enum cage_mnt {
-	CAGE_MNT_BIND,	  /* host src bound at dst (recursive) */
-	CAGE_MNT_TMPFS,	  /* fresh empty tmpfs at dst */
+	CAGE_MNT_BIND, /* host src bound at dst (recursive) */
+	/* dst made as a directory of the view's own tmpfs root and bound
+	 * on itself with its flags: a private /tmp, /dev or /dev/shm (rw
+	 * while / is read-only) without a filesystem instance of its own */
+	CAGE_MNT_ROOTDIR,
 	CAGE_MNT_PROC,	  /* fresh proc of the cage's pid namespace */
 	CAGE_MNT_DEVPTS,  /* private devpts instance */
 	CAGE_MNT_SYMLINK, /* symlink dst -> src */
@@ -46,6 +49,7 @@ enum cage_mnt_flags {
 	 * placeholder so a control file that does not exist yet can be
 	 * bound read-only) and removes it afterwards if still empty. */
 	CAGE_MF_PLACEHOLDER = 1u << 4,
+	CAGE_MF_STICKY = 1u << 5, /* a CAGE_MNT_ROOTDIR of mode 1777 */
 };
 
 struct cage_mount {

@@ -9,7 +9,7 @@
 #include <errno.h>
 
 static const char *const mnt_names[] = {
-    [CAGE_MNT_BIND] = "bind",	    [CAGE_MNT_TMPFS] = "tmpfs",
+    [CAGE_MNT_BIND] = "bind",	    [CAGE_MNT_ROOTDIR] = "rootdir",
     [CAGE_MNT_PROC] = "proc",	    [CAGE_MNT_DEVPTS] = "devpts",
     [CAGE_MNT_SYMLINK] = "symlink", [CAGE_MNT_FILE] = "file",
     [CAGE_MNT_REBIND] = "rebind",   [CAGE_MNT_MASK] = "mask",

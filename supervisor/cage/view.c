@@ -1,6 +1,7 @@
 /* The filesystem view, made in the cage child (new user + mount
  * namespace) from the plan's mount list: every host source is cloned
- * first (open_tree), then a fresh tmpfs root is filled in plan order and
+ * first (open_tree), then a fresh tmpfs root is filled in plan order (its
+ * own directories bound on themselves for /tmp, /dev, /dev/shm) and
  * pivoted into; the old root is detached (cage_view_detach) before the
  * agent may exec, and the placeholders' rebinds that end the plan come
  * after the detach and the go (cage_view_finish). Mount attributes are
@@ -32,11 +33,15 @@
  * - defer: the O_PATH and mount fds are left open for the caller's one
  *   close_range (when RLIMIT_NOFILE leaves room for them all) instead of
  *   a close each. Files opened for writing are always closed at once: a
- *   writer would keep the root from going read-only. */
+ *   writer would keep the root from going read-only.
+ * - mask: a directory mask is an empty read-only tmpfs; the first one is
+ *   made, every later one is a bind of it (one instance, not one each:
+ *   each costs its making and its teardown at PID 1's exit). */
 struct view {
 	int root;
 	bool defer;
 	int dirfd; /* -1: none */
+	int mask;  /* the first directory mask's root, -1: none yet */
 	size_t dir_len;
 	char dir[PATH_MAX];
 };
@@ -275,57 +280,62 @@ static int attach(struct view *v, int mfd, int tfd, const struct cage_mount *m)
 	return rc;
 }
 
-static unsigned long ms_flags(uint64_t attrs)
-{
-	return ((attrs & MOUNT_ATTR_RDONLY) ? MS_RDONLY : 0) |
-	       ((attrs & MOUNT_ATTR_NOSUID) ? MS_NOSUID : 0) |
-	       ((attrs & MOUNT_ATTR_NODEV) ? MS_NODEV : 0) |
-	       ((attrs & MOUNT_ATTR_NOEXEC) ? MS_NOEXEC : 0);
-}
-
 /* A new filesystem instance (tmpfs, proc, devpts) on the directory the
  * O_PATH fd tfd names: mount(2) on "." after fchdir to it, two syscalls
  * where fsopen, fsconfig, fsmount and move_mount took six or more. The
  * target was resolved in the view's root; "." follows nothing. */
-static int mount_new_fs(const char *type, const char *data, uint64_t attrs,
+static int mount_new_fs(const char *type, const char *data, unsigned long flags,
 			int tfd)
 {
 	if (fchdir(tfd) != 0)
 		return -1;
-	return mount("none", ".", type, ms_flags(attrs), data);
+	return mount("none", ".", type, flags, data);
 }
 
+/* A fresh proc, devpts, or mask (an empty read-only tmpfs, mode 0000). */
 static int mount_fs(struct view *v, const struct cage_mount *m)
 {
-	const char *data = "mode=0755";
-	const char *type = "tmpfs";
-	uint64_t a = bind_attrs(m->flags) | MOUNT_ATTR_NOSUID;
-	int tfd;
-	int rc;
+	static const char *const fs[][2] = {
+	    {"tmpfs", "mode=0000,size=4k"},
+	    {"proc", NULL},
+	    {"devpts", "ptmxmode=0666,mode=0620"},
+	};
+	unsigned k = m->kind == CAGE_MNT_PROC	  ? 1
+		     : m->kind == CAGE_MNT_DEVPTS ? 2
+						  : 0;
+	unsigned long a = MS_NOSUID | MS_NOEXEC | (k == 2 ? 0 : MS_NODEV) |
+			  (k ? 0 : MS_RDONLY);
+	int tfd =
+	    k ? view_mkpath(v, m->dst, true) : view_open(v->root, m->dst, 0);
 
-	if (m->kind == CAGE_MNT_PROC) {
-		type = "proc";
-		data = NULL;
-		a |= MOUNT_ATTR_NOEXEC;
-	} else if (m->kind == CAGE_MNT_DEVPTS) {
-		type = "devpts";
-		data = "ptmxmode=0666,mode=0620";
-		a = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
-	} else if (m->kind == CAGE_MNT_MASK) {
-		data = "mode=0000,size=4k";
-		a |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC;
-	} else if (strcmp(m->dst, "/tmp") == 0 ||
-		   strcmp(m->dst, "/dev/shm") == 0) {
-		data = "mode=1777";
-	}
-	tfd = m->kind == CAGE_MNT_MASK ? view_open(v->root, m->dst, 0)
-				       : view_mkpath(v, m->dst, true);
-	if (tfd < 0)
-		return -1;
-	rc = mount_new_fs(type, data, a, tfd);
-	if (rc != 0)
-		return vclose_err(v, tfd);
+	if (tfd < 0 || mount_new_fs(fs[k][0], fs[k][1], a, tfd) != 0)
+		return tfd < 0 ? -1 : vclose_err(v, tfd);
 	vclose(v, tfd);
+	covered(v, m->dst);
+	return 0;
+}
+
+/* /tmp, /dev or /dev/shm: a directory of the root's tmpfs, bound on
+ * itself with its flags (rw while / goes read-only). The bind covers it:
+ * what is written there is reached only through the bind, never through
+ * / (which may exec). mkdirat must make it: nothing may stand there. */
+static int root_dir(struct view *v, const struct cage_mount *m)
+{
+	const char *leaf = leaf_of(m->dst);
+	int pfd = leaf ? view_dir(v, m->dst, parent_len(m->dst)) : -1;
+	int mfd;
+
+	if (pfd < 0 || mkdirat(pfd, leaf, 0755) != 0)
+		return -1;
+	/* Not by mkdirat's mode: the umask would take the bits off. */
+	if ((m->flags & CAGE_MF_STICKY) && fchmodat(pfd, leaf, 01777, 0) != 0)
+		return -1;
+	mfd = clone_tree(v, pfd, leaf, m->flags);
+	if (mfd < 0)
+		return -1;
+	if (move_mount(mfd, "", pfd, leaf, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+		return vclose_err(v, mfd);
+	vclose(v, mfd);
 	covered(v, m->dst);
 	return 0;
 }
@@ -378,17 +388,30 @@ static int rebind(struct view *v, const struct cage_mount *m)
 	return attach(v, mfd, tfd, m);
 }
 
-static int mask_file(struct view *v, const struct cage_mount *m)
+/* A directory hidden under the first directory mask's empty tmpfs (made
+ * here if none yet), a file or socket under /dev/null; both read-only. */
+static int mask(struct view *v, const struct cage_mount *m)
 {
-	int tfd = view_open(v->root, m->dst, 0);
+	bool dir = m->flags & CAGE_MF_DIR;
+	int tfd;
 	int nfd;
 	int mfd;
 
+	if (dir && v->mask < 0) {
+		if (mount_fs(v, m) != 0)
+			return -1;
+		v->mask = view_open(v->root, m->dst, 0);
+		return v->mask < 0 ? -1 : 0;
+	}
+	tfd = view_open(v->root, m->dst, 0);
 	if (tfd < 0)
 		return -1;
-	nfd = view_open(v->root, "/dev/null", 0);
-	mfd = nfd < 0 ? -1 : clone_tree(v, nfd, "", CAGE_MF_RO | CAGE_MF_DEV);
-	if (nfd >= 0)
+	nfd = dir ? v->mask : view_open(v->root, "/dev/null", 0);
+	mfd = nfd < 0 ? -1
+		      : clone_tree(v, nfd, "",
+				   dir ? m->flags | CAGE_MF_NOEXEC
+				       : CAGE_MF_RO | CAGE_MF_DEV);
+	if (nfd >= 0 && !dir)
 		(void)vclose_err(v, nfd);
 	if (mfd < 0)
 		return vclose_err(v, tfd);
@@ -415,13 +438,13 @@ static int apply_one(struct view *v, const struct cage_mount *m, int tree)
 	switch (m->kind) {
 	case CAGE_MNT_BIND:
 		return bind_tree(v, m, tree);
-	case CAGE_MNT_TMPFS:
+	case CAGE_MNT_ROOTDIR:
+		return root_dir(v, m);
 	case CAGE_MNT_PROC:
 	case CAGE_MNT_DEVPTS:
 		return mount_fs(v, m);
 	case CAGE_MNT_MASK:
-		return (m->flags & CAGE_MF_DIR) ? mount_fs(v, m)
-						: mask_file(v, m);
+		return mask(v, m);
 	case CAGE_MNT_SYMLINK:
 		return make_symlink(v, m);
 	case CAGE_MNT_FILE:
@@ -497,44 +520,12 @@ static bool can_defer(const struct cage_plan *p)
 	       nofile.rlim_cur >= 3ull * p->n_mounts + 64;
 }
 
-int cage_view_await_go(int *fd, struct cage_fail *f)
-{
-	char go;
-	ssize_t n;
-
-	if (*fd < 0)
-		return 0;
-	while ((n = read(*fd, &go, 1)) < 0 && errno == EINTR)
-		;
-	close(*fd);
-	*fd = -1;
-	if (n == 1)
-		return 0;
-	*f = (struct cage_fail){.what = "start", .path = "(akios is gone)"};
-	return -EPIPE;
-}
-
-/* Where the rebinds that may wait until after the detach begin: the
- * first placeholder, if every mount from there on is a rebind (a path
- * already in the view bound on itself: nothing to make in the root,
- * which the detach makes read-only); else n_mounts. */
-AKIOS_STATIC unsigned cage_view_late_from(const struct cage_plan *p)
-{
-	unsigned i = 0;
-
-	while (i < p->n_mounts && !(p->mounts[i].flags & CAGE_MF_PLACEHOLDER))
-		i++;
-	for (unsigned j = i; j < p->n_mounts; j++)
-		if (p->mounts[j].kind != CAGE_MNT_REBIND)
-			return p->n_mounts;
-	return i;
-}
-
 int cage_view_build(const struct cage_plan *p, int *go_fd,
 		    struct cage_view_rest *rest, struct cage_fail *f)
 {
 	int trees[CAGE_MAX_MOUNTS];
-	struct view v = {.root = -1, .dirfd = -1, .defer = can_defer(p)};
+	struct view v = {
+	    .root = -1, .dirfd = -1, .mask = -1, .defer = can_defer(p)};
 	unsigned end = cage_view_late_from(p);
 	int rc;
 
@@ -561,6 +552,8 @@ int cage_view_build(const struct cage_plan *p, int *go_fd,
 		rc = pivot(v.root, f);
 	if (v.dirfd >= 0)
 		vclose(&v, v.dirfd);
+	if (v.mask >= 0)
+		vclose(&v, v.mask);
 	if (rc == 0 && end < p->n_mounts) {
 		/* Kept (not deferred): the caller's close_range spares it. */
 		rest->root = v.root;
@@ -574,7 +567,7 @@ int cage_view_build(const struct cage_plan *p, int *go_fd,
 int cage_view_finish(const struct cage_plan *p, struct cage_view_rest *rest,
 		     int *go_fd, struct cage_fail *f)
 {
-	struct view v = {.root = rest->root, .dirfd = -1};
+	struct view v = {.root = rest->root, .dirfd = -1, .mask = -1};
 	int rc = 0;
 
 	if (rest->root < 0)

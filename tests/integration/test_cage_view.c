@@ -1,8 +1,11 @@
 /* The cage's filesystem view and hygiene, as root and as an unprivileged
- * user: interpreters work; secrets under an allowed home are masked;
+ * user: interpreters work; secrets under an allowed home are masked (by
+ * binds of one empty read-only tmpfs);
  * control files stay read-only (even ones that did not exist) and .git
  * cannot be renamed; read-only binds cannot be remounted; inherited fds
- * and host environment variables do not reach the agent. */
+ * and host environment variables do not reach the agent; /tmp and
+ * /dev/shm are writable but noexec, nosuid and nodev while / stays
+ * read-only. */
 #include "shared/common.h"
 #include "tests/lib/cagetest.h"
 
@@ -45,10 +48,18 @@ Test(cage_view, python_and_node_rootless)
 	interpreters(true);
 }
 
+/* Both masks: empty read-only tmpfs, noexec, of one instance (the
+ * second is a bind of the first). */
+static const char masks_awk[] =
+    "$5 ~ /\\/\\.(ssh|aws)$/ {n++; d[$3]; o = o $4 \" \" $6 \" \" "
+    "$(NF-2) \"\\n\"} END {for (k in d) u++; "
+    "printf \"%s%d masks, %d instance\\n\", o, n, u}";
+
 static void secrets(bool rootless)
 {
 	char *cmd[] = {"./cage_try", "read", ".ssh/id_rsa", NULL};
 	char *cat[] = {"sh", "-c", "ls -a .ssh; cat .aws/credentials", NULL};
+	char *mnt[] = {"awk", (char *)masks_awk, "/proc/self/mountinfo", NULL};
 	struct test_run r;
 
 	cr_assert_eq(cagetest_setup(&W, rootless), 0);
@@ -62,6 +73,13 @@ static void secrets(bool rootless)
 	run_ok(cat, &r);
 	cr_assert_null(strstr(r.out, "AWS-SECRET"));
 	cr_assert_null(strstr(r.out, "id_rsa"));
+	test_run_free(&r);
+	run_ok(mnt, &r);
+	cr_assert_str_eq(r.out,
+			 "/ ro,nosuid,nodev,noexec,relatime tmpfs\n"
+			 "/ ro,nosuid,nodev,noexec,relatime tmpfs\n"
+			 "2 masks, 1 instance\n",
+			 "%s", r.err);
 	test_run_free(&r);
 	cagetest_teardown(&W);
 }
@@ -232,4 +250,67 @@ Test(cage_view, reaper_out_of_reach)
 	expect_fail_env(mem, "/proc/1/mem", extra);
 	expect_fail_env(fd, "/proc/1/fd/3", extra);
 	cagetest_teardown(&W);
+}
+
+/* /tmp, /dev/shm and /dev are directories of the view's own root tmpfs,
+ * each bound on itself: writable, noexec, nosuid, nodev (the mount's
+ * flags, as statvfs reports them), /tmp and /dev/shm sticky and open to
+ * all, a program copied there does not run; / stays read-only; and each
+ * bind's root is its own mount point, so nothing written there is
+ * reachable through / (which allows exec). */
+static const char private_dirs_py[] =
+    "import os, shutil, subprocess\n"
+    "def flags(p):\n"
+    "    f = os.statvfs(p).f_flag\n"
+    "    return ' '.join(n for n, b in (('ro', os.ST_RDONLY),\n"
+    "        ('noexec', os.ST_NOEXEC), ('nosuid', os.ST_NOSUID),\n"
+    "        ('nodev', os.ST_NODEV)) if f & b)\n"
+    "roots = {}\n"
+    "for l in open('/proc/self/mountinfo'):\n"
+    "    x = l.split()\n"
+    "    roots[x[4]] = x[3]\n"
+    "for p in ('/tmp', '/dev/shm', '/dev'):\n"
+    "    print(p, flags(p) or 'rw', oct(os.stat(p).st_mode & 0o7777),\n"
+    "          'root=' + roots[p], end=' ')\n"
+    "    if p == '/dev':\n"
+    "        print()\n"
+    "        continue\n"
+    "    shutil.copy('/usr/bin/true', p + '/t')\n"
+    "    os.chmod(p + '/t', 0o755)\n"
+    "    try:\n"
+    "        subprocess.run([p + '/t'])\n"
+    "        print('ran')\n"
+    "    except PermissionError:\n"
+    "        print('written, exec denied')\n"
+    "try:\n"
+    "    open('/w', 'w')\n"
+    "except OSError as e:\n"
+    "    print('/', flags('/'), os.strerror(e.errno))\n";
+
+static void private_dirs(bool rootless)
+{
+	char *py[] = {"python3", "-c", (char *)private_dirs_py, NULL};
+	struct test_run r;
+
+	cr_assert_eq(cagetest_setup(&W, rootless), 0);
+	run_ok(py, &r);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_eq(r.out,
+			 "/tmp noexec nosuid nodev 0o1777 root=/tmp written, "
+			 "exec denied\n"
+			 "/dev/shm noexec nosuid nodev 0o1777 root=/dev/shm "
+			 "written, exec denied\n"
+			 "/dev noexec nosuid nodev 0o755 root=/dev \n"
+			 "/ ro nosuid nodev Read-only file system\n");
+	test_run_free(&r);
+	cagetest_teardown(&W);
+}
+
+Test(cage_view, private_dirs_writable_noexec_root_read_only_root)
+{
+	private_dirs(false);
+}
+Test(cage_view, private_dirs_writable_noexec_root_read_only_rootless)
+{
+	private_dirs(true);
 }

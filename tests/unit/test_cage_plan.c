@@ -123,9 +123,21 @@ Test(cage_plan, view_has_system_and_workspace_in_order)
 	cr_assert_not_null(m);
 	cr_assert_not(m->flags & CAGE_MF_RO);
 	cr_assert_not_null(find("/proc", CAGE_MNT_PROC));
-	m = find("/tmp", CAGE_MNT_TMPFS);
+	/* /tmp, /dev/shm, /dev: directories of the root tmpfs, each bound
+	 * on itself writable and noexec (no tmpfs of their own). */
+	m = find("/tmp", CAGE_MNT_ROOTDIR);
 	cr_assert_not_null(m);
-	cr_assert(m->flags & CAGE_MF_NOEXEC);
+	cr_assert_eq(m->flags & (CAGE_MF_NOEXEC | CAGE_MF_RO | CAGE_MF_STICKY),
+		     CAGE_MF_NOEXEC | CAGE_MF_STICKY);
+	m = find("/dev/shm", CAGE_MNT_ROOTDIR);
+	cr_assert_not_null(m);
+	cr_assert_eq(m->flags & (CAGE_MF_NOEXEC | CAGE_MF_RO | CAGE_MF_STICKY),
+		     CAGE_MF_NOEXEC | CAGE_MF_STICKY);
+	m = find("/dev", CAGE_MNT_ROOTDIR);
+	cr_assert_not_null(m);
+	cr_assert_eq(m->flags & (CAGE_MF_NOEXEC | CAGE_MF_RO | CAGE_MF_STICKY),
+		     CAGE_MF_NOEXEC);
+	cr_assert_lt(index_of("/dev"), index_of("/dev/shm"));
 	/* /tmp comes before the workspace under it; masks after both. */
 	snprintf(p, sizeof(p), "%s/.ssh", dir);
 	cr_assert_lt(index_of("/tmp"), index_of(dir));
@@ -360,6 +372,9 @@ Test(cage_plan, describe_never_prints_secrets)
 	akios_buf_init(&b, 1 << 20);
 	cr_assert_eq(cage_plan_describe(&plan, &b, false), 0);
 	cr_assert_not_null(strstr(b.ptr, "verdict: allowed"));
+	cr_assert_not_null(
+	    strstr(b.ptr, "\n  rootdir rw  /tmp noexec  [private]\n"), "%s",
+	    b.ptr);
 	cr_assert_not_null(strstr(b.ptr, "API_KEY=<secret from host"));
 	cr_assert_null(strstr(b.ptr, "s3cr3t-value"));
 	akios_buf_reset(&b);

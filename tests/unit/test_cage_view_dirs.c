@@ -51,7 +51,7 @@ Test(cage_view_dirs, placeholders_rebound_after_the_detach)
 	const unsigned ph = CAGE_MF_PLACEHOLDER | CAGE_MF_RO;
 	const unsigned tail_f[] = {0, CAGE_MF_RO, CAGE_MF_RO, ph, ph};
 	const enum cage_mnt mixed[] = {CAGE_MNT_BIND, CAGE_MNT_REBIND,
-				       CAGE_MNT_TMPFS};
+				       CAGE_MNT_ROOTDIR};
 	const unsigned mixed_f[] = {0, ph, 0};
 	const unsigned none_f[] = {0, CAGE_MF_RO, CAGE_MF_RO, CAGE_MF_RO,
 				   CAGE_MF_RO};
