@@ -13,11 +13,11 @@
 #include "supervisor/cage/probe.h"
 #include "supervisor/cage/run.h"
 #include "supervisor/cage/seccomp.h"
+#include "tests/lib/cagetest.h"
 #include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <linux/securebits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
@@ -336,13 +336,7 @@ Test(cage_hooks, agent_inherits_pid1s_set_up, .timeout = 30)
 	cr_assert_eq(r.exit_code, 0, "%s", r.reason);
 	relays_are_the_cages(&seen);
 	cr_assert_eq(seen.leaked, 0);
-	snprintf(
-	    want, sizeof(want),
-	    "secbits 0x%x\nnnp 1\nbound 0\nambient 0\nhost akios\n",
-	    (unsigned)(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-		       SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
-		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));
+	cagetest_creds_want(want, sizeof(want));
 	cr_assert_eq(test_run((char *[]){"cat", "creds.out", NULL}, NULL, 0,
 			      NULL, 10, &cp),
 		     0);

@@ -6,6 +6,7 @@
 #include "tests/lib/cagetest.h"
 
 #include <errno.h>
+#include <linux/securebits.h>
 #include <limits.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -254,4 +255,14 @@ char *cagetest_audit_text(const struct cage_ws *w)
 		if (!buf[i])
 			buf[i] = ' ';
 	return buf;
+}
+
+void cagetest_creds_want(char *buf, size_t size)
+{
+	snprintf(
+	    buf, size, "secbits 0x%x\nnnp 1\nbound 0\nambient 0\nhost akios\n",
+	    (unsigned)(SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		       SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));
 }

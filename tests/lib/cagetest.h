@@ -46,4 +46,9 @@ char *cagetest_audit_text(const struct cage_ws *w);
 /* The uid of the test user (creating it when missing), or -1. */
 int cagetest_user_uid(void);
 
+/* What `cage_try creds` prints for an agent with every privilege lock in
+ * place (each securebit with its lock, KEEP_CAPS off, no_new_privs, empty
+ * bounding and ambient sets) and the cage's host name. */
+void cagetest_creds_want(char *buf, size_t size);
+
 #endif
