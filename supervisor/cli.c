@@ -169,6 +169,20 @@ bool cli_has(const struct cli_spec *spec, const struct cli_args *args,
 	return cli_get(spec, args, name) != NULL;
 }
 
+int cli_parse_copy(const struct cli_spec *spec, int argc, char *const *argv,
+		   struct cli_args *out)
+{
+	char *copy[CLI_MAX_POS + 2 * CLI_MAX_OPTS];
+	int rc;
+
+	if (argc < 0 || (size_t)argc > AKIOS_ARRAY_SIZE(copy))
+		return -E2BIG;
+	memcpy(copy, argv, (size_t)argc * sizeof(*copy));
+	rc = cli_parse(spec, argc, copy, out, NULL);
+	out->pos = NULL;
+	return rc || out->help ? 1 : 0;
+}
+
 void cli_print_help(const struct cli_spec *spec, FILE *out)
 {
 	fprintf(out, "Usage: akios %s %s\n\n%s\n", spec->name, spec->usage,

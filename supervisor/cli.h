@@ -83,12 +83,23 @@ void cli_error_err(const char *context, const struct akios_err *err)
 int cli_parse_or_help(const struct cli_spec *spec, int argc, char **argv,
 		      struct cli_args *out, bool *done) AKIOS_NONNULL(1, 4, 5);
 
+/* Parses a copy of argv (argv is left as it is; out->pos is unusable)
+ * without printing anything. 0: it parses and asks for work; 1: --help
+ * or a usage error, which the command itself reports without doing any
+ * work; -E2BIG: too many arguments to check. For cli_command.ext. */
+int cli_parse_copy(const struct cli_spec *spec, int argc, char *const *argv,
+		   struct cli_args *out) AKIOS_NONNULL(1, 4);
+
 /* A command: either a handler or a table of subcommands. */
 struct cli_command {
 	const char *name;
 	const char *summary;
 	int (*run)(int argc, char **argv); /* argv[0] is the first argument */
 	const struct cli_command *subs;	   /* NULL-terminated, or NULL */
+	/* Non-NULL when the command may load a shared library at run time:
+	 * true for these arguments means a static akios execs akios-ext
+	 * instead of running it (supervisor/ext.h). Pure: no output. */
+	bool (*ext)(int argc, char *const *argv);
 };
 
 /* Top-level dispatch; returns the process exit code. */

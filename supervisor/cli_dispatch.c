@@ -1,9 +1,11 @@
 /* Top-level dispatch: "akios [--help|--version] <command> [<sub>] ...".
  * Unknown commands print the usage on stderr and exit 2, so scripts never
- * mistake a typo for success. */
+ * mistake a typo for success. A static akios hands a command that loads a
+ * shared library to akios-ext here, before the command does anything. */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
 #include "supervisor/cli.h"
+#include "supervisor/ext.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,8 +55,24 @@ static const struct cli_command *find(const struct cli_command *cmds,
 	return NULL;
 }
 
+/* Returns only when akios-ext could not be executed. */
+static int run_in_ext(char **all, const char *context, const char *name)
+{
+	struct ext_tried t;
+	char why[2 * PATH_MAX + 128];
+
+	ext_exec(all, &t); /* returns only on failure, which t describes */
+	cli_error(NULL,
+		  "%s%s: runs in %s, the dynamically linked companion of "
+		  "this static akios, which could not be executed: %s",
+		  context, name, EXT_NAME,
+		  ext_tried_format(&t, why, sizeof(why)));
+	return AKIOS_EXIT_INTERNAL;
+}
+
+/* all is the whole argv of the process (what akios-ext gets). */
 static int dispatch(const struct cli_command *cmds, const char *context,
-		    int argc, char **argv)
+		    int argc, char **argv, char **all)
 {
 	const struct cli_command *c;
 
@@ -81,8 +99,10 @@ static int dispatch(const struct cli_command *cmds, const char *context,
 
 		if (n < 0 || (size_t)n >= sizeof(sub))
 			return AKIOS_EXIT_INTERNAL;
-		return dispatch(c->subs, sub, argc - 1, argv + 1);
+		return dispatch(c->subs, sub, argc - 1, argv + 1, all);
 	}
+	if (c->ext && ext_required() && c->ext(argc - 1, argv + 1))
+		return run_in_ext(all, context, c->name);
 	return c->run(argc - 1, argv + 1);
 }
 
@@ -92,5 +112,5 @@ int cli_main(int argc, char **argv)
 		printf("akios %s\n", AKIOS_VERSION);
 		return AKIOS_EXIT_OK;
 	}
-	return dispatch(cli_commands, "", argc - 1, argv + 1);
+	return dispatch(cli_commands, "", argc - 1, argv + 1, argv);
 }

@@ -99,6 +99,15 @@ static int export_run(const struct cli_args *args, enum audit_export_format fmt,
 	return rc;
 }
 
+/* An upload (--to) loads libcurl; an export to a file or stdout does not. */
+bool cmd_audit_export_ext(int argc, char *const *argv)
+{
+	struct cli_args args;
+	int rc = cli_parse_copy(&export_spec, argc, argv, &args);
+
+	return rc < 0 || (rc == 0 && cli_has(&export_spec, &args, "to"));
+}
+
 int cmd_audit_export(int argc, char **argv)
 {
 	struct cli_args args;

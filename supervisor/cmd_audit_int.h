@@ -19,6 +19,7 @@
 
 int cmd_audit_verify(int argc, char **argv);
 int cmd_audit_export(int argc, char **argv);
+bool cmd_audit_export_ext(int argc, char *const *argv);
 int cmd_audit_proof(int argc, char **argv);
 int cmd_audit_verify_proof(int argc, char **argv);
 int cmd_audit_append(int argc, char **argv);

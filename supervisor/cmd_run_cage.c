@@ -12,6 +12,7 @@
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
 #include "supervisor/cmd_run_int.h"
+#include "supervisor/ext.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -172,6 +173,14 @@ static void quick_probe(struct run_state *s)
 					       sizeof(p->cgroup_missing));
 }
 
+/* The user's passwd entry, looked up only through the NSS services a
+ * static akios can use (supervisor/ext.h). */
+static struct passwd *run_getpwuid(void)
+{
+	ext_nss_builtin();
+	return getpwuid(getuid());
+}
+
 int run_build_plan(struct run_state *s, bool full_probe)
 {
 	char cwd[PATH_MAX];
@@ -182,7 +191,7 @@ int run_build_plan(struct run_state *s, bool full_probe)
 	/* The name goes into the cage's /etc/passwd and /etc/group only
 	 * beside root's own lines (plan_add_identity): root with gid 0 needs
 	 * no NSS lookup (~0.2 ms: nsswitch.conf, nscd, /etc/passwd). */
-	struct passwd *pw = getuid() || getgid() ? getpwuid(getuid()) : NULL;
+	struct passwd *pw = getuid() || getgid() ? run_getpwuid() : NULL;
 	struct cage_plan_input in = {
 	    .policy = s->policy,
 	    .probe = &s->probe,

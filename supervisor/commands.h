@@ -12,6 +12,7 @@ int cmd_keygen(int argc, char **argv);
 /* akios policy check|show|sign|verify (supervisor/cmd_policy.c) */
 extern const struct cli_command cmd_policy_subs[];
 int cmd_redact(int argc, char **argv);
+bool cmd_redact_ext(int argc, char *const *argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

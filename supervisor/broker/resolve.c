@@ -7,6 +7,7 @@
 #include "shared/common.h"
 
 #include "supervisor/broker/resolve.h"
+#include "supervisor/ext.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -35,6 +36,7 @@ int resolve_getaddrinfo(void *ctx, const char *host, struct ng_addr *out,
 
 	(void)ctx;
 	*n = 0;
+	ext_nss_builtin(); /* files and dns only in a static akios */
 	int rc = getaddrinfo(host, NULL, &hints, &res);
 
 	if (rc != 0) {
