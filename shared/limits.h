@@ -17,6 +17,7 @@
 #define AKIOS_MAX_PII_MATCHES	   (1ul << 20) /* raw matches per scan round */
 #define AKIOS_PII_SLICE		   (256ul * 1024ul) /* bytes scanned per round */
 #define AKIOS_MAX_REDACT_INPUT	   (256ul * 1024ul * 1024ul) /* akios redact */
+#define AKIOS_MAX_JSON_TEXT	   (256ul * 1024ul * 1024ul) /* one printed document */
 
 /* cage: a kernel file read whole (/proc/self/mounts, /proc/self/cgroup) */
 #define AKIOS_MAX_PROC_FILE (1024ul * 1024ul)
