@@ -25,7 +25,8 @@ Test(crypto_nolib, akios_does_not_link_libcrypto)
 		     NULL, 0, NULL, 20, &r),
 	    0);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, "(NEEDED)") != NULL, "%s", r.out);
+	/* a static PIE has a dynamic section too, without NEEDED */
+	cr_assert(strstr(r.out, "Dynamic section") != NULL, "%s", r.out);
 	cr_assert_null(strstr(r.out, "libcrypto"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "libssl"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "libsodium"), "%s", r.out);

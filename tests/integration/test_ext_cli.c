@@ -258,3 +258,32 @@ Test(ext_cli, a_uid_missing_from_passwd_can_run)
 	cr_assert(strstr(r.out, "identity: uid 54321 gid 54321"), "%s", r.out);
 	test_run_free(&r);
 }
+
+/* The two loaders of akios's code, disassembled: in a static akios every
+ * dlopen call goes to the wrapper that fails (ext_static.c), never to
+ * glibc's static dlopen, which would map a second libc. */
+Test(ext_cli, a_static_akios_cannot_dlopen)
+{
+	const char *fns[] = {"--disassemble=pii_hs_load",
+			     "--disassemble=http_upload"};
+	struct test_elf e;
+
+	cr_assert_eq(test_elf_read(test_akios(), &e), 0);
+	for (unsigned i = 0; i < AKIOS_ARRAY_SIZE(fns); i++) {
+		struct test_run r;
+
+		cr_assert_eq(
+		    test_run((char *[]){"objdump", "-d", (char *)fns[i],
+					(char *)test_akios(), NULL},
+			     NULL, 0, NULL, 30, &r),
+		    0);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(strstr(r.out, "dlopen"), "%s: %s", fns[i], r.out);
+		if (!e.interp) {
+			cr_assert(strstr(r.out, "<__wrap_dlopen>"), "%s",
+				  r.out);
+			cr_assert_null(strstr(r.out, "<dlopen"), "%s", r.out);
+		}
+		test_run_free(&r);
+	}
+}
