@@ -1,12 +1,12 @@
 /* policy/emit.c: the effective policy as canonical YAML (what `akios
- * policy show` prints and what reloads to the same policy) and as JSON
- * through cJSON. Invariant: every value emitted passes the validator, and
- * the key order is fixed, so two equal policies print the same bytes. */
+ * policy show` prints and what reloads to the same policy); the JSON
+ * form is policy/emit_json.c. Invariant: every value emitted passes the
+ * validator, and the key order is fixed, so two equal policies print the
+ * same bytes. */
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/buf.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
 

@@ -7,6 +7,7 @@
 #include "shared/audit/audit_read.h"
 #include "shared/crypto.h"
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "shared/limits.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_audit_int.h"
@@ -104,30 +105,29 @@ static void print_json(const struct audit_verify_result *res, int rc,
 {
 	char hex[65];
 	char msg[1024];
-	cJSON *o = cJSON_CreateObject();
+	struct json *o = json_new_object();
 	char *text;
 
+	// Out of memory leaves a member out (or, without o, prints nothing).
 	crypto_hex_encode(res->root, 32, hex);
-	cJSON_AddBoolToObject(o, "ok", rc == 0);
-	cJSON_AddNumberToObject(o, "events", (double)res->events);
-	cJSON_AddStringToObject(o, "root", hex);
-	cJSON_AddNumberToObject(o, "checkpoints", (double)res->checkpoints);
-	cJSON_AddNumberToObject(o, "signed_size", (double)res->signed_size);
+	json_add_bool(o, "ok", rc == 0);
+	json_add_num(o, "events", (double)res->events);
+	json_add_str(o, "root", hex);
+	json_add_num(o, "checkpoints", (double)res->checkpoints);
+	json_add_num(o, "signed_size", (double)res->signed_size);
 	if (rc) {
 		akios_err_format(err, msg, sizeof(msg));
-		cJSON_AddStringToObject(o, "error", msg);
+		json_add_str(o, "error", msg);
 		if (res->bad_index != AUDIT_NO_INDEX) {
-			cJSON_AddNumberToObject(o, "bad_index",
-						(double)res->bad_index);
-			cJSON_AddNumberToObject(o, "bad_offset",
-						(double)res->bad_offset);
+			json_add_num(o, "bad_index", (double)res->bad_index);
+			json_add_num(o, "bad_offset", (double)res->bad_offset);
 		}
 	}
-	text = cJSON_PrintUnformatted(o);
+	text = o ? json_print(o) : NULL;
 	if (text)
 		puts(text);
 	free(text);
-	cJSON_Delete(o);
+	json_free(o);
 }
 
 static int parse_expected(const char *hex, uint8_t out[32])
@@ -220,11 +220,11 @@ static void tally_free(struct tally *t)
 		free(t->key[i]);
 }
 
-static const char *str_of(const cJSON *o, const char *key)
+static const char *str_of(const struct json *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *v = json_get_str(o, key);
 
-	return cJSON_IsString(v) ? v->valuestring : "";
+	return v ? v : "";
 }
 
 struct stats {
@@ -240,7 +240,7 @@ static int stats_scan(const char *dir, struct stats *st, struct akios_err *err)
 	int rc = audit_reader_open(dir, &r, err);
 
 	while (!rc && (rc = audit_reader_next(r, &ev, err)) == 1) {
-		cJSON *o = cJSON_ParseWithLength(ev.json, ev.len);
+		struct json *o = json_parse(ev.json, ev.len, NULL);
 
 		rc = 0;
 		tally_add(&st->types, str_of(o, "type"));
@@ -248,7 +248,7 @@ static int stats_scan(const char *dir, struct stats *st, struct akios_err *err)
 		snprintf(st->last, sizeof(st->last), "%s", str_of(o, "time"));
 		if (st->events++ == 0)
 			snprintf(st->first, sizeof(st->first), "%s", st->last);
-		cJSON_Delete(o);
+		json_free(o);
 	}
 	audit_reader_close(r);
 	return rc;

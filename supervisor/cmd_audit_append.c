@@ -7,6 +7,7 @@
 #include "shared/audit/audit_read.h"
 #include "shared/crypto.h"
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "shared/limits.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_audit_int.h"
@@ -52,7 +53,7 @@ static int append_fields(struct audit_log *log, const struct cli_args *args,
 	const char *type = cli_get(&append_spec, args, "type");
 	unsigned n = 0;
 	const char *const *kv = cli_get_all(&append_spec, args, "field", &n);
-	cJSON *f = cJSON_CreateObject();
+	struct json *f = json_new_object();
 	int rc = f ? 0 : -ENOMEM;
 
 	for (unsigned i = 0; i < n && !rc; i++) {
@@ -65,36 +66,36 @@ static int append_fields(struct audit_log *log, const struct cli_args *args,
 			break;
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv[i]), kv[i]);
-		if (!cJSON_AddStringToObject(f, key, eq + 1))
+		if (!json_add_str(f, key, eq + 1))
 			rc = -ENOMEM;
 	}
 	if (!rc)
 		rc = audit_append(
 		    log, type, cli_get(&append_spec, args, "decision"), f, err);
-	cJSON_Delete(f);
+	json_free(f);
 	return rc;
 }
 
 /* Takes "type" and "decision" out of obj; the rest are fields. */
-static int append_object(struct audit_log *log, cJSON *obj, const char *where,
-			 const char *dflt_type, struct akios_err *err)
+static int append_object(struct audit_log *log, struct json *obj,
+			 const char *where, const char *dflt_type,
+			 struct akios_err *err)
 {
-	cJSON *t = cJSON_DetachItemFromObjectCaseSensitive(obj, "type");
-	cJSON *d = cJSON_DetachItemFromObjectCaseSensitive(obj, "decision");
-	const char *type = cJSON_IsString(t) ? t->valuestring : dflt_type;
+	struct json *t = json_detach(obj, "type");
+	struct json *d = json_detach(obj, "decision");
+	const char *type = json_is_string(t) ? t->str : dflt_type;
 	int rc = 0;
 
-	if (!type || (d && !cJSON_IsString(d)))
+	if (!type || (d && !json_is_string(d)))
 		rc = akios_err_set(err, where, 0, 0,
 				   "needs a string \"type\" (and a string "
 				   "\"decision\" if any)");
 	else if (check_type(type, where))
 		rc = -EPERM;
 	else
-		rc = audit_append(log, type, d ? d->valuestring : NULL, obj,
-				  err);
-	cJSON_Delete(t);
-	cJSON_Delete(d);
+		rc = audit_append(log, type, d ? d->str : NULL, obj, err);
+	json_free(t);
+	json_free(d);
 	return rc;
 }
 
@@ -114,7 +115,7 @@ static int append_json(struct audit_log *log, const char *path,
 	while (!rc && fgets(line, AKIOS_MAX_AUDIT_RECORD + 2, in)) {
 		size_t n = strlen(line);
 		char where[64];
-		cJSON *obj;
+		struct json *obj;
 
 		lineno++;
 		snprintf(where, sizeof(where), "line %u", lineno);
@@ -122,13 +123,14 @@ static int append_json(struct audit_log *log, const char *path,
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		obj = cJSON_ParseWithLength(line, n);
-		if (!cJSON_IsObject(obj))
+		// Strict: one object per line, nothing after it.
+		obj = json_parse(line, n, NULL);
+		if (!json_is_object(obj))
 			rc = akios_err_set(err, path, lineno, 0,
 					   "not a JSON object");
 		else
 			rc = append_object(log, obj, where, dflt_type, err);
-		cJSON_Delete(obj);
+		json_free(obj);
 		if (!rc)
 			(*count)++;
 	}
@@ -223,14 +225,14 @@ struct show_filter {
 	bool json, print;
 };
 
-static const char *field_str(const cJSON *o, const char *key)
+static const char *field_str(const struct json *o, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	const char *v = json_get_str(o, key);
 
-	return cJSON_IsString(v) ? v->valuestring : "-";
+	return v ? v : "-";
 }
 
-static void show_event(const struct audit_event *ev, cJSON *o, bool json)
+static void show_event(const struct audit_event *ev, struct json *o, bool json)
 {
 	char *rest;
 
@@ -243,8 +245,8 @@ static void show_event(const struct audit_event *ev, cJSON *o, bool json)
 	       field_str(o, "run_id"));
 	for (const char *k = "seq\0time\0type\0decision\0run_id\0"; *k;
 	     k += strlen(k) + 1)
-		cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-	rest = o->child ? cJSON_PrintUnformatted(o) : NULL;
+		(void)json_remove(o, k);
+	rest = o->child ? json_print(o) : NULL;
 	printf("%s%s\n", rest ? " " : "", rest ? rest : "");
 	free(rest);
 }
@@ -259,7 +261,7 @@ static int show_pass(const char *dir, const struct show_filter *f,
 
 	*matched = 0;
 	while (!rc && (rc = audit_reader_next(r, &ev, err)) == 1) {
-		cJSON *o = cJSON_ParseWithLength(ev.json, ev.len);
+		struct json *o = json_parse(ev.json, ev.len, NULL);
 
 		rc = 0;
 		if (o && (!f->type || !strcmp(field_str(o, "type"), f->type)) &&
@@ -268,7 +270,7 @@ static int show_pass(const char *dir, const struct show_filter *f,
 				show_event(&ev, o, f->json);
 			(*matched)++;
 		}
-		cJSON_Delete(o);
+		json_free(o);
 	}
 	audit_reader_close(r);
 	return rc;

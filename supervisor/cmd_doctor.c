@@ -4,11 +4,11 @@
  * reports a check it did not make. */
 #include "shared/common.h"
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "supervisor/cage/probe.h"
 #include "supervisor/cli.h"
 #include "supervisor/commands.h"
 
-#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -133,40 +133,36 @@ static void host_lines(const struct cage_probe *p)
 		     p->caps_effective, p->is_root ? "root" : "file caps");
 }
 
-static cJSON *to_json(const struct cage_probe *p)
+static struct json *probe_tree(const struct cage_probe *p)
 {
-	cJSON *j = cJSON_CreateObject();
+	struct json *j = json_new_object();
 
-	cJSON_AddStringToObject(j, "kernel", p->kernel_release);
-	cJSON_AddBoolToObject(j, "seccomp_filter", p->seccomp_filter);
-	cJSON_AddBoolToObject(j, "seccomp_user_notif", p->seccomp_user_notif);
-	cJSON_AddBoolToObject(j, "seccomp_wait_killable_recv",
-			      p->seccomp_wait_killable_recv);
-	cJSON_AddBoolToObject(j, "seccomp_sync_wake_up",
-			      p->seccomp_sync_wake_up);
-	cJSON_AddNumberToObject(j, "landlock_abi", p->landlock_abi);
-	cJSON_AddStringToObject(j, "cgroup",
-				cage_cgroup_backend_name(p->cgroup));
-	cJSON_AddStringToObject(j, "cgroup_missing", p->cgroup_missing);
-	cJSON_AddStringToObject(j, "cgroup_v1_controllers",
-				p->cgroup_v1_controllers);
-	cJSON_AddBoolToObject(j, "cgroup_v2_mounted", p->cgroup_v2_mounted);
-	cJSON_AddStringToObject(j, "cgroup_v2_controllers",
-				p->cgroup_v2_controllers);
-	cJSON_AddBoolToObject(j, "userns", p->userns);
-	cJSON_AddBoolToObject(j, "tmp_noexec", p->tmp_noexec);
-	cJSON_AddBoolToObject(j, "root", p->is_root);
-	cJSON_AddNumberToObject(j, "caps_effective", p->caps_effective);
-	cJSON_AddBoolToObject(j, "full_enforcement", cage_probe_full(p));
+	json_add_str(j, "kernel", p->kernel_release);
+	json_add_bool(j, "seccomp_filter", p->seccomp_filter);
+	json_add_bool(j, "seccomp_user_notif", p->seccomp_user_notif);
+	json_add_bool(j, "seccomp_wait_killable_recv",
+		      p->seccomp_wait_killable_recv);
+	json_add_bool(j, "seccomp_sync_wake_up", p->seccomp_sync_wake_up);
+	json_add_num(j, "landlock_abi", p->landlock_abi);
+	json_add_str(j, "cgroup", cage_cgroup_backend_name(p->cgroup));
+	json_add_str(j, "cgroup_missing", p->cgroup_missing);
+	json_add_str(j, "cgroup_v1_controllers", p->cgroup_v1_controllers);
+	json_add_bool(j, "cgroup_v2_mounted", p->cgroup_v2_mounted);
+	json_add_str(j, "cgroup_v2_controllers", p->cgroup_v2_controllers);
+	json_add_bool(j, "userns", p->userns);
+	json_add_bool(j, "tmp_noexec", p->tmp_noexec);
+	json_add_bool(j, "root", p->is_root);
+	json_add_num(j, "caps_effective", p->caps_effective);
+	json_add_bool(j, "full_enforcement", cage_probe_full(p));
 	return j;
 }
 
 static int print_json(const struct cage_probe *p)
 {
-	cJSON *j = to_json(p);
-	char *s = j ? cJSON_PrintUnformatted(j) : NULL;
+	struct json *j = probe_tree(p);
+	char *s = j ? json_print(j) : NULL;
 
-	cJSON_Delete(j);
+	json_free(j);
 	if (!s) {
 		cli_error("doctor", "out of memory");
 		return AKIOS_EXIT_INTERNAL;

@@ -7,6 +7,7 @@
 #include "shared/common.h"
 
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "shared/limits.h"
 #include "supervisor/broker/relay.h"
 #include "supervisor/cage/seccomp.h"
@@ -98,20 +99,20 @@ static const char *event_type(enum broker_event_kind k)
 	return "net.drop";
 }
 
-static void add_str(cJSON *f, const char *k, const char *v)
+static void add_str(struct json *f, const char *k, const char *v)
 {
 	if (v)
-		cJSON_AddStringToObject(f, k, v);
+		json_add_str(f, k, v);
 }
 
-static cJSON *event_fields(const struct broker_event *ev)
+static struct json *event_fields(const struct broker_event *ev)
 {
-	cJSON *f = cJSON_CreateObject();
+	struct json *f = json_new_object();
 
 	if (!f)
 		return NULL;
 	add_str(f, "rule", ev->rule);
-	cJSON_AddNumberToObject(f, "pid", ev->pid);
+	json_add_num(f, "pid", ev->pid);
 	add_str(f, "dest", ev->dest);
 	add_str(f, "class", ev->addr_class);
 	add_str(f, "host", ev->host);
@@ -122,21 +123,19 @@ static cJSON *event_fields(const struct broker_event *ev)
 		ev->path);
 	add_str(f, "resolved", ev->resolved);
 	if (ev->kind == BROKER_EV_TOOL_TIMEOUT) {
-		cJSON_AddNumberToObject(f, "limit_sec", ev->limit_sec);
-		cJSON_AddStringToObject(f, "signal", "SIGKILL");
+		json_add_num(f, "limit_sec", ev->limit_sec);
+		json_add_str(f, "signal", "SIGKILL");
 	}
 	if (ev->kind == BROKER_EV_EXEC) {
-		cJSON *a = cJSON_AddArrayToObject(f, "argv");
+		struct json *a = json_add_array(f, "argv");
 
 		for (unsigned i = 0; a && i < ev->argc; i++)
-			cJSON_AddItemToArray(a,
-					     cJSON_CreateString(ev->argv[i]));
-		cJSON_AddBoolToObject(f, "argv_truncated", ev->argv_truncated);
+			json_push(a, json_new_string(ev->argv[i]));
+		json_add_bool(f, "argv_truncated", ev->argv_truncated);
 	}
 	if (ev->kind == BROKER_EV_RELAY_CLOSE) {
-		cJSON_AddNumberToObject(f, "bytes_up", (double)ev->bytes_up);
-		cJSON_AddNumberToObject(f, "bytes_down",
-					(double)ev->bytes_down);
+		json_add_num(f, "bytes_up", (double)ev->bytes_up);
+		json_add_num(f, "bytes_down", (double)ev->bytes_down);
 	}
 	return f;
 }
@@ -147,12 +146,12 @@ static void on_event(void *ctx, const struct broker_event *ev)
 {
 	struct run_broker *rb = ctx;
 	struct akios_err err = {0};
-	cJSON *f = event_fields(ev);
+	struct json *f = event_fields(ev);
 
 	if (rb->s->log && audit_append(rb->s->log, event_type(ev->kind),
 				       ev->decision, f, &err) != 0)
 		cli_error_err("run: audit", &err);
-	cJSON_Delete(f);
+	json_free(f);
 }
 
 static int on_ready(struct cage_loop *loop, int fd, uint32_t events, void *ctx)
@@ -254,26 +253,24 @@ void run_broker_free(struct run_broker *rb)
  * resolve_describe prints them. */
 static int add_json(struct akios_buf *out, const struct akios_buf *net)
 {
-	cJSON *plan = cJSON_ParseWithLength(out->ptr, out->len);
-	cJSON *eps = cJSON_ParseWithLength(net->ptr, net->len);
+	/* Both texts are akios's own compact JSON (the plan's ends with a
+	 * newline, which the strict parser takes as whitespace). */
+	struct json *plan = json_parse(out->ptr, out->len, NULL);
 	char *txt = NULL;
 	int rc = -ENOMEM;
 
-	if (!plan || !eps || !cJSON_IsObject(plan) ||
-	    !cJSON_AddItemToObject(plan, "network", eps))
-		goto out;
-	eps = NULL;
-	txt = cJSON_PrintUnformatted(plan);
-	if (!txt)
-		goto out;
-	akios_buf_reset(out);
-	rc = akios_buf_append(out, txt, strlen(txt));
+	/* json_add owns the endpoints from here, attached or freed. */
+	if (json_is_object(plan) &&
+	    json_add(plan, "network", json_parse(net->ptr, net->len, NULL)))
+		txt = json_print(plan);
+	if (txt) {
+		akios_buf_reset(out);
+		rc = akios_buf_append(out, txt, strlen(txt));
+	}
 	if (rc == 0)
 		rc = akios_buf_append(out, "\n", 1);
-out:
 	free(txt);
-	cJSON_Delete(eps);
-	cJSON_Delete(plan);
+	json_free(plan);
 	return rc;
 }
 

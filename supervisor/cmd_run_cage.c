@@ -7,6 +7,7 @@
 #include "shared/common.h"
 #include "shared/crypto.h"
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "shared/keys.h"
 #include "supervisor/cage/landlock.h"
 #include "supervisor/cli.h"
@@ -41,7 +42,7 @@ static int open_log(struct run_state *s, struct akios_err *err)
 }
 
 int run_event(struct run_state *s, const char *type, const char *decision,
-	      cJSON *fields)
+	      struct json *fields)
 {
 	struct akios_err err = {0};
 	int rc = open_log(s, &err);
@@ -52,34 +53,34 @@ int run_event(struct run_state *s, const char *type, const char *decision,
 		rc = audit_commit(s->log, &err);
 	if (rc != 0 && err.msg[0])
 		cli_error_err("run: audit", &err);
-	cJSON_Delete(fields);
+	json_free(fields);
 	return rc;
 }
 
 static int append(struct run_state *s, const char *type, const char *decision,
-		  cJSON *fields, struct akios_err *err)
+		  struct json *fields, struct akios_err *err)
 {
 	int rc = s->log ? audit_append(s->log, type, decision, fields, err) : 0;
 
-	cJSON_Delete(fields);
+	json_free(fields);
 	return rc;
 }
 
 int run_log_start(struct run_state *s, struct akios_err *err)
 {
 	char deg[64];
-	cJSON *f = NULL;
+	struct json *f = NULL;
 	int rc = open_log(s, err);
 
 	s->start_tried = true;
 	if (rc == 0)
 		rc = append(s, "run.start", "allow", run_start_fields(s), err);
 	if (rc == 0 && s->plan.degraded) {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(
+		f = json_new_object();
+		json_add_str(
 		    f, "what",
 		    cage_degrade_str(s->plan.degraded, deg, sizeof(deg)));
-		cJSON_AddStringToObject(f, "flag", "--allow-degraded");
+		json_add_str(f, "flag", "--allow-degraded");
 		rc = append(s, "cage.degraded", "allow", f, err);
 	}
 	if (rc == 0 && s->log)
@@ -232,41 +233,32 @@ int run_build_plan(struct run_state *s, bool full_probe)
 	return 0;
 }
 
-cJSON *run_start_fields(struct run_state *s)
+struct json *run_start_fields(struct run_state *s)
 {
-	cJSON *f = cJSON_CreateObject();
-	cJSON *pol = cJSON_CreateObject();
-	cJSON *argv = cJSON_CreateArray();
+	struct json *f = json_new_object();
+	struct json *argv = json_add_array(f, "argv");
+	struct json *pol;
 	char hex[65];
 
-	if (!f || !pol || !argv) {
-		cJSON_Delete(pol);
-		cJSON_Delete(argv);
-		return f;
-	}
-	for (unsigned i = 0; s->argv[i]; i++)
-		cJSON_AddItemToArray(argv, cJSON_CreateString(s->argv[i]));
-	cJSON_AddItemToObject(f, "argv", argv);
+	for (unsigned i = 0; argv && s->argv[i]; i++)
+		json_push(argv, json_new_string(s->argv[i]));
+	pol = json_add_object(f, "policy");
 	crypto_hex_encode(s->policy->sha256, sizeof(s->policy->sha256), hex);
-	cJSON_AddStringToObject(pol, "name",
-				s->policy->name ? s->policy->name : "");
-	cJSON_AddStringToObject(pol, "source",
-				s->policy->source ? s->policy->source : "");
-	cJSON_AddStringToObject(pol, "sha256", hex);
-	cJSON_AddItemToObject(f, "policy", pol);
+	json_add_str(pol, "name", s->policy->name ? s->policy->name : "");
+	json_add_str(pol, "source", s->policy->source ? s->policy->source : "");
+	json_add_str(pol, "sha256", hex);
 	if (s->have_plan) {
-		cJSON_AddStringToObject(f, "cwd", s->plan.cwd);
-		cJSON_AddItemToObject(f, "enforcement",
-				      cage_plan_report_json(&s->plan));
+		json_add_str(f, "cwd", s->plan.cwd);
+		json_add(f, "enforcement", cage_plan_report_json(&s->plan));
 	}
 	return f;
 }
 
 void run_audit_refusal(struct run_state *s)
 {
-	cJSON *f = run_start_fields(s);
+	struct json *f = run_start_fields(s);
 
-	cJSON_AddStringToObject(f, "reason", s->plan.refusal);
+	json_add_str(f, "reason", s->plan.refusal);
 	(void)!run_event(s, "run.refused", "deny", f);
 }
 

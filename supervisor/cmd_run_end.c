@@ -5,6 +5,7 @@
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/exitcodes.h"
+#include "shared/json.h"
 #include "shared/keys.h"
 #include "supervisor/cli.h"
 #include "supervisor/cmd_run_broker.h"
@@ -26,7 +27,7 @@ static const char *const end_names[] = {
 static int control_check(struct run_state *s)
 {
 	struct akios_buf b;
-	cJSON *f;
+	struct json *f;
 	int n;
 	int rc = 0;
 
@@ -43,9 +44,9 @@ static int control_check(struct run_state *s)
 			"them:\n%s%s",
 			n, b.ptr,
 			n > CAGE_UNFROZEN_LISTED ? "(list cut)\n" : "");
-		f = cJSON_CreateObject();
-		cJSON_AddNumberToObject(f, "count", n);
-		cJSON_AddStringToObject(f, "paths", b.ptr);
+		f = json_new_object();
+		json_add_num(f, "count", n);
+		json_add_str(f, "paths", b.ptr);
 		rc = run_event(s, "cage.control_files", NULL, f);
 	}
 	akios_buf_free(&b);
@@ -57,58 +58,57 @@ static double tv_ms(struct timeval tv)
 	return (double)tv.tv_sec * 1e3 + (double)tv.tv_usec / 1e3;
 }
 
-static cJSON *end_fields(const struct cage_result *r)
+static struct json *end_fields(const struct cage_result *r)
 {
-	cJSON *f = cJSON_CreateObject();
+	struct json *f = json_new_object();
 
-	cJSON_AddNumberToObject(f, "exit_code", r->exit_code);
-	cJSON_AddStringToObject(f, "end", end_names[r->end]);
-	cJSON_AddNumberToObject(f, "code", r->code);
+	json_add_num(f, "exit_code", r->exit_code);
+	json_add_str(f, "end", end_names[r->end]);
+	json_add_num(f, "code", r->code);
 	if (r->reason[0])
-		cJSON_AddStringToObject(f, "reason", r->reason);
+		json_add_str(f, "reason", r->reason);
 	/* Microseconds: the figure the bench reads, printed short. */
-	cJSON_AddNumberToObject(
-	    f, "wall_ms", (double)(int64_t)(r->wall_ms * 1e3 + 0.5) / 1e3);
+	json_add_num(f, "wall_ms",
+		     (double)(int64_t)(r->wall_ms * 1e3 + 0.5) / 1e3);
 	/* Who measured the usage below: the cage's PID 1, for itself and
 	 * every cage process it reaped ("reaper"), or akios's wait4 for
 	 * PID 1 when the cage ended without that report ("wait4"). */
-	cJSON_AddStringToObject(f, "usage_from",
-				r->usage_from_reaper ? "reaper" : "wait4");
-	cJSON_AddNumberToObject(f, "user_ms", tv_ms(r->ru.ru_utime));
-	cJSON_AddNumberToObject(f, "sys_ms", tv_ms(r->ru.ru_stime));
-	cJSON_AddNumberToObject(f, "max_rss_kb", (double)r->ru.ru_maxrss);
-	cJSON_AddNumberToObject(f, "signals_forwarded", r->signals_forwarded);
+	json_add_str(f, "usage_from",
+		     r->usage_from_reaper ? "reaper" : "wait4");
+	json_add_num(f, "user_ms", tv_ms(r->ru.ru_utime));
+	json_add_num(f, "sys_ms", tv_ms(r->ru.ru_stime));
+	json_add_num(f, "max_rss_kb", (double)r->ru.ru_maxrss);
+	json_add_num(f, "signals_forwarded", r->signals_forwarded);
 	if (r->have_cg) {
-		cJSON_AddNumberToObject(f, "memory_peak",
-					(double)r->cg.memory_peak);
-		cJSON_AddNumberToObject(f, "cpu_usec", (double)r->cg.cpu_usec);
-		cJSON_AddBoolToObject(f, "oom_killed", r->cg.oom_killed);
-		cJSON_AddBoolToObject(f, "pids_max_hit", r->cg.pids_max_hit);
+		json_add_num(f, "memory_peak", (double)r->cg.memory_peak);
+		json_add_num(f, "cpu_usec", (double)r->cg.cpu_usec);
+		json_add_bool(f, "oom_killed", r->cg.oom_killed);
+		json_add_bool(f, "pids_max_hit", r->cg.pids_max_hit);
 	}
 	return f;
 }
 
 static int limit_events(struct run_state *s, const struct cage_result *r)
 {
-	cJSON *f;
+	struct json *f;
 	int rc = 0;
 
 	if (r->end == CAGE_END_TIMEOUT || r->end == CAGE_END_LIMIT) {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "reason", r->reason);
+		f = json_new_object();
+		json_add_str(f, "reason", r->reason);
 		rc = run_event(s,
 			       r->end == CAGE_END_TIMEOUT ? "kill.timeout"
 							  : "kill.memory",
 			       "kill", f);
 	}
 	if (rc == 0 && r->have_cg && r->cg.pids_max_hit) {
-		f = cJSON_CreateObject();
-		cJSON_AddNumberToObject(f, "pids", s->plan.limits.pids);
+		f = json_new_object();
+		json_add_num(f, "pids", s->plan.limits.pids);
 		rc = run_event(s, "limit.pids", "deny", f);
 	}
 	if (rc == 0 && r->end == CAGE_END_SETUP) {
-		f = cJSON_CreateObject();
-		cJSON_AddStringToObject(f, "reason", r->reason);
+		f = json_new_object();
+		json_add_str(f, "reason", r->reason);
 		rc = run_event(s, "cage.error", "deny", f);
 	}
 	return rc;
@@ -225,9 +225,9 @@ int run_cage(struct run_state *s)
 		run_broker_hook(&rb, &o);
 
 	if (rc != 0) {
-		cJSON *f = run_start_fields(s);
+		struct json *f = run_start_fields(s);
 
-		cJSON_AddStringToObject(f, "reason", "setup failed");
+		json_add_str(f, "reason", "setup failed");
 		(void)!run_event(s, "run.refused", "deny", f);
 		run_broker_free(&rb);
 		return rc;
@@ -269,7 +269,7 @@ static int spawn_bare(char **argv)
 
 int run_no_sandbox(struct run_state *s)
 {
-	cJSON *f;
+	struct json *f;
 	int rc;
 
 	if (s->policy->security.sandbox == POLICY_SANDBOX_STRICT) {
@@ -293,9 +293,9 @@ int run_no_sandbox(struct run_state *s)
 	if (run_event(s, "run.no_sandbox", "allow", run_start_fields(s)))
 		return AKIOS_EXIT_INTERNAL;
 	rc = spawn_bare(s->argv);
-	f = cJSON_CreateObject();
-	cJSON_AddNumberToObject(f, "exit_code", rc);
-	cJSON_AddStringToObject(f, "end", "no_sandbox");
+	f = json_new_object();
+	json_add_num(f, "exit_code", rc);
+	json_add_str(f, "end", "no_sandbox");
 	return run_event(s, "run.end", NULL, f) ? AKIOS_EXIT_INTERNAL : rc;
 }
 

@@ -52,7 +52,7 @@ int run_cage(struct run_state *s) AKIOS_NODISCARD;
 int run_no_sandbox(struct run_state *s) AKIOS_NODISCARD;
 void run_audit_refusal(struct run_state *s);
 /* Fields of run.start: argv, policy name/source/hash, the report. */
-struct cJSON *run_start_fields(struct run_state *s);
+struct json *run_start_fields(struct run_state *s);
 /* The seccomp program and the cgroup. Returns 0
  * or the exit code to stop with. */
 int run_prepare(struct run_state *s) AKIOS_NODISCARD;
@@ -60,7 +60,7 @@ int run_prepare(struct run_state *s) AKIOS_NODISCARD;
  * on return 0); an audit failure is reported and returned. Takes
  * fields. */
 int run_event(struct run_state *s, const char *type, const char *decision,
-	      struct cJSON *fields) AKIOS_NODISCARD;
+	      struct json *fields) AKIOS_NODISCARD;
 /* Frees what the end of a run no longer needs (the seccomp program, the
  * plan, the policy) and closes the audit log (its signed checkpoint);
  * idempotent. The cage's end calls it while the kernel tears the cage

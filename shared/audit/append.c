@@ -74,9 +74,12 @@ static int check_usable(struct audit_log *log, struct akios_err *err)
 	return log->failed;
 }
 
-static int redact_tree(struct audit_log *log, cJSON *node)
+/* Redacts every string value under node and its siblings (keys are the
+ * caller's own names, not data). A value is redacted up to its first NUL:
+ * that is all the serialiser stores. */
+static int redact_tree(struct audit_log *log, struct json *node)
 {
-	for (cJSON *c = node; c; c = c->next) {
+	for (struct json *c = node; c; c = c->next) {
 		struct akios_buf out;
 		int rc;
 
@@ -85,13 +88,12 @@ static int redact_tree(struct audit_log *log, cJSON *node)
 			if (rc)
 				return rc;
 		}
-		if (!cJSON_IsString(c) || !c->valuestring)
+		if (!json_is_string(c) || !c->str)
 			continue;
 		akios_buf_init(&out, AKIOS_MAX_AUDIT_RECORD);
-		rc = log->redact(log->redact_ctx, c->valuestring,
-				 strlen(c->valuestring), &out);
-		if (!rc && !cJSON_SetValuestring(c, out.ptr ? out.ptr : ""))
-			rc = -ENOMEM;
+		rc = log->redact(log->redact_ctx, c->str, strlen(c->str), &out);
+		if (!rc)
+			rc = json_set_str(c, out.ptr ? out.ptr : "");
 		akios_buf_free(&out);
 		if (rc)
 			return rc;
@@ -99,32 +101,32 @@ static int redact_tree(struct audit_log *log, cJSON *node)
 	return 0;
 }
 
-static int check_fields(const cJSON *fields, struct akios_err *err)
+static int check_fields(const struct json *fields, struct akios_err *err)
 {
-	if (!cJSON_IsObject(fields))
+	if (!json_is_object(fields))
 		return akios_err_set(err, "audit event", 0, 0,
 				     "fields must be a JSON object");
-	for (const cJSON *c = fields->child; c; c = c->next) {
+	for (const struct json *c = fields->child; c; c = c->next) {
 		for (size_t i = 0; i < AKIOS_ARRAY_SIZE(reserved_keys); i++) {
-			if (c->string && !strcmp(c->string, reserved_keys[i]))
+			if (c->key && !strcmp(c->key, reserved_keys[i]))
 				return akios_err_set(err, "audit event", 0, 0,
 						     "field '%s' is set by the "
 						     "writer",
-						     c->string);
+						     c->key);
 		}
 	}
 	return 0;
 }
 
-static int put_fields(struct audit_log *log, const cJSON *fields)
+static int put_fields(struct audit_log *log, const struct json *fields)
 {
 	int rc = 0;
 
-	for (const cJSON *c = fields->child; c && !rc; c = c->next) {
+	for (const struct json *c = fields->child; c && !rc; c = c->next) {
 		rc = akios_buf_append(&log->scratch, ",", 1);
 		if (!rc)
 			rc = audit_json_string(&log->scratch,
-					       c->string ? c->string : "");
+					       c->key ? c->key : "");
 		if (!rc)
 			rc = akios_buf_append(&log->scratch, ":", 1);
 		if (!rc)
@@ -134,28 +136,28 @@ static int put_fields(struct audit_log *log, const cJSON *fields)
 }
 
 /* ",<fields>" after redaction (of a copy: fields are borrowed). */
-static int append_fields(struct audit_log *log, const cJSON *fields,
+static int append_fields(struct audit_log *log, const struct json *fields,
 			 struct akios_err *err)
 {
-	cJSON *copy;
+	struct json *copy;
 	int rc = check_fields(fields, err);
 
 	if (rc || !fields->child)
 		return rc;
 	if (!log->redact)
 		return put_fields(log, fields);
-	copy = cJSON_Duplicate(fields, 1);
+	copy = json_dup(fields);
 	if (!copy)
 		return -ENOMEM;
 	rc = redact_tree(log, copy->child);
 	if (rc) {
-		cJSON_Delete(copy);
+		json_free(copy);
 		return akios_err_set(err, "audit event", 0, 0,
 				     "redaction failed (%s): event refused",
 				     strerror(rc < 0 ? -rc : rc));
 	}
 	rc = put_fields(log, copy);
-	cJSON_Delete(copy);
+	json_free(copy);
 	return rc;
 }
 
@@ -251,7 +253,7 @@ static int append_envelope(struct audit_log *log, const char *type,
 }
 
 static int build_event(struct audit_log *log, const char *type,
-		       const char *decision, const cJSON *fields,
+		       const char *decision, const struct json *fields,
 		       struct akios_err *err)
 {
 	int rc;
@@ -277,7 +279,7 @@ static int build_event(struct audit_log *log, const char *type,
 }
 
 int audit_append(struct audit_log *log, const char *type, const char *decision,
-		 const cJSON *fields, struct akios_err *err)
+		 const struct json *fields, struct akios_err *err)
 {
 	uint8_t leaf[AUDIT_HASH_LEN];
 	uint8_t hdr[AUDIT_REC_HDR_LEN];

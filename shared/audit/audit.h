@@ -9,8 +9,8 @@
 #include "shared/common.h"
 #include "shared/buf.h"
 #include "shared/err.h"
+#include "shared/json.h"
 
-#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,12 +45,12 @@ int audit_open(const char *dir, const struct audit_opts *opts,
     AKIOS_NONNULL(1, 3) AKIOS_NODISCARD;
 
 /* Appends one event: the writer adds seq, time, run_id and type, then
- * copies `fields` (a cJSON object, borrowed, may be NULL; its keys must
+ * copies `fields` (a JSON object, borrowed, may be NULL; its keys must
  * not be seq/time/run_id/type/decision) and `decision` (NULL when not
  * relevant: "allow", "deny", ...). type and decision are [a-z0-9_.-],
  * 1-64 chars. Buffered, not yet durable: call audit_commit. */
 int audit_append(struct audit_log *log, const char *type, const char *decision,
-		 const cJSON *fields, struct akios_err *err)
+		 const struct json *fields, struct akios_err *err)
     AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
 /* Group commit: one fdatasync for everything appended so far. Only after

@@ -274,7 +274,7 @@ struct audit_log {
 /* json.c: compact JSON into a bounded buffer. */
 int audit_json_u64(struct akios_buf *b, uint64_t v) AKIOS_NODISCARD;
 int audit_json_string(struct akios_buf *b, const char *s) AKIOS_NODISCARD;
-int audit_json_value(struct akios_buf *b, const cJSON *v,
+int audit_json_value(struct akios_buf *b, const struct json *v,
 		     unsigned depth) AKIOS_NODISCARD;
 
 /* append.c: "YYYY-MM-DDTHH:MM:SS" in UTC for sec since the epoch (years

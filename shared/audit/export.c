@@ -16,11 +16,11 @@
 static int write_header(FILE *out, enum audit_export_format fmt,
 			const struct akios_buf *cp)
 {
-	cJSON *s = cJSON_CreateString(cp->ptr ? cp->ptr : "");
-	char *text = s ? cJSON_PrintUnformatted(s) : NULL;
+	struct json *s = json_new_string(cp->ptr ? cp->ptr : "");
+	char *text = s ? json_print(s) : NULL;
 	int rc = text ? 0 : -ENOMEM;
 
-	cJSON_Delete(s);
+	json_free(s);
 	if (rc)
 		return rc;
 	if (fmt == AUDIT_EXPORT_CSV)
@@ -45,20 +45,20 @@ static void csv_quoted(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
-static void csv_field(FILE *out, const cJSON *ev, const char *key)
+static void csv_field(FILE *out, const struct json *ev, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, key);
+	const char *v = json_get_str(ev, key);
 
 	fputc(',', out);
-	if (cJSON_IsString(v))
-		csv_quoted(out, v->valuestring, strlen(v->valuestring));
+	if (v)
+		csv_quoted(out, v, strlen(v));
 }
 
 static void write_event(FILE *out, enum audit_export_format fmt,
 			const struct audit_event *ev, bool first)
 {
 	char hex[2 * AUDIT_HASH_LEN + 1];
-	cJSON *j;
+	struct json *j;
 
 	crypto_hex_encode(ev->leaf, AUDIT_HASH_LEN, hex);
 	if (fmt != AUDIT_EXPORT_CSV) {
@@ -73,12 +73,12 @@ static void write_event(FILE *out, enum audit_export_format fmt,
 		return;
 	}
 	fprintf(out, "%" PRIu64 ",%s", ev->index, hex);
-	j = cJSON_ParseWithLength(ev->json, ev->len);
+	j = json_parse(ev->json, ev->len, NULL);
 	csv_field(out, j, "time");
 	csv_field(out, j, "run_id");
 	csv_field(out, j, "type");
 	csv_field(out, j, "decision");
-	cJSON_Delete(j);
+	json_free(j);
 	fputc(',', out);
 	csv_quoted(out, ev->json, ev->len);
 	fputc('\n', out);
@@ -149,30 +149,27 @@ static int parse_header(struct xv *x, const struct crypto_key *pub,
 {
 	const char *tail = ",\"events\":[";
 	size_t tl = strlen(tail);
-	cJSON *h;
-	const cJSON *f, *c;
+	struct json *h;
+	const char *f, *c;
 	int rc;
 
 	*json = x->len > tl && !strcmp(x->line + x->len - tl, tail);
 	if (*json)
 		memcpy(x->line + x->len - tl, "}", 2);
-	h = cJSON_Parse(x->line);
-	f = cJSON_GetObjectItemCaseSensitive(h, "format");
-	c = cJSON_GetObjectItemCaseSensitive(h, "checkpoint");
-	if (!cJSON_IsString(f) || strcmp(f->valuestring, EXPORT_FORMAT) != 0 ||
-	    !cJSON_IsString(c)) {
-		cJSON_Delete(h);
+	// Strict: the header is one object and nothing after it.
+	h = json_parse(x->line, strlen(x->line), NULL);
+	f = json_get_str(h, "format");
+	c = json_get_str(h, "checkpoint");
+	if (!f || strcmp(f, EXPORT_FORMAT) != 0 || !c) {
+		json_free(h);
 		return akios_err_set(x->err, x->path, 1, 0,
 				     "not an akios audit export (jsonl or "
 				     "json)");
 	}
-	rc = c->valuestring[0] ? audit_checkpoint_verify(c->valuestring,
-							 strlen(c->valuestring),
-							 pub, cp, x->err)
-			       : akios_err_set(x->err, x->path, 1, 0,
-					       "the export carries no signed "
-					       "checkpoint");
-	cJSON_Delete(h);
+	rc = c[0] ? audit_checkpoint_verify(c, strlen(c), pub, cp, x->err)
+		  : akios_err_set(x->err, x->path, 1, 0,
+				  "the export carries no signed checkpoint");
+	json_free(h);
 	if (rc && x->err->file && !strcmp(x->err->file, "checkpoint"))
 		x->err->file = x->path;
 	return rc;

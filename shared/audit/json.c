@@ -1,7 +1,8 @@
-/* The event serialiser: compact JSON from a cJSON tree, written straight
- * into a bounded buffer without printf or allocation on the common paths
- * (appends are CPU-bound on this). Output is deterministic for a given
- * tree; the stored bytes, not any re-serialisation, are what is hashed. */
+/* The event serialiser: compact JSON from a shared/json.h tree, written
+ * straight into a bounded buffer without printf or allocation on the
+ * common paths (appends are CPU-bound on this). Output is deterministic
+ * for a given tree; the stored bytes, not any re-serialisation, are what
+ * is hashed, so this file alone decides them (not json_print). */
 #include "shared/common.h"
 #include "shared/audit/audit_int.h"
 
@@ -105,28 +106,29 @@ int audit_json_string(struct akios_buf *b, const char *s)
 	return rc ? rc : put(b, "\"", 1);
 }
 
-int audit_json_value(struct akios_buf *b, const cJSON *v, unsigned depth)
+/* Strings and keys are written up to their first NUL, as the ledger
+ * always has (an embedded \u0000 ends the stored string). */
+int audit_json_value(struct akios_buf *b, const struct json *v, unsigned depth)
 {
-	bool obj = cJSON_IsObject(v);
+	bool obj = json_is_object(v);
 	int rc = 0;
 
 	if (depth > 64)
 		return -E2BIG;
-	if (cJSON_IsString(v))
-		return audit_json_string(b,
-					 v->valuestring ? v->valuestring : "");
-	if (cJSON_IsNumber(v))
-		return put_number(b, v->valuedouble);
-	if (cJSON_IsBool(v))
-		return cJSON_IsTrue(v) ? put(b, "true", 4) : put(b, "false", 5);
-	if (!obj && !cJSON_IsArray(v))
-		return put(b, "null", 4); // null, or raw/invalid: never raw
+	if (json_is_string(v))
+		return audit_json_string(b, v->str ? v->str : "");
+	if (json_is_number(v))
+		return put_number(b, v->num);
+	if (json_is_bool(v))
+		return json_is_true(v) ? put(b, "true", 4) : put(b, "false", 5);
+	if (!obj && !json_is_array(v))
+		return put(b, "null", 4);
 	rc = put(b, obj ? "{" : "[", 1);
-	for (const cJSON *c = v->child; !rc && c; c = c->next) {
+	for (const struct json *c = v->child; !rc && c; c = c->next) {
 		if (c != v->child)
 			rc = put(b, ",", 1);
 		if (!rc && obj)
-			rc = audit_json_string(b, c->string ? c->string : "");
+			rc = audit_json_string(b, c->key ? c->key : "");
 		if (!rc && obj)
 			rc = put(b, ":", 1);
 		if (!rc)

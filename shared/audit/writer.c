@@ -426,32 +426,31 @@ static int note_open(struct audit_log *log, bool generated, uint64_t torn,
 {
 	uint8_t raw[CRYPTO_ED25519_PUB_LEN];
 	char hex[2 * CRYPTO_ED25519_PUB_LEN + 1];
-	cJSON *f = NULL;
+	struct json *f = NULL;
 	int rc = 0;
 
 	if (!generated && !torn)
 		return 0; // nothing to note (every run but the first)
-	f = cJSON_CreateObject();
+	f = json_new_object();
 	rc = f ? 0 : -ENOMEM;
 	if (!rc && generated) {
 		rc = crypto_key_public_raw(log->key, raw);
 		crypto_hex_encode(raw, sizeof(raw), hex);
-		if (!rc && !cJSON_AddStringToObject(f, "public_key", hex))
+		if (!rc && !json_add_str(f, "public_key", hex))
 			rc = -ENOMEM;
 		if (!rc)
 			rc = audit_append(log, "audit.key_generated", NULL, f,
 					  err);
 	}
-	cJSON_Delete(f);
+	json_free(f);
 	f = NULL;
 	if (!rc && torn) {
-		f = cJSON_CreateObject();
-		if (!f || !cJSON_AddNumberToObject(f, "truncated_bytes",
-						   (double)torn))
+		f = json_new_object();
+		if (!json_add_num(f, "truncated_bytes", (double)torn))
 			rc = -ENOMEM;
 		if (!rc)
 			rc = audit_append(log, "audit.recovered", NULL, f, err);
-		cJSON_Delete(f);
+		json_free(f);
 	}
 	return rc;
 }

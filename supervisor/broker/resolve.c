@@ -6,10 +6,10 @@
  * injected into the cage's view of DNS. */
 #include "shared/common.h"
 
+#include "shared/json.h"
 #include "supervisor/broker/resolve.h"
 #include "supervisor/ext.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -266,42 +266,40 @@ static int describe_text(const struct resolve_entry *e, struct akios_buf *out)
 	return rc;
 }
 
-static cJSON *addr_json(const struct ng_addr *a, const char *rule)
+static struct json *addr_tree(const struct ng_addr *a, const char *rule)
 {
 	char ip[64];
-	cJSON *o = cJSON_CreateObject();
+	struct json *o = json_new_object();
 
 	if (!o || netguard_format(a, false, ip, sizeof(ip)) != 0 ||
-	    !cJSON_AddStringToObject(o, "address", ip) ||
-	    !cJSON_AddStringToObject(
-		o, "class", netguard_class_name(netguard_classify(a))) ||
-	    (rule && !cJSON_AddStringToObject(o, "rule", rule))) {
-		cJSON_Delete(o);
+	    !json_add_str(o, "address", ip) ||
+	    !json_add_str(o, "class",
+			  netguard_class_name(netguard_classify(a))) ||
+	    (rule && !json_add_str(o, "rule", rule))) {
+		json_free(o);
 		return NULL;
 	}
 	return o;
 }
 
-static cJSON *entry_json(const struct resolve_entry *e)
+static struct json *entry_tree(const struct resolve_entry *e)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON *allow = cJSON_AddArrayToObject(o, "allowed");
-	cJSON *refuse = cJSON_AddArrayToObject(o, "refused");
-	bool ok =
-	    o && allow && refuse &&
-	    cJSON_AddStringToObject(o, "host", e->host) &&
-	    cJSON_AddNumberToObject(o, "port", e->port) &&
-	    cJSON_AddStringToObject(o, "rule", e->rule) &&
-	    cJSON_AddBoolToObject(o, "literal", e->literal) &&
-	    (!e->error || cJSON_AddStringToObject(o, "unresolved", e->error));
+	struct json *o = json_new_object();
+	struct json *allow = json_add_array(o, "allowed");
+	struct json *refuse = json_add_array(o, "refused");
+	bool ok = allow && refuse && json_add_str(o, "host", e->host) &&
+		  json_add_num(o, "port", e->port) &&
+		  json_add_str(o, "rule", e->rule) &&
+		  json_add_bool(o, "literal", e->literal) &&
+		  (!e->error || json_add_str(o, "unresolved", e->error));
 
 	for (unsigned j = 0; ok && j < e->n_addrs; j++)
-		ok = cJSON_AddItemToArray(allow, addr_json(&e->addrs[j], NULL));
+		ok = json_push(allow, addr_tree(&e->addrs[j], NULL)) != NULL;
 	for (unsigned j = 0; ok && j < e->n_refused; j++)
-		ok = cJSON_AddItemToArray(
-		    refuse, addr_json(&e->refused[j].addr, e->refused[j].rule));
+		ok = json_push(refuse, addr_tree(&e->refused[j].addr,
+						 e->refused[j].rule)) != NULL;
 	if (!ok) {
-		cJSON_Delete(o);
+		json_free(o);
 		return NULL;
 	}
 	return o;
@@ -309,18 +307,18 @@ static cJSON *entry_json(const struct resolve_entry *e)
 
 static int describe_json(const struct resolve_set *s, struct akios_buf *out)
 {
-	cJSON *arr = cJSON_CreateArray();
+	struct json *arr = json_new_array();
 	bool ok = arr != NULL;
 	int rc = -ENOMEM;
 
 	for (unsigned i = 0; ok && i < s->n; i++)
-		ok = cJSON_AddItemToArray(arr, entry_json(&s->e[i]));
-	char *txt = ok ? cJSON_PrintUnformatted(arr) : NULL;
+		ok = json_push(arr, entry_tree(&s->e[i])) != NULL;
+	char *txt = ok ? json_print(arr) : NULL;
 
 	if (txt)
 		rc = akios_buf_append(out, txt, strlen(txt));
 	free(txt);
-	cJSON_Delete(arr);
+	json_free(arr);
 	return rc;
 }
 

@@ -186,9 +186,9 @@ const char *cage_degrade_str(unsigned bits, char *buf, size_t size)
 int cage_plan_describe(const struct cage_plan *plan, struct akios_buf *out,
 		       bool json) AKIOS_NONNULL(1, 2) AKIOS_NODISCARD;
 
-/* The enforcement report as a cJSON object (for the audit "run_start"
- * event). NULL on allocation failure. Caller frees with cJSON_Delete. */
-struct cJSON *cage_plan_report_json(const struct cage_plan *plan)
+/* The enforcement report as a JSON object (for the audit "run_start"
+ * event). NULL on allocation failure. Caller frees with json_free. */
+struct json *cage_plan_report_json(const struct cage_plan *plan)
     AKIOS_NONNULL(1);
 
 /* Replaces the content of the planned file dst (a CAGE_MNT_FILE the plan

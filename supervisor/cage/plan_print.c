@@ -2,10 +2,10 @@
  * and the enforcement report recorded in the audit log at run start.
  * Secret values never appear: a secret is shown by where it comes from. */
 #include "shared/common.h"
+#include "shared/json.h"
 #include "supervisor/cage/plan.h"
 #include "supervisor/cage/seccomp.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 
 static const char *const mnt_names[] = {
@@ -148,131 +148,125 @@ static int text_seccomp(const struct cage_plan *p, struct akios_buf *o)
 	return rc;
 }
 
-static cJSON *json_mounts(const struct cage_plan *p)
+static struct json *mounts_tree(const struct cage_plan *p)
 {
-	cJSON *arr = cJSON_CreateArray();
+	struct json *arr = json_new_array();
 
 	for (unsigned i = 0; arr && i < p->n_mounts; i++) {
 		const struct cage_mount *m = &p->mounts[i];
-		cJSON *j = cJSON_CreateObject();
+		struct json *j = json_push(arr, json_new_object());
 
-		if (!j || !cJSON_AddItemToArray(arr, j))
-			return cJSON_Delete(j), cJSON_Delete(arr), NULL;
-		cJSON_AddStringToObject(j, "kind", mnt_names[m->kind]);
-		cJSON_AddStringToObject(j, "path", m->dst);
+		if (!j)
+			return json_free(arr), NULL;
+		json_add_str(j, "kind", mnt_names[m->kind]);
+		json_add_str(j, "path", m->dst);
 		if (m->kind == CAGE_MNT_BIND || m->kind == CAGE_MNT_SYMLINK)
-			cJSON_AddStringToObject(j, "source", m->src);
+			json_add_str(j, "source", m->src);
 		if (m->kind == CAGE_MNT_FILE)
-			cJSON_AddStringToObject(j, "content", m->src);
-		cJSON_AddBoolToObject(j, "read_only", m->flags & CAGE_MF_RO);
-		cJSON_AddBoolToObject(j, "noexec", m->flags & CAGE_MF_NOEXEC);
-		cJSON_AddBoolToObject(j, "placeholder",
-				      m->flags & CAGE_MF_PLACEHOLDER);
-		cJSON_AddStringToObject(j, "why", m->why);
+			json_add_str(j, "content", m->src);
+		json_add_bool(j, "read_only", m->flags & CAGE_MF_RO);
+		json_add_bool(j, "noexec", m->flags & CAGE_MF_NOEXEC);
+		json_add_bool(j, "placeholder", m->flags & CAGE_MF_PLACEHOLDER);
+		json_add_str(j, "why", m->why);
 	}
 	return arr;
 }
 
-static cJSON *json_rules(const struct cage_plan *p)
+static struct json *rules_tree(const struct cage_plan *p)
 {
-	cJSON *arr = cJSON_CreateArray();
+	struct json *arr = json_new_array();
 	char a[64];
 
 	for (unsigned i = 0; arr && i < p->n_rules; i++) {
-		cJSON *j = cJSON_CreateObject();
+		struct json *j = json_push(arr, json_new_object());
 
-		if (!j || !cJSON_AddItemToArray(arr, j))
-			return cJSON_Delete(j), cJSON_Delete(arr), NULL;
-		cJSON_AddStringToObject(j, "path", p->rules[i].path);
-		cJSON_AddStringToObject(
-		    j, "access", access_str(p->rules[i].access, a, sizeof(a)));
+		if (!j)
+			return json_free(arr), NULL;
+		json_add_str(j, "path", p->rules[i].path);
+		json_add_str(j, "access",
+			     access_str(p->rules[i].access, a, sizeof(a)));
 		if (p->rules[i].why)
-			cJSON_AddStringToObject(j, "why", p->rules[i].why);
+			json_add_str(j, "why", p->rules[i].why);
 	}
 	return arr;
 }
 
-static cJSON *json_env(const struct cage_plan *p)
+static struct json *env_tree(const struct cage_plan *p)
 {
-	cJSON *arr = cJSON_CreateArray();
+	struct json *arr = json_new_array();
 
 	for (unsigned i = 0; arr && i < p->n_env; i++) {
 		const struct cage_env *e = &p->env[i];
-		cJSON *j = cJSON_CreateObject();
+		struct json *j = json_push(arr, json_new_object());
 
-		if (!j || !cJSON_AddItemToArray(arr, j))
-			return cJSON_Delete(j), cJSON_Delete(arr), NULL;
-		cJSON_AddStringToObject(j, "name", e->name);
-		cJSON_AddStringToObject(j, "origin", e->origin);
+		if (!j)
+			return json_free(arr), NULL;
+		json_add_str(j, "name", e->name);
+		json_add_str(j, "origin", e->origin);
 		if (e->secret_env)
-			cJSON_AddStringToObject(j, "secret_from_env",
-						e->secret_env);
+			json_add_str(j, "secret_from_env", e->secret_env);
 		else if (e->secret_file)
-			cJSON_AddStringToObject(j, "secret_from_file",
-						e->secret_file);
+			json_add_str(j, "secret_from_file", e->secret_file);
 		else
-			cJSON_AddStringToObject(j, "value",
-						e->value ? e->value : "");
+			json_add_str(j, "value", e->value ? e->value : "");
 	}
 	return arr;
 }
 
-static cJSON *json_strings(char *const *s, unsigned n)
+/* An array of the n strings; a NULL one is left out. */
+static struct json *strings_tree(char *const *s, unsigned n)
 {
-	cJSON *arr = cJSON_CreateArray();
+	struct json *arr = json_new_array();
 
 	for (unsigned i = 0; arr && i < n; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(s[i]));
+		json_push(arr, json_new_string(s[i]));
 	return arr;
 }
 
-cJSON *cage_plan_report_json(const struct cage_plan *p)
+struct json *cage_plan_report_json(const struct cage_plan *p)
 {
-	cJSON *r = cJSON_CreateObject();
-	cJSON *lim = cJSON_CreateObject();
+	struct json *r = json_new_object();
+	struct json *lim = json_add_object(r, "limits");
 	char deg[64];
 
-	if (!r || !lim || !cJSON_AddItemToObject(r, "limits", lim))
-		return cJSON_Delete(lim), cJSON_Delete(r), NULL;
-	cJSON_AddBoolToObject(r, "allowed", p->allowed);
+	if (!lim)
+		return json_free(r), NULL;
+	json_add_bool(r, "allowed", p->allowed);
 	if (!p->allowed)
-		cJSON_AddStringToObject(r, "refusal", p->refusal);
-	cJSON_AddStringToObject(r, "namespaces",
-				"user pid mount net ipc uts cgroup");
-	cJSON_AddNumberToObject(r, "uid", (double)p->uid);
-	cJSON_AddNumberToObject(r, "landlock_abi",
-				p->landlock ? p->landlock_abi : 0);
-	cJSON_AddBoolToObject(r, "seccomp", p->seccomp);
-	cJSON_AddBoolToObject(r, "exec_allowlist", p->exec_allowlist);
-	cJSON_AddStringToObject(
-	    r, "degraded", cage_degrade_str(p->degraded, deg, sizeof(deg)));
-	cJSON_AddStringToObject(
-	    lim, "backend",
-	    p->use_cgroup ? cage_cgroup_backend_name(p->cgroup) : "none");
-	cJSON_AddNumberToObject(lim, "memory_bytes",
-				(double)p->limits.memory_bytes);
-	cJSON_AddNumberToObject(lim, "pids", p->limits.pids);
-	cJSON_AddNumberToObject(lim, "cpu_percent", p->limits.cpu_percent);
-	cJSON_AddNumberToObject(lim, "wall_timeout_sec", p->wall_timeout_sec);
-	cJSON_AddItemToObject(r, "notes", json_strings(p->notes, p->n_notes));
+		json_add_str(r, "refusal", p->refusal);
+	json_add_str(r, "namespaces", "user pid mount net ipc uts cgroup");
+	json_add_num(r, "uid", (double)p->uid);
+	json_add_num(r, "landlock_abi", p->landlock ? p->landlock_abi : 0);
+	json_add_bool(r, "seccomp", p->seccomp);
+	json_add_bool(r, "exec_allowlist", p->exec_allowlist);
+	json_add_str(r, "degraded",
+		     cage_degrade_str(p->degraded, deg, sizeof(deg)));
+	json_add_str(lim, "backend",
+		     p->use_cgroup ? cage_cgroup_backend_name(p->cgroup)
+				   : "none");
+	json_add_num(lim, "memory_bytes", (double)p->limits.memory_bytes);
+	json_add_num(lim, "pids", p->limits.pids);
+	json_add_num(lim, "cpu_percent", p->limits.cpu_percent);
+	json_add_num(lim, "wall_timeout_sec", p->wall_timeout_sec);
+	json_add(r, "notes", strings_tree(p->notes, p->n_notes));
 	return r;
 }
 
-static int json_describe(const struct cage_plan *p, struct akios_buf *o)
+static int describe_as_json(const struct cage_plan *p, struct akios_buf *o)
 {
-	cJSON *r = cage_plan_report_json(p);
+	struct json *r = cage_plan_report_json(p);
 	char *s;
 	int rc;
 
 	if (!r)
 		return -ENOMEM;
-	cJSON_AddItemToObject(r, "argv", json_strings(p->argv, p->argc));
-	cJSON_AddStringToObject(r, "cwd", p->cwd);
-	cJSON_AddItemToObject(r, "mounts", json_mounts(p));
-	cJSON_AddItemToObject(r, "landlock_rules", json_rules(p));
-	cJSON_AddItemToObject(r, "env", json_env(p));
-	s = cJSON_PrintUnformatted(r);
-	cJSON_Delete(r);
+	json_add(r, "argv", strings_tree(p->argv, p->argc));
+	json_add_str(r, "cwd", p->cwd);
+	json_add(r, "mounts", mounts_tree(p));
+	json_add(r, "landlock_rules", rules_tree(p));
+	json_add(r, "env", env_tree(p));
+	s = json_print(r);
+	json_free(r);
 	if (!s)
 		return -ENOMEM;
 	rc = akios_buf_appendf(o, "%s\n", s);
@@ -286,7 +280,7 @@ int cage_plan_describe(const struct cage_plan *p, struct akios_buf *o,
 	int rc;
 
 	if (json)
-		return json_describe(p, o);
+		return describe_as_json(p, o);
 	rc = text_head(p, o);
 	if (rc == 0)
 		rc = text_view(p, o);

@@ -1,6 +1,10 @@
 /* Benchmark driver for tests/bench/bench_audit.sh (issue 4). Modes:
  *   append DIR N GROUP   N small events through the writer API, one
  *                        audit_commit (fdatasync) every GROUP events
+ *   append-build DIR N GROUP   the same, each event's fields built and
+ *                        freed per event (a path, a 3-string argv, a
+ *                        pid, a bool) as `akios run` does: the JSON
+ *                        tree's own cost on top of the writer's
  *   raw SRC DST GROUP_BYTES   the baseline: the same bytes as SRC written
  *                        to DST with one fdatasync every GROUP_BYTES
  *   verify DIR PUB       audit_verify_dir
@@ -35,24 +39,46 @@ static long peak_kib(void)
 	return ru.ru_maxrss;
 }
 
-static int bench_append(const char *dir, uint64_t n, uint64_t group)
+/* Like the broker's exec event: built per event, then freed. */
+static struct json *exec_fields(uint64_t i)
+{
+	static const char *const argv[] = {"python3", "-c", "print(1)"};
+	struct json *f = json_new_object();
+	struct json *a = json_new_string_array(argv, 3);
+
+	if (!json_add_str(f, "path", "/usr/bin/python3") ||
+	    !json_add(f, "argv", a) || !json_add_num(f, "pid", (double)i) ||
+	    !json_add_bool(f, "ok", true)) {
+		json_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int bench_append(const char *dir, uint64_t n, uint64_t group, bool build)
 {
 	struct audit_log *log = NULL;
 	struct akios_err err = {0};
-	cJSON *f = cJSON_CreateObject();
-	cJSON *num = cJSON_AddNumberToObject(f, "i", 0);
+	struct json *f = json_new_object();
+	struct json *num = json_add_num(f, "i", 0);
 	double t0;
 
-	cJSON_AddStringToObject(f, "path", "/usr/bin/python3");
+	if (!num || !json_add_str(f, "path", "/usr/bin/python3"))
+		return 1;
 	if (audit_open(dir, NULL, &log, &err)) {
 		fprintf(stderr, "bench: %s\n", err.msg);
 		return 1;
 	}
 	t0 = now();
 	for (uint64_t i = 0; i < n; i++) {
-		cJSON_SetNumberValue(num, (double)i);
-		if (audit_append(log, "bench.exec", "allow", f, &err) ||
-		    ((i + 1) % group == 0 && audit_commit(log, &err))) {
+		struct json *e = build ? exec_fields(i) : NULL;
+		int rc = build ? !e : json_set_num(num, (double)i);
+
+		if (!rc)
+			rc = audit_append(log, "bench.exec", "allow",
+					  build ? e : f, &err);
+		json_free(e);
+		if (rc || ((i + 1) % group == 0 && audit_commit(log, &err))) {
 			fprintf(stderr, "bench: %s\n", err.msg);
 			return 1;
 		}
@@ -62,7 +88,7 @@ static int bench_append(const char *dir, uint64_t n, uint64_t group)
 		return 1;
 	}
 	printf("%.3f %" PRIu64 " %ld\n", now() - t0, n, peak_kib());
-	cJSON_Delete(f);
+	json_free(f);
 	return 0;
 }
 
@@ -164,9 +190,11 @@ int main(int argc, char **argv)
 {
 	char *end;
 
-	if (argc == 5 && !strcmp(argv[1], "append"))
+	if (argc == 5 &&
+	    (!strcmp(argv[1], "append") || !strcmp(argv[1], "append-build")))
 		return bench_append(argv[2], strtoull(argv[3], &end, 10),
-				    strtoull(argv[4], &end, 10));
+				    strtoull(argv[4], &end, 10),
+				    !strcmp(argv[1], "append-build"));
 	if (argc == 5 && !strcmp(argv[1], "raw"))
 		return bench_raw(argv[2], argv[3], strtoull(argv[4], &end, 10));
 	if (argc == 4 && !strcmp(argv[1], "verify"))
@@ -175,7 +203,8 @@ int main(int argc, char **argv)
 	    (!strcmp(argv[1], "open") || !strcmp(argv[1], "open-full")))
 		return bench_open(argv[2], (unsigned)strtoul(argv[3], &end, 10),
 				  !strcmp(argv[1], "open-full"));
-	fprintf(stderr, "usage: bench_audit append DIR N GROUP | raw SRC DST "
-			"BYTES | verify DIR PUB | open[-full] DIR RUNS\n");
+	fprintf(stderr, "usage: bench_audit append[-build] DIR N GROUP | raw "
+			"SRC DST BYTES | verify DIR PUB | open[-full] DIR "
+			"RUNS\n");
 	return 2;
 }

@@ -56,12 +56,12 @@ static void append_n(struct audit_log *log, unsigned n)
 	struct akios_err err = {0};
 
 	for (unsigned i = 0; i < n; i++) {
-		cJSON *f = cJSON_CreateObject();
+		struct json *f = json_new_object();
 
-		cJSON_AddNumberToObject(f, "i", i);
+		cr_assert_not_null(json_add_num(f, "i", i));
 		cr_assert_eq(audit_append(log, "test.step", NULL, f, &err), 0,
 			     "%s", err.msg);
-		cJSON_Delete(f);
+		json_free(f);
 	}
 }
 
@@ -528,7 +528,7 @@ Test(audit_state, scan_buffer_fits_the_log)
 	struct akios_err err = {0};
 	size_t cap, big_len = 64 * 1024;
 	char *big = malloc(big_len);
-	cJSON *f = cJSON_CreateObject();
+	struct json *f = json_new_object();
 	uint64_t size;
 
 	append_n(log, 3);
@@ -538,7 +538,7 @@ Test(audit_state, scan_buffer_fits_the_log)
 	cr_assert_lt(cap, (size_t)8 * 1024, "a short log's buffer is small");
 	memset(big, 'x', big_len - 1);
 	big[big_len - 1] = '\0';
-	cJSON_AddStringToObject(f, "big", big);
+	cr_assert_not_null(json_add_str(f, "big", big));
 	log = open_ok();
 	cr_assert_eq(audit_append(log, "test.big", NULL, f, &err), 0, "%s",
 		     err.msg);
@@ -548,6 +548,6 @@ Test(audit_state, scan_buffer_fits_the_log)
 	cr_assert_eq(scan_all(&cap), size);
 	cr_assert_gt(cap, big_len);
 	cr_assert_lt(cap, 2 * big_len);
-	cJSON_Delete(f);
+	json_free(f);
 	free(big);
 }

@@ -51,13 +51,14 @@ static void make_log(unsigned runs, unsigned per)
 		cr_assert_eq(audit_open(dir, NULL, &log, &err), 0, "%s",
 			     err.msg);
 		for (unsigned i = 0; i < per; i++) {
-			cJSON *f = cJSON_CreateObject();
+			struct json *f = json_new_object();
 
-			cJSON_AddNumberToObject(f, "i", i);
-			cJSON_AddStringToObject(f, "note", "some text");
+			cr_assert_not_null(json_add_num(f, "i", i));
+			cr_assert_not_null(
+			    json_add_str(f, "note", "some text"));
 			cr_assert_eq(
 			    audit_append(log, "t.ev", "allow", f, &err), 0);
-			cJSON_Delete(f);
+			json_free(f);
 		}
 		cr_assert_eq(audit_close(log, &err), 0, "%s", err.msg);
 	}

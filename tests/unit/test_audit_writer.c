@@ -49,12 +49,12 @@ static void append_n(struct audit_log *log, unsigned n)
 	struct akios_err err = {0};
 
 	for (unsigned i = 0; i < n; i++) {
-		cJSON *f = cJSON_CreateObject();
+		struct json *f = json_new_object();
 
-		cJSON_AddNumberToObject(f, "i", i);
+		cr_assert_not_null(json_add_num(f, "i", i));
 		cr_assert_eq(audit_append(log, "test.step", "allow", f, &err),
 			     0, "%s", err.msg);
-		cJSON_Delete(f);
+		json_free(f);
 	}
 }
 
@@ -152,13 +152,13 @@ Test(audit_writer, bad_types_and_reserved_fields_are_refused)
 {
 	struct audit_log *log = open_ok();
 	struct akios_err err = {0};
-	cJSON *f = cJSON_CreateObject();
+	struct json *f = json_new_object();
 
 	cr_assert_neq(audit_append(log, "Bad Type", NULL, NULL, &err), 0);
-	cJSON_AddStringToObject(f, "seq", "7");
+	cr_assert_not_null(json_add_str(f, "seq", "7"));
 	cr_assert_neq(audit_append(log, "x", NULL, f, &err), 0);
 	cr_assert(strstr(err.msg, "'seq'"), "%s", err.msg);
-	cJSON_Delete(f);
+	json_free(f);
 	cr_assert(audit_type_reserved("run.start"));
 	cr_assert(audit_type_reserved("exec"));
 	cr_assert_not(audit_type_reserved("ci.step"));
@@ -186,13 +186,16 @@ Test(audit_writer, redaction_happens_before_storage)
 	struct audit_opts o = {.redact = redact_digits, .redact_ctx = &calls};
 	struct audit_log *log = NULL;
 	struct akios_err err = {0};
-	cJSON *f = cJSON_Parse("{\"card\":\"4111 1111\",\"n\":{\"x\":\"a1\"}}");
+	static const char in[] =
+	    "{\"card\":\"4111 1111\",\"n\":{\"x\":\"a1\"}}";
+	struct json *f = json_parse(in, sizeof(in) - 1, NULL);
 	char last[512];
 
+	cr_assert_not_null(f);
 	cr_assert_eq(audit_open(dir, &o, &log, &err), 0, "%s", err.msg);
 	cr_assert_eq(audit_append(log, "llm-note", NULL, f, &err), 0);
 	cr_assert_eq(audit_close(log, &err), 0);
-	cJSON_Delete(f);
+	json_free(f);
 	read_back(last, sizeof(last));
 	cr_assert(strstr(last, "\"card\":\"#### ####\",\"n\":{\"x\":\"a#\"}"),
 		  "%s", last);

@@ -2,7 +2,8 @@
  * made to fail in turn (N = 1, 2, ... until a load succeeds untouched).
  * Each failing load must return an error, leave *out NULL and not crash;
  * the allocator below is this test binary's own, so it also sees the
- * allocations of libyaml, cJSON and OpenSSL made during a load. */
+ * allocations of libyaml and OpenSSL made during a load, and those of
+ * shared/json.c made by policy_emit_json. */
 #include "shared/common.h"
 #include "policy/policy.h"
 #include "shared/buf.h"
