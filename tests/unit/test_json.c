@@ -8,8 +8,12 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/wait.h>
 
 struct bad {
 	const char *in;
@@ -602,4 +606,73 @@ Test(json, dup_and_equal)
 	cr_assert(!json_equal(json_get(v, "c"), json_get(v, "d")));
 	json_free(d);
 	json_free(v);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Builds a locale whose decimal point is ',' under dir (localedef takes
+ * ~0.2 s for this one-category definition) and switches LC_NUMERIC to it. */
+static void comma_locale(const char *dir)
+{
+	char def[256];
+	char out[256];
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	cr_assert_lt(snprintf(def, sizeof(def), "%s/comma.def", dir),
+		     (int)sizeof(def));
+	cr_assert_lt(snprintf(out, sizeof(out), "%s/comma", dir),
+		     (int)sizeof(out));
+	f = fopen(def, "we");
+	cr_assert_not_null(f);
+	fputs("LC_CTYPE\ncopy \"POSIX\"\nEND LC_CTYPE\nLC_NUMERIC\n"
+	      "decimal_point \"<U002C>\"\nthousands_sep \"\"\ngrouping -1\n"
+	      "END LC_NUMERIC\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("localedef", "localedef", "-c", "-i", def, "-f",
+		       "ANSI_X3.4-1968", out, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 127, "localedef");
+	cr_assert_eq(setenv("LOCPATH", dir, 1), 0);
+	cr_assert_not_null(setlocale(LC_NUMERIC, "comma"));
+	cr_assert_str_eq(localeconv()->decimal_point, ",");
+}
+
+Test(json, numbers_ignore_the_locale)
+{
+	char dir[] = "/tmp/akios-json-XXXXXX";
+	struct json *v;
+	char *out;
+
+	cr_assert_not_null(mkdtemp(dir));
+	comma_locale(dir);
+	v = parse_str("[1.5,-2.25e1,0.1,1e-7,3,1e300]");
+	cr_assert_eq(json_at(v, 0)->num, 1.5);
+	cr_assert_eq(json_at(v, 1)->num, -22.5);
+	cr_assert_eq(json_at(v, 2)->num, 0.1);
+	cr_assert(json_push(v, json_new_number(1.0 / 3)));
+	out = json_print(v);
+	cr_assert_str_eq(out, "[1.5,-22.5,0.1,1e-07,3,1e+300,"
+			      "0.33333333333333331]");
+	free(out);
+	json_free(v);
+	cr_assert_eq(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
 }
