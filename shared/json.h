@@ -137,6 +137,11 @@ struct json *json_parse(const char *text, size_t len, struct json_error *err);
 struct json *json_parse_prefix(const char *text, size_t len, size_t *end,
 			       struct json_error *err);
 
+/* Checks text[0..len) exactly as json_parse would, without keeping the
+ * tree: memory follows the nesting depth and the longest string, not the
+ * document's size. 0, -EINVAL (*err set as by json_parse) or -ENOMEM. */
+int json_validate(const char *text, size_t len, struct json_error *err);
+
 /* Compact text (no whitespace), malloc'd, NUL-terminated; NULL on OOM or
  * nesting deeper than JSON_MAX_DEPTH. Numbers: integral values up to 2^53
  * as integers, others in the shortest of %.15g/%.17g that reads back

@@ -204,14 +204,9 @@ static int locate(const char *in, size_t len, const struct json_error *e,
 static int validate_json(const char *in, size_t len, struct akios_err *err)
 {
 	struct json_error e;
-	struct json *doc = json_parse(in, len, &e);
+	int rc = json_validate(in, len, &e);
 
-	if (!doc)
-		return e.msg && strcmp(e.msg, "out of memory") == 0
-			   ? -ENOMEM
-			   : locate(in, len, &e, err);
-	json_free(doc);
-	return 0;
+	return rc == -EINVAL ? locate(in, len, &e, err) : rc;
 }
 
 int pii_redact_json(struct pii_engine *eng, const char *in, size_t len,

@@ -100,6 +100,10 @@ Test(json, bad_inputs_have_exact_offsets_and_messages)
 		cr_assert_str_eq(err.msg, b->msg, "input %s", b->in);
 		cr_assert_eq(err.offset, b->offset, "input %s: offset %zu",
 			     b->in, err.offset);
+		err.msg = NULL;
+		cr_assert_eq(json_validate(b->in, len, &err), -EINVAL);
+		cr_assert_str_eq(err.msg, b->msg, "validate %s", b->in);
+		cr_assert_eq(err.offset, b->offset, "validate %s", b->in);
 	}
 }
 
@@ -675,4 +679,47 @@ Test(json, numbers_ignore_the_locale)
 	free(out);
 	json_free(v);
 	cr_assert_eq(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+Test(json, validate_agrees_on_a_big_document)
+{
+	/* 200000 members (a tree of them is not kept: not measured here) */
+	const char *ok = "{\"a\":[1,{\"b\":\"\\u00e9\"}]}";
+	size_t n = 200000;
+	char *s = malloc(3 * n + 2);
+	struct json_error err;
+
+	s[0] = '[';
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + 1 + 3 * i, "{},", 3);
+	s[3 * n] = ']';
+	cr_assert_eq(json_validate(s, 3 * n + 1, &err), 0);
+	cr_assert_null(err.msg);
+	cr_assert_eq(json_validate(ok, strlen(ok), NULL), 0);
+	cr_assert_eq(json_validate(NULL, 0, NULL), -EINVAL);
+	s[3 * n] = ',';
+	cr_assert_eq(json_validate(s, 3 * n + 1, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "unexpected end of input");
+	cr_assert_eq(err.offset, 3 * n + 1);
+	free(s);
+}
+
+Test(json, keys_are_escaped_and_round_trip)
+{
+	struct json *o = json_new_object();
+	struct json *back;
+	char *out;
+
+	cr_assert_not_null(json_add_num(o, "q\"b\\s\n\x01\xc3\xa9", 1));
+	out = json_print(o);
+	cr_assert_str_eq(out, "{\"q\\\"b\\\\s\\n\\u0001\xc3\xa9\":1}");
+	back = parse_str(out);
+	cr_assert(json_equal(o, back));
+	cr_assert_not_null(json_get(back, "q\"b\\s\n\x01\xc3\xa9"));
+	free(out);
+	out = json_print_pretty(back);
+	cr_assert_str_eq(out, "{\n  \"q\\\"b\\\\s\\n\\u0001\xc3\xa9\": 1\n}");
+	free(out);
+	json_free(back);
+	json_free(o);
 }
