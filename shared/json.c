@@ -223,7 +223,7 @@ struct json *json_get(const struct json *obj, const char *key)
 		return NULL;
 	json_for_each(m, obj)
 	{
-		if (strcmp(m->key, key) == 0)
+		if (m->key && strcmp(m->key, key) == 0)
 			return m;
 	}
 	return NULL;
@@ -243,7 +243,7 @@ struct json *json_detach(struct json *obj, const char *key)
 	if (!json_is_object(obj) || !key)
 		return NULL;
 	for (struct json *m = obj->child; m; prev = m, m = m->next) {
-		if (strcmp(m->key, key) != 0)
+		if (!m->key || strcmp(m->key, key) != 0)
 			continue;
 		if (prev)
 			prev->next = m->next;
@@ -327,6 +327,11 @@ struct json *json_dup(const struct json *v)
 	return v ? dup_at(v, 0) : NULL;
 }
 
+static bool same_key(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static bool equal_at(const struct json *a, const struct json *b, unsigned depth)
 {
 	const struct json *x;
@@ -343,7 +348,7 @@ static bool equal_at(const struct json *a, const struct json *b, unsigned depth)
 	if (depth >= JSON_MAX_DEPTH)
 		return false;
 	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next) {
-		if (a->type == JSON_OBJECT && strcmp(x->key, y->key) != 0)
+		if (a->type == JSON_OBJECT && !same_key(x->key, y->key))
 			return false;
 		if (!equal_at(x, y, depth + 1))
 			return false;

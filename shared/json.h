@@ -48,7 +48,8 @@ struct json *json_new_string_len(const char *s, size_t len);
 struct json *json_new_number(double v);
 struct json *json_new_bool(bool v);
 struct json *json_new_null(void);
-/* A deep copy (keys included for the copy's members, not for the root). */
+/* A deep copy (keys included for the copy's members, not for the root).
+ * NULL on OOM or when v nests deeper than JSON_MAX_DEPTH. */
 struct json *json_dup(const struct json *v);
 /* Frees v and everything under it; NULL is fine. v must be detached. */
 void json_free(struct json *v);
@@ -83,7 +84,8 @@ struct json *json_detach(struct json *obj, const char *key);
 bool json_remove(struct json *obj, const char *key);
 size_t json_size(const struct json *v); /* members of an array/object */
 struct json *json_at(const struct json *arr, size_t i);
-/* Same type and value; objects member by member in order, keys included. */
+/* Same type and value; objects member by member in order, keys included.
+ * Numbers compare with == (-0 equals 0). False past JSON_MAX_DEPTH. */
 bool json_equal(const struct json *a, const struct json *b);
 
 #define json_for_each(el, parent)                                              \
@@ -122,12 +124,23 @@ static inline bool json_is_object(const struct json *v)
 /* --- text ---------------------------------------------------------------- */
 /* Parse exactly one value from text[0..len) (no NUL needed); whitespace may
  * surround it, anything else after it is an error. NULL on failure with
- * *err (may be NULL) set; out of memory reports offset 0, "out of memory". */
+ * *err (may be NULL) set; out of memory reports offset 0, "out of memory".
+ * err->offset is the offending byte (len at the end of input, the opening
+ * quote of an unterminated string); err->msg is a static string, NULL on
+ * success. Strict RFC 8259: no leading zeros, '+', NaN, hex, comments or
+ * raw control characters; numbers beyond a double's range and lone
+ * surrogates are errors, and so is a \u0000 in an object key (keys are C
+ * strings). Bytes >= 0x80 in strings are copied unvalidated. */
 struct json *json_parse(const char *text, size_t len, struct json_error *err);
 /* Like json_parse, but stops after the first value and stores in *end the
  * offset just past it (trailing bytes are the caller's business). */
 struct json *json_parse_prefix(const char *text, size_t len, size_t *end,
 			       struct json_error *err);
+
+/* Checks text[0..len) exactly as json_parse would, without keeping the
+ * tree: memory follows the nesting depth and the longest string, not the
+ * document's size. 0, -EINVAL (*err set as by json_parse) or -ENOMEM. */
+int json_validate(const char *text, size_t len, struct json_error *err);
 
 /* Compact text (no whitespace), malloc'd, NUL-terminated; NULL on OOM or
  * nesting deeper than JSON_MAX_DEPTH. Numbers: integral values up to 2^53
@@ -135,5 +148,6 @@ struct json *json_parse_prefix(const char *text, size_t len, size_t *end,
  * exactly; NaN and infinities print as null. Non-ASCII bytes are copied,
  * control characters, '"' and '\\' escaped. */
 char *json_print(const struct json *v);
-/* The same with two-space indentation and "key": value, for people. */
+/* The same with two-space indentation and "key": value, for people; one
+ * member per line, empty containers as {} and [], no final newline. */
 char *json_print_pretty(const struct json *v);

@@ -17,6 +17,7 @@ struct jp {
 	size_t pos;
 	const char *msg; /* the first error wins */
 	size_t at;
+	bool check; /* json_validate: members are freed, not kept */
 };
 
 static const char msg_eof[] = "unexpected end of input";
@@ -396,6 +397,16 @@ static struct json *open_container(struct jp *p, enum json_type t,
 	return c;
 }
 
+/* Links a parsed member into its container, or when only validating
+ * frees it, so memory follows the nesting depth and not the document. */
+static void keep(struct jp *p, struct json *parent, struct json *v)
+{
+	if (p->check)
+		json_free(v);
+	else
+		json_link(parent, v);
+}
+
 static struct json *parse_array(struct jp *p, unsigned depth)
 {
 	bool done = false;
@@ -406,7 +417,7 @@ static struct json *parse_array(struct jp *p, unsigned depth)
 
 		if (!v)
 			goto fail;
-		json_link(arr, v);
+		keep(p, arr, v);
 		if (!next_member(p, ']', "expected ',' or ']'", &done))
 			goto fail;
 	}
@@ -465,7 +476,7 @@ static struct json *parse_object(struct jp *p, unsigned depth)
 
 		if (!v)
 			goto fail;
-		json_link(obj, v);
+		keep(p, obj, v);
 		if (!next_member(p, '}', "expected ',' or '}'", &done))
 			goto fail;
 	}
@@ -522,18 +533,36 @@ struct json *json_parse_prefix(const char *text, size_t len, size_t *end,
 	return finish(&p, v, err);
 }
 
-struct json *json_parse(const char *text, size_t len, struct json_error *err)
+/* One value and nothing but whitespace after it. */
+static struct json *parse_whole(struct jp *p)
 {
-	struct jp p = {.s = text, .len = text ? len : 0};
-	struct json *v = parse_value(&p, 0);
+	struct json *v = parse_value(p, 0);
 
 	if (v) {
-		skip_ws(&p);
-		if (p.pos < p.len) {
-			perr(&p, p.pos, "trailing characters");
+		skip_ws(p);
+		if (p->pos < p->len) {
+			perr(p, p->pos, "trailing characters");
 			json_free(v);
 			v = NULL;
 		}
 	}
-	return finish(&p, v, err);
+	return v;
+}
+
+struct json *json_parse(const char *text, size_t len, struct json_error *err)
+{
+	struct jp p = {.s = text, .len = text ? len : 0};
+
+	return finish(&p, parse_whole(&p), err);
+}
+
+int json_validate(const char *text, size_t len, struct json_error *err)
+{
+	struct jp p = {.s = text, .len = text ? len : 0, .check = true};
+	struct json *v = finish(&p, parse_whole(&p), err);
+
+	json_free(v);
+	if (v)
+		return 0;
+	return p.msg == msg_oom ? -ENOMEM : -EINVAL;
 }

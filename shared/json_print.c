@@ -165,7 +165,9 @@ static void put_container(struct jw *w, const struct json *v, unsigned depth)
 		if (w->pretty)
 			put_indent(w, depth + 1);
 		if (obj) {
-			put_string(w, m->key, strlen(m->key));
+			/* a member linked by hand may lack a key */
+			put_string(w, m->key ? m->key : "",
+				   m->key ? strlen(m->key) : 0);
 			put(w, ": ", w->pretty ? 2 : 1);
 		}
 		put_value(w, m, depth + 1);

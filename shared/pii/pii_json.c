@@ -1,13 +1,14 @@
-/* pii_json: JSON-aware redaction. The document is validated with cJSON,
- * then copied byte for byte except string values (never object keys):
+/* pii_json: JSON-aware redaction. The document is validated with akios's
+ * strict parser (shared/json.h), then copied byte for byte except string
+ * values (never object keys):
  * each is decoded (escapes, \uXXXX with surrogate pairs), redacted, and
  * re-encoded only if something was found. Invariant: the output is
  * valid JSON with the input's structure, numbers and layout. */
 #include "shared/common.h"
+#include "shared/json.h"
 #include "shared/limits.h"
 #include "shared/pii/pii_int.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 
 struct jctx {
@@ -72,7 +73,8 @@ static size_t utf8(unsigned cp, char *o)
 }
 
 /* One escape at s[i] (s[i] == '\\'): writes its bytes, returns the input
- * length consumed. A lone surrogate becomes U+FFFD. */
+ * length consumed. A lone surrogate becomes U+FFFD (the parser refuses
+ * them, so this is only a safe default). */
 static size_t unescape(const char *s, size_t i, size_t n, char *o, size_t *k)
 {
 	static const char from[] = "\"\\/bfnrt";
@@ -184,32 +186,27 @@ out:
 	return rc;
 }
 
-static int locate(const char *in, size_t len, const char *at,
+/* The parser's byte offset as the line:col a user reads. */
+static int locate(const char *in, size_t len, const struct json_error *e,
 		  struct akios_err *err)
 {
 	unsigned line = 1;
 	unsigned col = 1;
 
-	for (const char *p = in; at && p < at && p < in + len; p++) {
-		col = *p == '\n' ? 1 : col + 1;
-		line += *p == '\n';
+	for (size_t i = 0; i < e->offset && i < len; i++) {
+		col = in[i] == '\n' ? 1 : col + 1;
+		line += in[i] == '\n';
 	}
-	return akios_err_set(err, NULL, line, col, "not valid JSON");
+	return akios_err_set(err, NULL, line, col, "not valid JSON: %s",
+			     e->msg);
 }
 
 static int validate_json(const char *in, size_t len, struct akios_err *err)
 {
-	const char *end = NULL;
-	cJSON *doc = cJSON_ParseWithLengthOpts(in, len, &end, false);
+	struct json_error e;
+	int rc = json_validate(in, len, &e);
 
-	if (!doc)
-		return locate(in, len, end ? end : cJSON_GetErrorPtr(), err);
-	cJSON_Delete(doc);
-	while (end && end < in + len && *end && strchr(" \t\r\n", *end))
-		end++;
-	if (end != in + len)
-		return locate(in, len, end, err);
-	return 0;
+	return rc == -EINVAL ? locate(in, len, &e, err) : rc;
 }
 
 int pii_redact_json(struct pii_engine *eng, const char *in, size_t len,

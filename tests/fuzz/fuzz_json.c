@@ -2,11 +2,13 @@
  * a failed parse reports an offset within the input, and json_parse_prefix
  * agrees with json_parse; a parsed document prints (compact and pretty)
  * to text that parses back to an equal tree, compact printing is a fixed
- * point, json_dup is equal, and cJSON accepts it as the same tree. */
+ * point, json_dup is equal, and cJSON accepts it as the same tree;
+ * json_validate always agrees with json_parse. */
 #include "shared/common.h"
 #include "shared/json.h"
 #include "tests/fuzz/json_oracle.h"
 
+#include <errno.h>
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,7 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *in = (const char *)data;
 	struct json_error e = {0};
 	struct json *v = json_parse(in, size, &e);
+	struct json_error ve = {0};
+	int rc = json_validate(in, size, &ve);
 
+	check(v ? rc == 0 && !ve.msg
+		: rc == -EINVAL && ve.msg == e.msg && ve.offset == e.offset);
 	if (v)
 		accepted(v, in, size);
 	else

@@ -8,8 +8,12 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/wait.h>
 
 struct bad {
 	const char *in;
@@ -96,6 +100,10 @@ Test(json, bad_inputs_have_exact_offsets_and_messages)
 		cr_assert_str_eq(err.msg, b->msg, "input %s", b->in);
 		cr_assert_eq(err.offset, b->offset, "input %s: offset %zu",
 			     b->in, err.offset);
+		err.msg = NULL;
+		cr_assert_eq(json_validate(b->in, len, &err), -EINVAL);
+		cr_assert_str_eq(err.msg, b->msg, "validate %s", b->in);
+		cr_assert_eq(err.offset, b->offset, "validate %s", b->in);
 	}
 }
 
@@ -602,4 +610,116 @@ Test(json, dup_and_equal)
 	cr_assert(!json_equal(json_get(v, "c"), json_get(v, "d")));
 	json_free(d);
 	json_free(v);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Builds a locale whose decimal point is ',' under dir (localedef takes
+ * ~0.2 s for this one-category definition) and switches LC_NUMERIC to it. */
+static void comma_locale(const char *dir)
+{
+	char def[256];
+	char out[256];
+	FILE *f;
+	pid_t pid;
+	int st;
+
+	cr_assert_lt(snprintf(def, sizeof(def), "%s/comma.def", dir),
+		     (int)sizeof(def));
+	cr_assert_lt(snprintf(out, sizeof(out), "%s/comma", dir),
+		     (int)sizeof(out));
+	f = fopen(def, "we");
+	cr_assert_not_null(f);
+	fputs("LC_CTYPE\ncopy \"POSIX\"\nEND LC_CTYPE\nLC_NUMERIC\n"
+	      "decimal_point \"<U002C>\"\nthousands_sep \"\"\ngrouping -1\n"
+	      "END LC_NUMERIC\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("localedef", "localedef", "-c", "-i", def, "-f",
+		       "ANSI_X3.4-1968", out, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 127, "localedef");
+	cr_assert_eq(setenv("LOCPATH", dir, 1), 0);
+	cr_assert_not_null(setlocale(LC_NUMERIC, "comma"));
+	cr_assert_str_eq(localeconv()->decimal_point, ",");
+}
+
+Test(json, numbers_ignore_the_locale)
+{
+	char dir[] = "/tmp/akios-json-XXXXXX";
+	struct json *v;
+	char *out;
+
+	cr_assert_not_null(mkdtemp(dir));
+	comma_locale(dir);
+	v = parse_str("[1.5,-2.25e1,0.1,1e-7,3,1e300]");
+	cr_assert_eq(json_at(v, 0)->num, 1.5);
+	cr_assert_eq(json_at(v, 1)->num, -22.5);
+	cr_assert_eq(json_at(v, 2)->num, 0.1);
+	cr_assert(json_push(v, json_new_number(1.0 / 3)));
+	out = json_print(v);
+	cr_assert_str_eq(out, "[1.5,-22.5,0.1,1e-07,3,1e+300,"
+			      "0.33333333333333331]");
+	free(out);
+	json_free(v);
+	cr_assert_eq(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+Test(json, validate_agrees_on_a_big_document)
+{
+	/* 200000 members (a tree of them is not kept: not measured here) */
+	const char *ok = "{\"a\":[1,{\"b\":\"\\u00e9\"}]}";
+	size_t n = 200000;
+	char *s = malloc(3 * n + 2);
+	struct json_error err;
+
+	s[0] = '[';
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + 1 + 3 * i, "{},", 3);
+	s[3 * n] = ']';
+	cr_assert_eq(json_validate(s, 3 * n + 1, &err), 0);
+	cr_assert_null(err.msg);
+	cr_assert_eq(json_validate(ok, strlen(ok), NULL), 0);
+	cr_assert_eq(json_validate(NULL, 0, NULL), -EINVAL);
+	s[3 * n] = ',';
+	cr_assert_eq(json_validate(s, 3 * n + 1, &err), -EINVAL);
+	cr_assert_str_eq(err.msg, "unexpected end of input");
+	cr_assert_eq(err.offset, 3 * n + 1);
+	free(s);
+}
+
+Test(json, keys_are_escaped_and_round_trip)
+{
+	struct json *o = json_new_object();
+	struct json *back;
+	char *out;
+
+	cr_assert_not_null(json_add_num(o, "q\"b\\s\n\x01\xc3\xa9", 1));
+	out = json_print(o);
+	cr_assert_str_eq(out, "{\"q\\\"b\\\\s\\n\\u0001\xc3\xa9\":1}");
+	back = parse_str(out);
+	cr_assert(json_equal(o, back));
+	cr_assert_not_null(json_get(back, "q\"b\\s\n\x01\xc3\xa9"));
+	free(out);
+	out = json_print_pretty(back);
+	cr_assert_str_eq(out, "{\n  \"q\\\"b\\\\s\\n\\u0001\xc3\xa9\": 1\n}");
+	free(out);
+	json_free(back);
+	json_free(o);
 }

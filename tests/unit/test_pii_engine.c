@@ -269,10 +269,18 @@ Test(pii_engine, json_errors_have_a_location)
 	    pii_redact_json(eng, in, strlen(in), &out, NULL, NULL, &err),
 	    -EINVAL);
 	cr_assert_eq(err.line, 2);
-	cr_assert_geq(err.col, 7);
+	cr_assert_eq(err.col, 10); /* the byte that ends the literal */
+	cr_assert_str_eq(err.msg, "not valid JSON: invalid literal");
 	cr_assert_null(out.ptr);
 	cr_assert_eq(pii_redact_json(eng, "{} x", 4, &out, NULL, NULL, &err),
 		     -EINVAL);
+	cr_assert_eq(err.col, 4);
+	cr_assert_str_eq(err.msg, "not valid JSON: trailing characters");
+	/* a lone surrogate is not valid JSON */
+	cr_assert_eq(
+	    pii_redact_json(eng, "[\"\\udc00\"]", 10, &out, NULL, NULL, &err),
+	    -EINVAL);
+	cr_assert_eq(err.col, 3);
 	pii_engine_free(eng);
 }
 
