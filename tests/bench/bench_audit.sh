@@ -34,6 +34,7 @@ for round in 1 2; do
 	rm -f "$work/raw.bin"
 done
 read -r t_gs n_gs rss_gs < <("$bin" append "$work/small" "$small" "$GROUP")
+read -r t_gb n_gb rss_gb < <("$bin" append-build "$work/build" "$small" "$GROUP")
 read -r t_s n_s rss_s < <("$bin" append "$work/sync" "$NSYNC" 1)
 read -r t_v n_v rss_v < <("$bin" verify "$work/group" "$work/keys/akios.pub")
 read -r t_vs n_vs rss_vs < <("$bin" verify "$work/small" \
@@ -52,6 +53,8 @@ printf '%-44s %12s %10s %12s\n' "append, group commit ($N events)" \
 	"$(rate "$n_g" "$t_g")" "$(mb "$bytes" "$t_g")" "$rss_g"
 printf '%-44s %12s %10s %12s\n' "append, group commit ($small events)" \
 	"$(rate "$n_gs" "$t_gs")" "-" "$rss_gs"
+printf '%-44s %12s %10s %12s\n' "append, fields built per event ($small)" \
+	"$(rate "$n_gb" "$t_gb")" "-" "$rss_gb"
 printf '%-44s %12s %10s %12s\n' "baseline: same bytes, same fdatasyncs" \
 	"$(rate "$N" "$t_raw")" "$(mb "$b_raw" "$t_raw")" "$rss_raw"
 printf '%-44s %12s %10s %12s\n' "append, fdatasync per event ($NSYNC events)" \

@@ -3,6 +3,7 @@
  * view order, masks, control files, refusals, degradations, rlimit
  * fallbacks, the scrubbed environment and the printed plan. */
 #include "shared/common.h"
+#include "shared/json.h"
 #include "supervisor/cage/plan.h"
 #include "tests/lib/testlib.h"
 
@@ -383,6 +384,48 @@ Test(cage_plan, describe_never_prints_secrets)
 	cr_assert_not_null(j);
 	cr_assert(cJSON_IsArray(cJSON_GetObjectItem(j, "mounts")));
 	cr_assert_null(strstr(b.ptr, "s3cr3t-value"));
+	cJSON_Delete(j);
+	akios_buf_free(&b);
+}
+
+/* The plan's JSON is printed by akios's json module; cJSON printed it
+ * before. The text must not change: cJSON (the test oracle) reprints
+ * its own parse of it byte for byte, and the audit report is the same
+ * tree the --dry-run JSON starts with. */
+Test(cage_plan, json_text_unchanged_and_report_is_its_head)
+{
+	char *env[] = {"TOK=v", NULL};
+	struct akios_buf b;
+	struct json *r;
+	cJSON *j;
+	char *old;
+	char *rep;
+
+	load("version: 1\nname: t\nfilesystem:\n  allow:\n"
+	     "    - path: \"%s\"\n      mode: rw\n"
+	     "limits:\n  memory_mb: 16777216\n  pids: 7\n"
+	     "env:\n  set:\n    Q: \"a\\\"b\\\\c\\u00e9\"\n");
+	cr_assert_eq(build(0, env), 0);
+	akios_buf_init(&b, 1 << 20);
+	cr_assert_eq(cage_plan_describe(&plan, &b, true), 0);
+	cr_assert(b.len > 2 && b.ptr[b.len - 1] == '\n');
+	cr_assert_not_null(strstr(b.ptr, "\"memory_bytes\":17592186044416,"));
+	cr_assert_not_null(strstr(b.ptr, "\"value\":\"a\\\"b\\\\c\xc3\xa9\""),
+			   "%s", b.ptr);
+	j = cJSON_Parse(b.ptr);
+	cr_assert_not_null(j);
+	old = cJSON_PrintUnformatted(j);
+	cr_assert_not_null(old);
+	cr_assert_eq(strlen(old), b.len - 1);
+	cr_assert_eq(memcmp(old, b.ptr, b.len - 1), 0, "%s\n%s", old, b.ptr);
+	r = cage_plan_report_json(&plan);
+	rep = r ? json_print(r) : NULL;
+	cr_assert_not_null(rep);
+	cr_assert_eq(strncmp(rep, "{\"limits\":{", 11), 0, "%s", rep);
+	cr_assert_eq(strncmp(rep, b.ptr, strlen(rep) - 1), 0, "%s", rep);
+	free(rep);
+	json_free(r);
+	free(old);
 	cJSON_Delete(j);
 	akios_buf_free(&b);
 }
