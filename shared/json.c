@@ -11,10 +11,12 @@
 
 struct json *json_node(enum json_type t)
 {
-	struct json *v = calloc(1, sizeof(*v));
+	/* malloc, not calloc: glibc's calloc skips the thread cache for
+	 * these small blocks, measurably on the audit event path. */
+	struct json *v = malloc(sizeof(*v));
 
 	if (v)
-		v->type = t;
+		*v = (struct json){.type = t};
 	return v;
 }
 

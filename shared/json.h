@@ -74,7 +74,8 @@ int json_set_str(struct json *v, const char *s);
 int json_set_num(struct json *v, double n);
 
 /* --- access -------------------------------------------------------------- */
-/* obj's first member named key (exact, case-sensitive), or NULL. */
+/* obj's first member named key (exact, case-sensitive), or NULL (also
+ * when obj is NULL or not an object). */
 struct json *json_get(const struct json *obj, const char *key);
 /* The member's string when it is a string, else NULL. */
 const char *json_get_str(const struct json *obj, const char *key);
