@@ -143,6 +143,13 @@ struct json *json_parse_prefix(const char *text, size_t len, size_t *end,
  * document's size. 0, -EINVAL (*err set as by json_parse) or -ENOMEM. */
 int json_validate(const char *text, size_t len, struct json_error *err);
 
+/* For callers that decode string escapes themselves (pii_json maps each
+ * decoded byte back to its input offset): the four hex digits at h as a
+ * UTF-16 code unit (0, or -EINVAL for a non-hex digit), and code point cp
+ * as UTF-8 into o (room for 4 bytes; returns how many were written). */
+int json_hex4(const char *h, unsigned *v);
+size_t json_put_utf8(unsigned cp, char *o);
+
 /* Compact text (no whitespace), malloc'd, NUL-terminated; NULL on OOM or
  * nesting deeper than JSON_MAX_DEPTH. Numbers: integral values up to 2^53
  * as integers, others in the shortest of %.15g/%.17g that reads back

@@ -203,7 +203,7 @@ static struct json *parse_number(struct jp *p)
 	return v;
 }
 
-static int hex4(const char *h, unsigned *v)
+int json_hex4(const char *h, unsigned *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
@@ -223,7 +223,7 @@ static int hex4(const char *h, unsigned *v)
 	return 0;
 }
 
-static size_t put_utf8(unsigned cp, char *o)
+size_t json_put_utf8(unsigned cp, char *o)
 {
 	if (cp < 0x80) {
 		o[0] = (char)cp;
@@ -258,18 +258,19 @@ static size_t unicode_escape(struct jp *p, size_t k, size_t q, char *o,
 	unsigned cp;
 	unsigned lo;
 
-	if (q - k < 6 || hex4(s + k + 2, &cp))
+	if (q - k < 6 || json_hex4(s + k + 2, &cp))
 		return fail(p, k, "invalid \\u escape");
 	if (cp >= 0xdc00 && cp < 0xe000)
 		return fail(p, k, "invalid surrogate");
 	if (cp < 0xd800 || cp >= 0xdc00) {
-		*n += put_utf8(cp, o + *n);
+		*n += json_put_utf8(cp, o + *n);
 		return 6;
 	}
 	if (q - k < 12 || s[k + 6] != '\\' || s[k + 7] != 'u' ||
-	    hex4(s + k + 8, &lo) || lo < 0xdc00 || lo >= 0xe000)
+	    json_hex4(s + k + 8, &lo) || lo < 0xdc00 || lo >= 0xe000)
 		return fail(p, k, "invalid surrogate");
-	*n += put_utf8(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), o + *n);
+	*n += json_put_utf8(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00),
+			    o + *n);
 	return 12;
 }
 

@@ -31,47 +31,6 @@ static int on_finding(void *ctx, const struct pii_finding *f)
 	return j->fn ? j->fn(j->fn_ctx, &g) : 0;
 }
 
-static int hexval(const char *p, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
-			     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-			     : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-						    : 16u;
-
-		if (d > 15)
-			return -EINVAL;
-		*v = *v * 16 + d;
-	}
-	return 0;
-}
-
-static size_t utf8(unsigned cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* One escape at s[i] (s[i] == '\\'): writes its bytes, returns the input
  * length consumed. A lone surrogate becomes U+FFFD (the parser refuses
  * them, so this is only a safe default). */
@@ -87,18 +46,18 @@ static size_t unescape(const char *s, size_t i, size_t n, char *o, size_t *k)
 		o[(*k)++] = p ? to[p - from] : s[i + 1];
 		return 2;
 	}
-	if (i + 6 > n || hexval(s + i + 2, &cp))
+	if (i + 6 > n || json_hex4(s + i + 2, &cp))
 		return 2;
 	if (cp >= 0xd800 && cp < 0xdc00 && i + 12 <= n && s[i + 6] == '\\' &&
-	    s[i + 7] == 'u' && !hexval(s + i + 8, &lo) && lo >= 0xdc00 &&
+	    s[i + 7] == 'u' && !json_hex4(s + i + 8, &lo) && lo >= 0xdc00 &&
 	    lo < 0xe000) {
-		*k += utf8(0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00),
-			   o + *k);
+		*k += json_put_utf8(
+		    0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), o + *k);
 		return 12;
 	}
 	if (cp >= 0xd800 && cp < 0xe000)
 		cp = 0xfffd;
-	*k += utf8(cp, o + *k);
+	*k += json_put_utf8(cp, o + *k);
 	return 6;
 }
 
