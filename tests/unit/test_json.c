@@ -5,11 +5,11 @@
 #include "shared/common.h"
 #include "shared/json.h"
 #include "shared/json_int.h"
+#include "tests/lib/testlib.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -612,15 +612,6 @@ Test(json, dup_and_equal)
 	json_free(v);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* Builds a locale whose decimal point is ',' under dir (localedef takes
  * ~0.2 s for this one-category definition) and switches LC_NUMERIC to it. */
 static void comma_locale(const char *dir)
@@ -678,7 +669,8 @@ Test(json, numbers_ignore_the_locale)
 			      "0.33333333333333331]");
 	free(out);
 	json_free(v);
-	cr_assert_eq(nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS), 0);
+	test_rmtree(dir);
+	cr_assert_neq(access(dir, F_OK), 0, "%s left behind", dir);
 }
 
 Test(json, validate_agrees_on_a_big_document)
